@@ -1,0 +1,48 @@
+# Atlas: `make demo` runs Atlas on the demo brand; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+HOST ?= 127.0.0.1:8000
+PYTEST_ARGS ?=
+
+.PHONY: install demo test lint serve lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP)
+
+# The demo runs with DEBUG on unless the environment or .env says otherwise.
+demo: export DEBUG ?= true
+demo: install
+	@mkdir -p var
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py atlas_demo
+	$(BIN)/python manage.py atlas_schedules
+	@echo "Atlas console: http://$(HOST)/admin/  (Ctrl-C stops the server and the qcluster)"
+	@trap 'kill 0' INT TERM EXIT; \
+		$(BIN)/python manage.py qcluster & \
+		$(BIN)/python manage.py runserver --noreload $(HOST)
+
+# pytest exits 5 when it collected no test; that is a failure of the suite, not a pass.
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Re-resolve the locked versions from pyproject.toml's ranges (needs the registry).
+lock:
+	rm -rf /tmp/atlas-lock && $(PYTHON) -m venv /tmp/atlas-lock
+	/tmp/atlas-lock/bin/pip install --quiet --upgrade pip
+	/tmp/atlas-lock/bin/pip install --quiet -e '.[test]'
+	/tmp/atlas-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3* var/mail var/demo

@@ -1,0 +1,139 @@
+"""The agent machinery's records: configuration per agent, cycles, runs and their LLM calls."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+
+from atlas_project.audit import audited_history
+
+
+class AgentKind(models.TextChoices):
+    SPECIALIST = "specialist", "Specialist"
+    DIRECTOR = "director", "Director"
+    ORCHESTRATOR = "orchestrator", "Orchestrator"
+
+
+class Agent(models.Model):
+    """Database configuration of an agent defined in code (kept in step by the registry on migrate)."""
+
+    key = models.CharField(max_length=80, unique=True, help_text="e.g. growth.paid_media")
+    kind = models.CharField(max_length=20, choices=AgentKind.choices)
+    division = models.ForeignKey(
+        "divisions.Division", on_delete=models.PROTECT, null=True, blank=True, related_name="agents"
+    )
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    enabled = models.BooleanField(default=True)
+    schedule = models.CharField(max_length=40, default="daily", help_text="'daily' (the morning cycle) or 'manual'.")
+    llm_model = models.CharField(max_length=80, blank=True, help_text="Empty: ATLAS_LLM_MODEL.")
+    instructions_override = models.TextField(blank=True)
+    config = models.JSONField(default=dict, blank=True, help_text="Overrides of the agent's thresholds.")
+    daily_token_budget = models.PositiveIntegerField(default=200_000)
+    daily_cost_budget = models.DecimalField(max_digits=10, decimal_places=4, default=Decimal("2.0000"))
+    in_code = models.BooleanField(default=True, help_text="False once its code is gone; kept for its history.")
+    history = audited_history()
+
+    class Meta:
+        ordering = ["kind", "key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class CycleStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Cycle(models.Model):
+    """One daily cycle for one brand day: specialists, then directors, then the orchestrator."""
+
+    brand_date = models.DateField()
+    trigger = models.CharField(max_length=20, default="manual")
+    scope = models.CharField(max_length=120, blank=True, help_text="Division or agent the cycle was limited to.")
+    status = models.CharField(max_length=20, choices=CycleStatus.choices, default=CycleStatus.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            # A second trigger for the same brand day while one runs does not start a second cycle.
+            models.UniqueConstraint(
+                fields=["brand_date", "scope"],
+                condition=models.Q(status="running"),
+                name="cycle_one_running_per_day",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Cycle {self.pk} {self.brand_date} ({self.status})"
+
+
+class RunTrigger(models.TextChoices):
+    SCHEDULE = "schedule", "Schedule"
+    MANUAL = "manual", "Manual"
+    INTENT = "intent", "Intent"
+    REVISION = "revision", "Revision"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+class AgentRun(models.Model):
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="runs")
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, null=True, blank=True, related_name="runs")
+    trigger = models.CharField(max_length=20, choices=RunTrigger.choices, default=RunTrigger.MANUAL)
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
+    context = models.JSONField(default=dict, blank=True, help_text="Intent text, send-back comment, ...")
+    error = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    llm_calls = models.PositiveIntegerField(default=0)
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["-queued_at"]
+        indexes = [models.Index(fields=["agent", "queued_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.agent.key} run {self.pk} ({self.status})"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class LLMCall(models.Model):
+    run = models.ForeignKey(AgentRun, on_delete=models.CASCADE, related_name="calls")
+    provider = models.CharField(max_length=20)
+    model = models.CharField(max_length=80)
+    purpose = models.CharField(max_length=120, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
+    ok = models.BooleanField(default=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.model} for {self.run_id} ({self.tokens_in}/{self.tokens_out})"

@@ -1,0 +1,91 @@
+"""Who is acting: the actor that every history row and every audit record names.
+
+A request has a user (simple-history's middleware picks it up). A background task has none, so
+services that run on behalf of an agent or the policy wrap their work in `acting_as(...)`; the
+history receiver below stamps every historical row written inside with that actor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+
+@dataclass(frozen=True)
+class Actor:
+    """An actor in words ("user:alice", "agent:growth.paid_media#12", "policy", "system")."""
+
+    label: str
+    user: Any | None = None
+
+    @classmethod
+    def for_user(cls, user: Any) -> Actor:
+        return cls(label=f"user:{user.get_username()}", user=user)
+
+    @classmethod
+    def for_agent_run(cls, agent_key: str, run_id: int | None) -> Actor:
+        suffix = f"#{run_id}" if run_id is not None else ""
+        return cls(label=f"agent:{agent_key}{suffix}")
+
+
+SYSTEM = Actor(label="system")
+POLICY = Actor(label="policy")
+
+_current_actor: ContextVar[Actor | None] = ContextVar("atlas_current_actor", default=None)
+
+
+def current_actor() -> Actor | None:
+    return _current_actor.get()
+
+
+@contextlib.contextmanager
+def acting_as(actor: Actor) -> Iterator[Actor]:
+    token = _current_actor.set(actor)
+    try:
+        yield actor
+    finally:
+        _current_actor.reset(token)
+
+
+class AuditedHistoryFields(models.Model):
+    """Extra columns on every historical table: the actor in words, for agent and policy rows."""
+
+    history_actor = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+
+def _history_user(instance: Any = None, request: Any = None, **kwargs: Any) -> Any:
+    actor = _current_actor.get()
+    if actor is not None and actor.user is not None:
+        return actor.user
+    if request is not None and getattr(request, "user", None) is not None and request.user.is_authenticated:
+        return request.user
+    return getattr(instance, "_history_user", None)
+
+
+def audited_history(**kwargs: Any) -> HistoricalRecords:
+    """The HistoricalRecords every Atlas model uses: actor column, no free-form user lookups."""
+    kwargs.setdefault("bases", [AuditedHistoryFields])
+    kwargs.setdefault("get_user", _history_user)
+    return HistoricalRecords(**kwargs)
+
+
+def stamp_history_actor(sender: Any, history_instance: Any, **kwargs: Any) -> None:
+    """Receiver for simple-history's pre_create_historical_record: audit plumbing, not domain flow."""
+    if not hasattr(history_instance, "history_actor"):
+        return
+    actor = _current_actor.get()
+    if actor is not None:
+        history_instance.history_actor = actor.label
+    elif getattr(history_instance, "history_user", None) is not None:
+        history_instance.history_actor = f"user:{history_instance.history_user.get_username()}"
+    else:
+        history_instance.history_actor = SYSTEM.label

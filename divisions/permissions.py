@@ -1,0 +1,59 @@
+"""The permission rules, in one place: who sees and who decides, per division.
+
+Owners (superusers, or members of the "Owners" group) see and decide everything. Staff see the
+divisions they are members of; approvers and directors decide there; viewers only look.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from .models import Division, Membership, Role
+
+OWNERS_GROUP = "Owners"
+DECIDING_ROLES = (Role.APPROVER, Role.DIRECTOR)
+
+
+def is_owner(user: Any) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return user.groups.filter(name=OWNERS_GROUP).exists()
+
+
+def role_in(user: Any, division: Division | int) -> str | None:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    division_id = division.pk if isinstance(division, Division) else division
+    return Membership.objects.filter(user=user, division_id=division_id).values_list("role", flat=True).first()
+
+
+def can_view(user: Any, division: Division | int) -> bool:
+    return is_owner(user) or role_in(user, division) is not None
+
+
+def can_decide(user: Any, division: Division | int) -> bool:
+    return is_owner(user) or role_in(user, division) in DECIDING_ROLES
+
+
+def is_director(user: Any, division: Division | int) -> bool:
+    return is_owner(user) or role_in(user, division) == Role.DIRECTOR
+
+
+def visible_divisions(user: Any) -> QuerySet[Division]:
+    if is_owner(user):
+        return Division.objects.all()
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Division.objects.none()
+    return Division.objects.filter(memberships__user=user).distinct()
+
+
+def deciding_divisions(user: Any) -> QuerySet[Division]:
+    if is_owner(user):
+        return Division.objects.all()
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Division.objects.none()
+    return Division.objects.filter(memberships__user=user, memberships__role__in=DECIDING_ROLES).distinct()
