@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 
 from atlas_project.audit import audited_history
@@ -89,8 +90,31 @@ class RunStatus(models.TextChoices):
     SKIPPED = "skipped", "Skipped"
 
 
+class Intent(models.Model):
+    """Something a person asked for in words, and where the orchestrator routed it."""
+
+    text = models.TextField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="intents")
+    division = models.ForeignKey(
+        "divisions.Division", on_delete=models.PROTECT, null=True, blank=True, related_name="intents"
+    )
+    agent_keys = models.JSONField(default=list, blank=True)
+    confidence = models.FloatField(default=0)
+    reason = models.TextField(blank=True)
+    overridden = models.BooleanField(default=False, help_text="A person chose the division instead of the router.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = audited_history()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.text[:60]} -> {self.division_id}"
+
+
 class AgentRun(models.Model):
     agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="runs")
+    intent = models.ForeignKey(Intent, on_delete=models.SET_NULL, null=True, blank=True, related_name="runs")
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, null=True, blank=True, related_name="runs")
     trigger = models.CharField(max_length=20, choices=RunTrigger.choices, default=RunTrigger.MANUAL)
     status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)

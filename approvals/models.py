@@ -1,1 +1,167 @@
-"""Models of this app are added by its issue."""
+"""Proposals, the decisions people take on them, and the append-only log of their executions.
+
+Every status change goes through `approvals.services`; nothing here moves a proposal by itself.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from atlas_project.audit import audited_history
+
+
+class Category(models.TextChoices):
+    SPEND = "spend", "Spend"
+    MESSAGE = "message", "Message"
+    SCHEDULE = "schedule", "Schedule"
+    INTERNAL = "internal", "Internal"
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    EXECUTING = "executing", "Executing"
+    EXECUTED = "executed", "Executed"
+    FAILED = "failed", "Failed"
+    REJECTED = "rejected", "Rejected"
+    SENT_BACK = "sent_back", "Sent back"
+    EXPIRED = "expired", "Expired"
+    STALE = "stale", "Stale"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+FINAL_STATUSES = (
+    Status.EXECUTED,
+    Status.FAILED,
+    Status.REJECTED,
+    Status.SENT_BACK,
+    Status.EXPIRED,
+    Status.STALE,
+    Status.CANCELLED,
+)
+
+
+class ProposedAction(models.Model):
+    action_type = models.CharField(max_length=80, db_index=True)
+    category = models.CharField(max_length=20, choices=Category.choices)
+    division = models.ForeignKey("divisions.Division", on_delete=models.PROTECT, related_name="proposals")
+    agent_run = models.ForeignKey(
+        "agents.AgentRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="proposals"
+    )
+    agent_key = models.CharField(max_length=80, blank=True, help_text="The proposing agent, if an agent proposed.")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="proposals"
+    )
+    title = models.CharField(max_length=200, blank=True)
+    args = models.JSONField(help_text="Validated against the action type's arguments model.")
+    preview = models.TextField(blank=True, help_text="The change in words.")
+    rationale = models.TextField()
+    drafted_by = models.CharField(max_length=80, blank=True, help_text="'offline' or the LLM model that wrote it.")
+    evidence = models.ManyToManyField("memory.MemoryEntry", blank=True, related_name="proposals")
+    basis = models.JSONField(default=dict, blank=True, help_text="The row versions it was derived from.")
+    basis_fingerprint = models.CharField(max_length=64, blank=True)
+    money_at_stake = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    currency = models.CharField(max_length=3, default="USD")
+    confidence = models.FloatField(default=0.5)
+    priority = models.FloatField(default=0, db_index=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
+    status_reason = models.TextField(blank=True, help_text="Why it was rejected, failed, went stale, ...")
+    hold_reason = models.TextField(blank=True, help_text="Set by the orchestrator when it conflicts with other work.")
+    bundled_with = models.ManyToManyField("self", blank=True, symmetrical=False, related_name="bundled_into")
+    revision_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="revisions")
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Execution claim: the executor takes it with a conditional update; the sweeper re-dispatches
+    # a claim that expired (a killed worker) or an approval whose execution never started.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    history = audited_history()
+
+    class Meta:
+        ordering = ["-priority", "-created_at"]
+        indexes = [models.Index(fields=["division", "status"]), models.Index(fields=["status", "expires_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(money_at_stake__gte=0), name="proposal_money_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action_type} ({self.status})"
+
+    @property
+    def is_gated(self) -> bool:
+        return self.category != Category.INTERNAL
+
+    @property
+    def is_held(self) -> bool:
+        return bool(self.hold_reason)
+
+
+class Verdict(models.TextChoices):
+    APPROVE = "approve", "Approve"
+    EDIT_APPROVE = "edit_approve", "Edit and approve"
+    SEND_BACK = "send_back", "Send back"
+    REJECT = "reject", "Reject"
+    CANCEL = "cancel", "Cancel"
+
+
+class Decision(models.Model):
+    proposal = models.ForeignKey(ProposedAction, on_delete=models.CASCADE, related_name="decisions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="decisions"
+    )
+    actor_label = models.CharField(max_length=120, help_text="user:<name>, or 'policy' for internal actions.")
+    verdict = models.CharField(max_length=20, choices=Verdict.choices)
+    comment = models.TextField(blank=True)
+    args_diff = models.JSONField(default=dict, blank=True, help_text='{"field": [before, after]}')
+    via = models.CharField(max_length=20, default="admin", help_text="admin, email, command, policy, api")
+    at = models.DateTimeField(auto_now_add=True)
+    history = audited_history()
+
+    class Meta:
+        ordering = ["at"]
+        constraints = [
+            # One person counts once towards four-eyes: the same user cannot approve twice.
+            models.UniqueConstraint(
+                fields=["proposal", "user"],
+                condition=Q(verdict__in=["approve", "edit_approve"]),
+                name="decision_one_approval_per_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label} {self.verdict} #{self.proposal_id}"
+
+
+class Execution(models.Model):
+    """Append-only: one row per attempt; the app and the admin never change or delete one."""
+
+    proposal = models.ForeignKey(ProposedAction, on_delete=models.PROTECT, related_name="executions")
+    idempotency_key = models.CharField(max_length=120)
+    attempt = models.PositiveIntegerField()
+    actor_label = models.CharField(max_length=120)
+    action_type = models.CharField(max_length=80)
+    args = models.JSONField()
+    ok = models.BooleanField(default=False)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["idempotency_key", "attempt"], name="execution_unique_attempt"),
+            models.UniqueConstraint(
+                fields=["idempotency_key"], condition=Q(ok=True), name="execution_one_success_per_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action_type} #{self.proposal_id} attempt {self.attempt} ({'ok' if self.ok else 'error'})"
