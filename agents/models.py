@@ -161,3 +161,56 @@ class LLMCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} for {self.run_id} ({self.tokens_in}/{self.tokens_out})"
+
+
+class Briefing(models.Model):
+    """The orchestrator's morning briefing for one brand day."""
+
+    brand_date = models.DateField(unique=True)
+    cycle = models.ForeignKey(Cycle, on_delete=models.SET_NULL, null=True, blank=True, related_name="briefings")
+    persona = models.CharField(max_length=40, default="Alexia")
+    narrative = models.TextField()
+    drafted_by = models.CharField(max_length=80, blank=True, help_text="'offline' or the LLM model that wrote it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-brand_date"]
+
+    def __str__(self) -> str:
+        return f"Briefing {self.brand_date}"
+
+
+class ItemKind(models.TextChoices):
+    WIN = "win", "Win"
+    RISK = "risk", "Risk"
+    OPPORTUNITY = "opportunity", "Opportunity"
+    RANKED = "ranked", "The rest, ranked"
+
+
+class BriefingItem(models.Model):
+    briefing = models.ForeignKey(Briefing, on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField(max_length=20, choices=ItemKind.choices)
+    rank = models.PositiveIntegerField(default=0)
+    division = models.ForeignKey(
+        "divisions.Division", on_delete=models.PROTECT, null=True, blank=True, related_name="briefing_items"
+    )
+    title = models.CharField(max_length=200)
+    text = models.TextField()
+    numbers = models.JSONField(default=dict, blank=True, help_text="The figures the item rests on.")
+    ranking = models.JSONField(default=dict, blank=True, help_text="The ranking's inputs: money, confidence, urgency.")
+    proposals = models.ManyToManyField("approvals.ProposedAction", blank=True, related_name="briefing_items")
+
+    class Meta:
+        ordering = ["briefing", "rank"]
+        constraints = [
+            # Exactly one win, one risk and one opportunity per briefing.
+            models.UniqueConstraint(
+                fields=["briefing", "kind"],
+                condition=~models.Q(kind="ranked"),
+                name="briefing_one_item_per_headline_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.title}"
