@@ -49,6 +49,13 @@ class CycleStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class CyclePhase(models.TextChoices):
+    SPECIALISTS = "specialists", "Specialists"
+    DIRECTORS = "directors", "Directors"
+    ORCHESTRATOR = "orchestrator", "Orchestrator"
+    FINISHED = "finished", "Finished"
+
+
 class Cycle(models.Model):
     """One daily cycle for one brand day: specialists, then directors, then the orchestrator."""
 
@@ -59,6 +66,9 @@ class Cycle(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # The phase the cycle is in; moved forward with a conditional update so that of several
+    # workers finishing the last runs of a phase at once exactly one starts the next phase.
+    phase = models.CharField(max_length=20, choices=CyclePhase.choices, default=CyclePhase.SPECIALISTS)
 
     class Meta:
         ordering = ["-started_at"]
@@ -121,6 +131,9 @@ class AgentRun(models.Model):
     context = models.JSONField(default=dict, blank=True, help_text="Intent text, send-back comment, ...")
     error = models.TextField(blank=True)
     traceback = models.TextField(blank=True)
+    warnings = models.JSONField(
+        default=list, blank=True, help_text="Problems that did not stop the run, e.g. a proposal approvals refused."
+    )
     queued_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

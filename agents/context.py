@@ -1,0 +1,269 @@
+"""RunContext: what an agent sees and may do during one run.
+
+Everything an agent writes goes through here, so that the division, the author run, the drafting
+model and the run's counters are filled in the same way for every agent, and an agent's mistake
+(a refused proposal, a broken LLM answer) is recorded on its run instead of crashing the cycle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.conf import settings
+from django.db.models import F, Sum
+from django.db.models.functions import Coalesce
+from pydantic import BaseModel
+
+from agents.clock import brand_day_start
+from agents.llm import OFFLINE, BudgetExceeded, LLMError, LLMProvider, cost_of, estimate_tokens, get_provider
+from agents.models import Agent, AgentRun, Cycle, Intent, LLMCall
+
+if TYPE_CHECKING:
+    from agents.base import BaseAgent
+    from approvals.models import ProposedAction
+    from memory.models import MemoryEntry
+
+logger = logging.getLogger(__name__)
+
+SchemaT = TypeVar("SchemaT", bound=BaseModel)
+
+HOUSE_RULES = (
+    "You write for a brand's marketing team. Use only the facts given; never invent a number. "
+    "Answer with JSON that fits the schema exactly."
+)
+
+
+@dataclass
+class RunContext:
+    run: AgentRun
+    agent: Agent
+    impl: BaseAgent
+    config: dict[str, Any]
+    today: dt.date
+    now: dt.datetime
+    cycle: Cycle | None = None
+    intent: Intent | None = None
+    feedback: dict[str, Any] | None = None
+    provider: LLMProvider | None = None
+    # "offline" until an LLM wrote something for this run; then the model's name.
+    drafted_by: str = OFFLINE
+    memory_written: int = 0
+    proposals: list[ProposedAction] = field(default_factory=list)
+
+    @property
+    def division(self) -> str | None:
+        return self.impl.division
+
+    # --- memory ---------------------------------------------------------------------------------
+    def remember(self, **kw: Any) -> MemoryEntry:
+        from memory import services as memory_services
+
+        kw.setdefault("division", self.division)
+        kw.setdefault("author_run", self.run)
+        entry = memory_services.remember(**kw)
+        self.memory_written += 1
+        return entry
+
+    def current(self, key: str) -> MemoryEntry | None:
+        from memory import services as memory_services
+
+        current = getattr(memory_services, "current", None)
+        if current is None:
+            from memory import selectors as memory_selectors
+
+            current = memory_selectors.current
+        return current(key)
+
+    def recall(self, query: str, **kw: Any) -> list[MemoryEntry]:
+        from memory import services as memory_services
+
+        recall = getattr(memory_services, "recall", None)
+        if recall is None:
+            from memory import selectors as memory_selectors
+
+            recall = memory_selectors.recall
+        return recall(query, **kw)
+
+    # --- proposals ------------------------------------------------------------------------------
+    def propose(
+        self,
+        action_type: str,
+        args: dict[str, Any],
+        *,
+        rationale: str,
+        evidence: Iterable[MemoryEntry] = (),
+        confidence: float = 0.5,
+        priority: float = 0,
+        revision_of: ProposedAction | None = None,
+    ) -> ProposedAction | None:
+        """Propose an action; a refusal by approvals (unknown type, bad arguments, ...) is recorded, not raised."""
+        from approvals import services as approval_services
+        from approvals.errors import ApprovalError
+
+        if revision_of is None and self.feedback:
+            # A re-run after a send-back links its matching proposal to the one sent back.
+            sent_back = self.feedback.get("proposal")
+            if sent_back is not None and getattr(sent_back, "action_type", None) == action_type:
+                revision_of = sent_back
+        try:
+            proposal = approval_services.proposal_create(
+                action_type=action_type,
+                args=args,
+                division=self.division or "",
+                rationale=rationale,
+                agent_run=self.run,
+                agent_key=self.impl.key,
+                evidence=evidence,
+                confidence=confidence,
+                priority=priority,
+                drafted_by=self.drafted_by,
+                revision_of=revision_of,
+            )
+        except ApprovalError as exc:
+            self.warn(f"proposal {action_type} refused: {exc}")
+            return None
+        self.proposals.append(proposal)
+        return proposal
+
+    def warn(self, message: str) -> None:
+        """A problem that does not stop the run, kept on the run for the people reading it."""
+        logger.warning("%s run %s: %s", self.impl.key, self.run.pk, message)
+        self.run.warnings = [*(self.run.warnings or []), message]
+        AgentRun.objects.filter(pk=self.run.pk).update(warnings=self.run.warnings)
+
+    # --- LLM ------------------------------------------------------------------------------------
+    @property
+    def model(self) -> str:
+        return self.agent.llm_model or settings.ATLAS_LLM_MODEL
+
+    def system_prompt(self) -> str:
+        instructions = self.agent.instructions_override or self.impl.instructions or self.impl.description
+        return f"{HOUSE_RULES}\n\nYou are {self.impl.name} ({self.impl.key}). {instructions}".strip()
+
+    def write(
+        self,
+        schema: type[SchemaT],
+        *,
+        task: str,
+        facts: dict[str, Any],
+        offline: Callable[[], SchemaT],
+        purpose: str = "",
+    ) -> SchemaT:
+        """Ask the provider for prose or drafts fitting `schema`; the offline provider calls `offline()`.
+
+        Raises `LLMError` (recorded as a failed `LLMCall`) when no usable answer came back, and
+        `BudgetExceeded` before the call when it would go over a budget.
+        """
+        provider = self.provider or get_provider()
+        system = self.system_prompt()
+        prompt = f"{task}\n\nFacts (JSON):\n{json.dumps(facts, default=str, indent=1, sort_keys=True)}"
+        purpose = (purpose or task)[:120]
+        if provider.name != OFFLINE:
+            try:
+                self.check_budget(estimate_tokens(system, prompt))
+            except BudgetExceeded as exc:
+                self._record_call(provider.name, self.model, purpose, ok=False, error=str(exc))
+                raise
+        try:
+            result = provider.generate(
+                schema, system=system, prompt=prompt, model=self.model, purpose=purpose, offline=offline
+            )
+        except LLMError as exc:
+            self._record_call(
+                provider.name,
+                exc.model or self.model,
+                purpose,
+                ok=False,
+                error=str(exc),
+                tokens_in=exc.tokens_in,
+                tokens_out=exc.tokens_out,
+                latency_ms=exc.latency_ms,
+            )
+            raise
+        self._record_call(
+            provider.name,
+            result.model,
+            purpose,
+            tokens_in=result.tokens_in,
+            tokens_out=result.tokens_out,
+            latency_ms=result.latency_ms,
+        )
+        if result.model != OFFLINE:
+            self.drafted_by = result.model
+        return result.parsed
+
+    def _record_call(
+        self,
+        provider: str,
+        model: str,
+        purpose: str,
+        *,
+        ok: bool = True,
+        error: str = "",
+        tokens_in: int = 0,
+        tokens_out: int = 0,
+        latency_ms: int = 0,
+    ) -> LLMCall:
+        cost = cost_of(model, tokens_in, tokens_out)
+        call = LLMCall.objects.create(
+            run=self.run,
+            provider=provider,
+            model=model,
+            purpose=purpose,
+            latency_ms=latency_ms,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            cost=cost,
+            ok=ok,
+            error=error,
+        )
+        AgentRun.objects.filter(pk=self.run.pk).update(
+            llm_calls=F("llm_calls") + 1,
+            tokens_in=F("tokens_in") + tokens_in,
+            tokens_out=F("tokens_out") + tokens_out,
+            cost=F("cost") + cost,
+        )
+        return call
+
+    def check_budget(self, estimated_tokens: int) -> None:
+        """Stop before a call that would take the agent or the whole day over a token or cost budget."""
+        since = brand_day_start(self.today)
+        estimated_cost = cost_of(self.model, estimated_tokens, 0)
+        today = AgentRun.objects.filter(queued_at__gte=since)
+        zero = Decimal("0")
+
+        def used(qs: Any) -> tuple[int, Decimal]:
+            totals = qs.aggregate(
+                tokens=Coalesce(Sum(F("tokens_in") + F("tokens_out")), 0), cost=Coalesce(Sum("cost"), zero)
+            )
+            return int(totals["tokens"]), Decimal(totals["cost"])
+
+        tokens, cost = used(today.filter(agent=self.agent))
+        if tokens + estimated_tokens > self.agent.daily_token_budget:
+            raise BudgetExceeded(
+                f"Agent {self.agent.key} would exceed its daily token budget: {tokens} used today "
+                f"+ ~{estimated_tokens} "
+                f"for this call > {self.agent.daily_token_budget}. Raise Agent.daily_token_budget or wait for tomorrow."
+            )
+        if cost + estimated_cost > self.agent.daily_cost_budget:
+            raise BudgetExceeded(
+                f"Agent {self.agent.key} would exceed its daily cost budget: ${cost} used today + ~${estimated_cost} "
+                f"for this call > ${self.agent.daily_cost_budget}."
+            )
+        tokens, cost = used(today)
+        if tokens + estimated_tokens > settings.ATLAS_DAILY_TOKEN_BUDGET:
+            raise BudgetExceeded(
+                f"The day's token budget would be exceeded: {tokens} used today by all agents + ~{estimated_tokens} "
+                f"> ATLAS_DAILY_TOKEN_BUDGET={settings.ATLAS_DAILY_TOKEN_BUDGET}."
+            )
+        if cost + estimated_cost > settings.ATLAS_DAILY_COST_BUDGET:
+            raise BudgetExceeded(
+                f"The day's cost budget would be exceeded: ${cost} used today by all agents + ~${estimated_cost} "
+                f"> ATLAS_DAILY_COST_BUDGET={settings.ATLAS_DAILY_COST_BUDGET}."
+            )

@@ -1,0 +1,136 @@
+"""The agent registry: agents are classes in code, mirrored to one `Agent` row each.
+
+    @register
+    class PaidMedia(Specialist):
+        key = "growth.paid_media"
+        ...
+
+`autodiscover()` imports every module of `divisions.specialists`, `agents.directors` and
+`agents.orchestrator` (when present); `sync_agents()` mirrors the registry to the database.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+import threading
+from typing import TypeVar
+
+from django.db import transaction
+
+from agents.base import BaseAgent
+from agents.models import Agent, AgentKind
+
+logger = logging.getLogger(__name__)
+
+AgentT = TypeVar("AgentT", bound=type[BaseAgent])
+
+_registry: dict[str, type[BaseAgent]] = {}
+_lock = threading.Lock()
+_discovered = False
+
+
+class RegistryError(Exception):
+    pass
+
+
+def register(cls: AgentT) -> AgentT:
+    """Class decorator: add an agent class to the registry (re-registering one key replaces it)."""
+    if not cls.key:
+        raise RegistryError(f"{cls.__name__} has no key.")
+    if cls.kind not in AgentKind.values:
+        raise RegistryError(f"{cls.key}: kind {cls.kind!r} is not one of {AgentKind.values}.")
+    if cls.kind != AgentKind.ORCHESTRATOR and not cls.division:
+        raise RegistryError(f"{cls.key}: a {cls.kind} needs a division.")
+    if cls.division and not cls.key.startswith(f"{cls.division}."):
+        raise RegistryError(f"{cls.key}: an agent of division {cls.division!r} has a key starting '{cls.division}.'.")
+    existing = _registry.get(cls.key)
+    if existing is not None and existing is not cls and existing.__qualname__ != cls.__qualname__:
+        raise RegistryError(
+            f"{cls.key} is registered twice: {existing.__module__}.{existing.__qualname__} and "
+            f"{cls.__module__}.{cls.__qualname__}."
+        )
+    _registry[cls.key] = cls
+    return cls
+
+
+def unregister(key: str) -> None:
+    _registry.pop(key, None)
+
+
+def autodiscover() -> None:
+    """Import the modules that register agents; once per process."""
+    global _discovered
+    with _lock:
+        if _discovered:
+            return
+        importlib.import_module("agents.directors")
+        try:
+            package = importlib.import_module("divisions.specialists")
+        except ModuleNotFoundError:
+            package = None
+        if package is not None:
+            for module in pkgutil.iter_modules(package.__path__):
+                importlib.import_module(f"divisions.specialists.{module.name}")
+        try:
+            importlib.import_module("agents.orchestrator")
+        except ModuleNotFoundError as exc:
+            if exc.name != "agents.orchestrator":
+                raise
+        _discovered = True
+
+
+def all_agents() -> dict[str, type[BaseAgent]]:
+    autodiscover()
+    return dict(sorted(_registry.items()))
+
+
+def get(key: str) -> type[BaseAgent] | None:
+    return all_agents().get(key)
+
+
+def of_kind(kind: str, *, division: str | None = None) -> list[type[BaseAgent]]:
+    return [c for c in all_agents().values() if c.kind == kind and (division is None or c.division == division)]
+
+
+@transaction.atomic
+def sync_agents() -> dict[str, int]:
+    """Mirror the registry to `Agent` rows: create missing, update code-owned fields, flag removed.
+
+    Only what the code owns is written (name, kind, division, description); the configuration a
+    person set in the admin (enabled, model, instructions, budgets, config) is left alone.
+    """
+    from divisions.models import Division
+
+    divisions = {d.slug: d for d in Division.objects.all()}
+    counts = {"created": 0, "updated": 0, "gone": 0}
+    rows = {a.key: a for a in Agent.objects.all()}
+    for key, cls in all_agents().items():
+        division = divisions.get(cls.division) if cls.division else None
+        if cls.division and division is None:
+            logger.warning("Agent %s names division %r, which does not exist; not synced.", key, cls.division)
+            continue
+        wanted = {
+            "name": cls.name or key,
+            "kind": cls.kind,
+            "division": division,
+            "description": cls.description,
+            "in_code": True,
+        }
+        row = rows.get(key)
+        if row is None:
+            Agent.objects.create(key=key, **wanted)
+            counts["created"] += 1
+        elif any(getattr(row, f) != v for f, v in wanted.items()):
+            for f, v in wanted.items():
+                setattr(row, f, v)
+            row.save()
+            counts["updated"] += 1
+    registered = set(all_agents())
+    for key, row in rows.items():
+        if key not in registered and row.in_code:
+            row.in_code = False
+            row.save(update_fields=["in_code"])
+            counts["gone"] += 1
+    return counts

@@ -1,0 +1,43 @@
+"""django-q2 tasks: each fetches by id and calls a service."""
+
+from __future__ import annotations
+
+import logging
+
+from agents.models import AgentRun
+
+logger = logging.getLogger(__name__)
+
+
+def run_agent(run_id: int) -> str:
+    """One agent run of a cycle (or an intent, a revision); then move its cycle on if it was the last."""
+    from agents.services import agent_run_execute, cycle_advance
+
+    run = agent_run_execute(run_id=run_id)
+    if run.cycle_id:
+        cycle_advance(cycle_id=run.cycle_id)
+    return f"{run.agent.key} run {run.pk}: {run.status}"
+
+
+def start_cycle(trigger: str = "schedule", division: str | None = None, agent_key: str | None = None) -> str:
+    from agents.services import CycleAlreadyRunning, cycle_start
+
+    try:
+        cycle = cycle_start(trigger=trigger, division=division, agent_key=agent_key)
+    except CycleAlreadyRunning as exc:
+        logger.info("%s", exc)
+        return str(exc)
+    return f"cycle {cycle.pk} started"
+
+
+def scheduled_cycle() -> str:
+    """The morning cycle; then re-anchor the schedule on the brand's morning hour (DST, a changed hour)."""
+    from agents.schedules import ensure_schedules
+
+    try:
+        return start_cycle(trigger="schedule")
+    finally:
+        ensure_schedules()
+
+
+__all__ = ["AgentRun", "run_agent", "scheduled_cycle", "start_cycle"]
