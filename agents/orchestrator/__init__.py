@@ -1,0 +1,32 @@
+"""The orchestrator: cross-division judgement, ranking, the morning briefing, intent routing, digests.
+
+It does not do the work itself: it reads what every agent proposed and remembered, holds what
+conflicts, ranks the rest, briefs people in plain language and routes their requests.
+
+Submodules: `rules` (the judgement rules), `ranking`, `briefing` (the Briefing and `briefing_json`),
+`routing` (text -> division and agents), `intents` (`intent_submit`), `digest` (the e-mails),
+`agent` (the registered `Orchestrator`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["briefing_json", "digests_send", "intent_submit"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so that importing the package (the registry does, at start-up) does not import models early.
+    if name == "briefing_json":
+        from agents.orchestrator.briefing import briefing_json
+
+        return briefing_json
+    if name == "intent_submit":
+        from agents.orchestrator.intents import intent_submit
+
+        return intent_submit
+    if name == "digests_send":
+        from agents.orchestrator.digest import digests_send
+
+        return digests_send
+    raise AttributeError(name)

@@ -1,0 +1,89 @@
+"""Offline intent routing: the labelled set, names recognised, overrides, and the LLM schema."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from agents.orchestrator import routing
+from tests.agents.orchestrator.factories import demo_names
+from tests.agents.orchestrator.intents_eval import INTENTS
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_eval_set_is_big_and_covers_every_division():
+    assert len(INTENTS) >= 40
+    assert {label for _, label in INTENTS} == {
+        "growth",
+        "retention",
+        "creative",
+        "operations",
+        "finance",
+        "product",
+        "sales",
+        "intelligence",
+    }
+
+
+def test_offline_routing_gets_at_least_90_percent_of_the_labelled_intents():
+    demo_names()
+    misses = []
+    for text, label in INTENTS:
+        got = routing.route_offline(text)
+        if got.division != label:
+            misses.append((text, label, got.division, got.reason))
+    accuracy = 1 - len(misses) / len(INTENTS)
+    assert accuracy >= 0.9, f"{accuracy:.0%} right; misses: " + "\n".join(map(str, misses))
+
+
+def test_the_blue_kettle_is_recognised_and_routed_to_product():
+    demo_names()
+    route = routing.route_offline("we're overstocked on the blue kettle")
+    assert route.entities[0].label == "GK-150 Glass Kettle - Blue"
+    assert route.division == "product"
+    assert "GK-150" in route.reason
+    assert 0 < route.confidence <= 1
+
+
+def test_a_sku_and_a_campaign_name_are_recognised_exactly():
+    demo_names()
+    labels = [e.label for e in routing.recognise("is HP-104 in Evergreen - Retargeting?")]
+    assert "HP-104 Cast Iron Skillet 10in" in labels
+    assert "Evergreen - Retargeting" in labels
+    assert routing.recognise("what about the weather") == []
+
+
+def test_a_typo_still_finds_the_product():
+    demo_names()
+    assert routing.recognise("the enamel roastng pan")[0].label == "HP-310 Enamel Roasting Pan"
+
+
+def test_a_person_may_override_the_division():
+    demo_names()
+    route = routing.route_offline("push the summer sale harder", division="retention")
+    assert route.division == "retention"
+    assert route.confidence == 1.0
+    assert "override" in route.reason
+
+
+def test_an_unknown_override_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match=r"expected one of .*growth"):
+        routing.route_offline("anything", division="marketing")
+
+
+def test_routing_is_deterministic():
+    demo_names()
+    first = routing.route_offline("the cold brew maker is suddenly trending")
+    second = routing.route_offline("the cold brew maker is suddenly trending")
+    assert (first.division, first.confidence, first.reason) == (second.division, second.confidence, second.reason)
+
+
+def test_the_llm_schema_only_admits_existing_divisions_and_agents():
+    schema = routing.route_schema(["growth", "product"], ["growth.paid_media"])
+    ok = schema(division="growth", agent_keys=["growth.paid_media"], confidence=0.8, reason="ads")
+    assert ok.division == "growth"
+    with pytest.raises(ValidationError):
+        schema(division="marketing", agent_keys=[], confidence=0.8, reason="x")
+    with pytest.raises(ValidationError):
+        schema(division="growth", agent_keys=["growth.made_up"], confidence=0.8, reason="x")
