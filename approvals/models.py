@@ -139,6 +139,21 @@ class Decision(models.Model):
         return f"{self.actor_label} {self.verdict} #{self.proposal_id}"
 
 
+class AppendOnlyError(Exception):
+    """An attempt to change or delete an Execution row: the execution log is append-only."""
+
+
+class ExecutionQuerySet(models.QuerySet):
+    # An invariant of the audit log, not domain flow: no code path may rewrite what happened.
+    def update(self, **kwargs):
+        raise AppendOnlyError("Execution rows are append-only: they cannot be updated")
+
+    def delete(self):
+        raise AppendOnlyError("Execution rows are append-only: they cannot be deleted")
+
+    delete.queryset_only = True
+
+
 class Execution(models.Model):
     """Append-only: one row per attempt; the app and the admin never change or delete one."""
 
@@ -154,6 +169,8 @@ class Execution(models.Model):
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ExecutionQuerySet.as_manager()
+
     class Meta:
         ordering = ["started_at"]
         constraints = [
@@ -165,3 +182,27 @@ class Execution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action_type} #{self.proposal_id} attempt {self.attempt} ({'ok' if self.ok else 'error'})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(f"Execution {self.pk} is append-only: it cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"Execution {self.pk} is append-only: it cannot be deleted")
+
+
+class LinkUse(models.Model):
+    """A used e-mail approval link: each signed token decides once, whatever the verdict."""
+
+    token_hash = models.CharField(max_length=64, unique=True, help_text="sha256 of the signed token.")
+    proposal = models.ForeignKey(ProposedAction, on_delete=models.CASCADE, related_name="link_uses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approval_link_uses")
+    verdict = models.CharField(max_length=20)
+    used_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-used_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.verdict} #{self.proposal_id} via e-mail"

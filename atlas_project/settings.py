@@ -228,6 +228,9 @@ ATLAS_FOUR_EYES_AMOUNT: Decimal = _parsed("ATLAS_FOUR_EYES_AMOUNT", Decimal("100
 ATLAS_PROPOSAL_TTL_HOURS: int = _parsed("ATLAS_PROPOSAL_TTL", 48, _positive_int)
 ATLAS_EXECUTION_CLAIM_TTL: int = _parsed("ATLAS_EXECUTION_CLAIM_TTL", 600, _positive_int)
 ATLAS_EXECUTION_MAX_ATTEMPTS: int = _parsed("ATLAS_EXECUTION_MAX_ATTEMPTS", 3, _positive_int)
+# Run approved actions in-process right after the approval commits, instead of queueing them for a
+# qcluster worker (single-process setups and tests; the commands' --sync flag does this per call).
+ATLAS_EXECUTE_SYNC: bool = _parsed("ATLAS_EXECUTE_SYNC", False, _bool)
 ATLAS_WEBHOOK_URL: str = env.str("ATLAS_WEBHOOK_URL", default="")
 ATLAS_WEBHOOK_SECRET: str = env.str("ATLAS_WEBHOOK_SECRET", default="")
 ATLAS_WEBHOOK_ACTIONS: list[str] = env.list("ATLAS_WEBHOOK_ACTIONS", default=[])

@@ -374,3 +374,23 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class AppliedAction(models.Model):
+    """The idempotency ledger of the sandbox effects: one row per applied action (or per e-mail sent).
+
+    An action type applies its effect and writes this row in one transaction; called again with the
+    same key it returns the stored result instead of applying the effect twice.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    action_type = models.CharField(max_length=80)
+    result = models.JSONField(default=dict, blank=True)
+    webhook_delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.key

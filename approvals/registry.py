@@ -1,0 +1,144 @@
+"""The action-type registry: domain apps register the actions agents may propose, like admin.register.
+
+approvals knows nothing of ads or e-mail. An app declares its types in `<app>/actions.py` (imported
+by `ApprovalsConfig.ready`) with `@register`; a proposal can only name a registered type, with
+arguments that parse into the type's pydantic model. That is the whole vocabulary an LLM has.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+import pydantic
+
+from .errors import InvalidArguments, UnknownActionType
+
+CATEGORIES = ("spend", "message", "schedule", "internal")
+
+
+class ActionType:
+    """One kind of change. Subclass per type and register it with `@register`.
+
+    `execute` must be idempotent on `idempotency_key`: called twice with one key, the effect
+    happens once and the second call returns the first result.
+    """
+
+    key: ClassVar[str]
+    category: ClassVar[str]
+    Args: ClassVar[type[pydantic.BaseModel]]
+    label: ClassVar[str] = ""
+
+    def money_at_stake(self, args: Any) -> Decimal:
+        return Decimal("0")
+
+    def preview(self, args: Any) -> str:
+        return self.title(args)
+
+    def basis(self, args: Any) -> dict:
+        """The row versions the action rests on: {"brand.adcampaign:12": {"daily_budget": "120.00"}}."""
+        return {}
+
+    def execute(self, args: Any, *, idempotency_key: str) -> dict:
+        raise NotImplementedError
+
+    def check(self, args: Any) -> None:
+        """State the arguments must find (the campaign is active, the PO is a draft): ValueError if not."""
+
+    def title(self, args: Any) -> str:
+        return self.label or self.key
+
+    def currency(self, args: Any) -> str:
+        return _context["currency"]()
+
+    # --- helpers the approvals services use --------------------------------------------------
+
+    def parse(self, args: dict | pydantic.BaseModel) -> pydantic.BaseModel:
+        """Arguments into the Args model; an error names the type, the field and the value."""
+        if isinstance(args, self.Args):
+            return args
+        if isinstance(args, pydantic.BaseModel):
+            args = args.model_dump(mode="json")
+        if not isinstance(args, dict):
+            raise InvalidArguments(f"{self.key}: arguments must be an object, got {type(args).__name__}")
+        try:
+            return self.Args.model_validate(args)
+        except pydantic.ValidationError as exc:
+            raise InvalidArguments(f"{self.key}: {format_validation_error(exc)}") from exc
+
+    def dump(self, args: pydantic.BaseModel) -> dict:
+        return args.model_dump(mode="json")
+
+
+def format_validation_error(exc: pydantic.ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ())) or "arguments"
+        message = error.get("msg", "invalid")
+        if "input" in error and error.get("type") != "missing":
+            parts.append(f"{where}={error['input']!r}: {message}")
+        else:
+            parts.append(f"{where}: {message}")
+    return "; ".join(parts)
+
+
+def fingerprint(basis: dict) -> str:
+    """sha256 of the canonical JSON of the basis: key order and number formatting do not matter."""
+    canonical = json.dumps(basis, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+_registry: dict[str, ActionType] = {}
+_context: dict[str, Callable[[], Any]] = {
+    "currency": lambda: "USD",
+    "timezone": lambda: ZoneInfo("UTC"),
+}
+
+
+def register(cls: type[ActionType]) -> type[ActionType]:
+    """Class decorator: registers one instance of the type under its key."""
+    key = getattr(cls, "key", "")
+    if not key:
+        raise TypeError(f"{cls.__qualname__} has no key")
+    if getattr(cls, "category", None) not in CATEGORIES:
+        raise TypeError(f"{key}: category must be one of {', '.join(CATEGORIES)}")
+    if not (isinstance(getattr(cls, "Args", None), type) and issubclass(cls.Args, pydantic.BaseModel)):
+        raise TypeError(f"{key}: Args must be a pydantic model")
+    existing = _registry.get(key)
+    if existing is not None and type(existing).__qualname__ != cls.__qualname__:
+        raise TypeError(f"action type {key!r} is registered twice ({type(existing).__qualname__}, {cls.__qualname__})")
+    _registry[key] = cls()
+    return cls
+
+
+def unregister(key: str) -> None:
+    _registry.pop(key, None)
+
+
+def get(key: str) -> ActionType:
+    try:
+        return _registry[key]
+    except KeyError:
+        known = ", ".join(sorted(_registry)) or "none registered"
+        raise UnknownActionType(f"unknown action type {key!r} (known: {known})") from None
+
+
+def all_types() -> Iterator[ActionType]:
+    return iter(sorted(_registry.values(), key=lambda t: t.key))
+
+
+def configure(*, currency: Callable[[], str] | None = None, timezone: Callable[[], dt.tzinfo] | None = None) -> None:
+    """The domain app tells approvals the brand's currency and timezone (the spend cap's day)."""
+    if currency is not None:
+        _context["currency"] = currency
+    if timezone is not None:
+        _context["timezone"] = timezone
+
+
+def brand_timezone() -> dt.tzinfo:
+    return _context["timezone"]()

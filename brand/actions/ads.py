@@ -1,0 +1,138 @@
+"""Ad campaign actions: daily budget, pause, resume (spend)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+import pydantic
+from django.utils import timezone
+
+from approvals.registry import register
+
+from ..models import AdCampaign, CampaignStatus
+from .base import BrandAction, money, row_basis
+
+BUDGET_HORIZON_DAYS = 7
+
+
+def _campaign(campaign_id: int) -> AdCampaign:
+    campaign = AdCampaign.objects.filter(pk=campaign_id).first()
+    if campaign is None:
+        raise ValueError(f"no ad campaign with id {campaign_id}")
+    return campaign
+
+
+class CampaignArgs(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    campaign_id: int
+
+    @pydantic.field_validator("campaign_id")
+    @classmethod
+    def _exists(cls, value: int) -> int:
+        _campaign(value)
+        return value
+
+
+class BudgetArgs(CampaignArgs):
+    daily_budget: Annotated[Decimal, pydantic.Field(gt=0, max_digits=12, decimal_places=2)]
+
+
+@register
+class SetDailyBudget(BrandAction):
+    key = "ads.set_daily_budget"
+    category = "spend"
+    Args = BudgetArgs
+
+    def check(self, args: BudgetArgs) -> None:
+        campaign = _campaign(args.campaign_id)
+        if campaign.status == CampaignStatus.ARCHIVED:
+            raise ValueError(f"campaign_id={args.campaign_id}: {campaign.name} is archived")
+        if campaign.daily_budget == args.daily_budget:
+            raise ValueError(f"daily_budget={args.daily_budget}: {campaign.name} already has this budget")
+
+    def money_at_stake(self, args: BudgetArgs) -> Decimal:
+        campaign = _campaign(args.campaign_id)
+        return abs(args.daily_budget - campaign.daily_budget) * BUDGET_HORIZON_DAYS
+
+    def title(self, args: BudgetArgs) -> str:
+        campaign = _campaign(args.campaign_id)
+        verb = "Raise" if args.daily_budget > campaign.daily_budget else "Cut"
+        return f"{verb} the daily budget of {campaign.name}"
+
+    def preview(self, args: BudgetArgs) -> str:
+        campaign = _campaign(args.campaign_id)
+        return (
+            f"Daily budget of {campaign.name} ({campaign.get_channel_display()}): "
+            f"{money(campaign.daily_budget)} -> {money(args.daily_budget)}"
+        )
+
+    def basis(self, args: BudgetArgs) -> dict:
+        return row_basis(_campaign(args.campaign_id), "daily_budget", "status")
+
+    def apply(self, args: BudgetArgs, *, idempotency_key: str) -> dict:
+        campaign = AdCampaign.objects.select_for_update().get(pk=args.campaign_id)
+        before = campaign.daily_budget
+        campaign.daily_budget = args.daily_budget
+        campaign.save(update_fields=["daily_budget"])
+        return {"campaign_id": campaign.pk, "daily_budget_before": str(before), "daily_budget": str(args.daily_budget)}
+
+
+class _StatusChange(BrandAction):
+    category = "spend"
+    Args = CampaignArgs
+    from_status: str
+    to_status: str
+    verb: str
+
+    def check(self, args: CampaignArgs) -> None:
+        campaign = _campaign(args.campaign_id)
+        if campaign.status != self.from_status:
+            raise ValueError(
+                f"campaign_id={args.campaign_id}: {campaign.name} is {campaign.status}, not {self.from_status}"
+            )
+
+    def title(self, args: CampaignArgs) -> str:
+        return f"{self.verb} {_campaign(args.campaign_id).name}"
+
+    def preview(self, args: CampaignArgs) -> str:
+        campaign = _campaign(args.campaign_id)
+        return (
+            f"{self.verb} {campaign.name} ({campaign.get_channel_display()}, "
+            f"{money(campaign.daily_budget)}/day): {campaign.status} -> {self.to_status}"
+        )
+
+    def basis(self, args: CampaignArgs) -> dict:
+        return row_basis(_campaign(args.campaign_id), "daily_budget", "status")
+
+    def apply(self, args: CampaignArgs, *, idempotency_key: str) -> dict:
+        campaign = AdCampaign.objects.select_for_update().get(pk=args.campaign_id)
+        before = campaign.status
+        campaign.status = self.to_status
+        campaign.save(update_fields=["status"])
+        return {
+            "campaign_id": campaign.pk,
+            "status_before": before,
+            "status": self.to_status,
+            "at": timezone.now().isoformat(),
+        }
+
+
+@register
+class PauseCampaign(_StatusChange):
+    key = "ads.pause_campaign"
+    from_status = CampaignStatus.ACTIVE
+    to_status = CampaignStatus.PAUSED
+    verb = "Pause"
+
+
+@register
+class ResumeCampaign(_StatusChange):
+    key = "ads.resume_campaign"
+    from_status = CampaignStatus.PAUSED
+    to_status = CampaignStatus.ACTIVE
+    verb = "Resume"
+
+    def money_at_stake(self, args: CampaignArgs) -> Decimal:
+        return _campaign(args.campaign_id).daily_budget * BUDGET_HORIZON_DAYS

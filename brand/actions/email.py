@@ -1,0 +1,143 @@
+"""`email.send_campaign` (message): an existing campaign, or a new one for a segment, sent once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pydantic
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from approvals.errors import ActionNotDue
+from approvals.registry import register
+
+from ..connectors import email as email_connector
+from ..models import AppliedAction, EmailCampaign, EmailStatus, Segment
+from .base import BrandAction, row_basis, when
+
+
+class SendArgs(pydantic.BaseModel):
+    """Either `email_campaign_id`, or `segment` + `subject` + `body` for a new campaign."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    email_campaign_id: int | None = None
+    segment: str | None = None
+    name: str | None = None
+    subject: str | None = pydantic.Field(default=None, max_length=200)
+    body: str | None = None
+    body_html: str | None = None
+    scheduled_at: dt.datetime | None = None
+
+    @pydantic.field_validator("email_campaign_id")
+    @classmethod
+    def _campaign_exists(cls, value: int | None) -> int | None:
+        if value is not None and not EmailCampaign.objects.filter(pk=value).exists():
+            raise ValueError(f"no e-mail campaign with id {value}")
+        return value
+
+    @pydantic.field_validator("segment")
+    @classmethod
+    def _segment_exists(cls, value: str | None) -> str | None:
+        if value is not None and not Segment.objects.filter(key=value).exists():
+            raise ValueError(f"no segment with key {value!r}")
+        return value
+
+    @pydantic.model_validator(mode="after")
+    def _one_source(self) -> SendArgs:
+        if self.email_campaign_id is None:
+            missing = [f for f in ("segment", "subject", "body") if not getattr(self, f)]
+            if missing:
+                raise ValueError(f"without email_campaign_id, {', '.join(missing)} must be given")
+        elif self.segment or self.subject or self.body:
+            raise ValueError("give either email_campaign_id or segment/subject/body, not both")
+        return self
+
+
+@register
+class SendCampaign(BrandAction):
+    key = "email.send_campaign"
+    category = "message"
+    Args = SendArgs
+
+    def check(self, args: SendArgs) -> None:
+        if args.email_campaign_id is not None:
+            campaign = EmailCampaign.objects.get(pk=args.email_campaign_id)
+            if campaign.status in (EmailStatus.SENT, EmailStatus.CANCELLED, EmailStatus.SENDING):
+                raise ValueError(f"email_campaign_id={campaign.pk}: {campaign.name} is {campaign.status}")
+
+    def _parts(self, args: SendArgs) -> tuple[str, str, Segment]:
+        if args.email_campaign_id is not None:
+            campaign = EmailCampaign.objects.select_related("segment").get(pk=args.email_campaign_id)
+            return campaign.name, campaign.subject, campaign.segment
+        segment = Segment.objects.get(key=args.segment)
+        return args.name or args.subject or "", args.subject or "", segment
+
+    def title(self, args: SendArgs) -> str:
+        name, subject, segment = self._parts(args)
+        return f"Send {name or subject!r} to {segment.name}"
+
+    def preview(self, args: SendArgs) -> str:
+        _name, subject, segment = self._parts(args)
+        count = segment.customers.filter(accepts_marketing=True).count()
+        scheduled = args.scheduled_at
+        if scheduled is None and args.email_campaign_id is not None:
+            scheduled = EmailCampaign.objects.get(pk=args.email_campaign_id).scheduled_at
+        return (
+            f"E-mail {subject!r} to {segment.name} ({count} customers who accept marketing), sending {when(scheduled)}"
+        )
+
+    def basis(self, args: SendArgs) -> dict:
+        _name, _subject, segment = self._parts(args)
+        basis = row_basis(segment, "built_at")
+        if args.email_campaign_id is not None:
+            campaign = EmailCampaign.objects.get(pk=args.email_campaign_id)
+            basis.update(row_basis(campaign, "subject", "body_text", "body_html", "status", "segment_id"))
+        return basis
+
+    def _campaign_for(self, args: SendArgs, idempotency_key: str) -> EmailCampaign:
+        """The campaign to send; a new one is created once per key (a retry finds it in the ledger)."""
+        if args.email_campaign_id is not None:
+            return EmailCampaign.objects.select_related("segment").get(pk=args.email_campaign_id)
+        ledger_key = f"{idempotency_key}/campaign"
+        entry = AppliedAction.objects.filter(key=ledger_key).first()
+        if entry is not None:
+            return EmailCampaign.objects.select_related("segment").get(pk=entry.result["email_campaign_id"])
+        try:
+            with transaction.atomic():
+                campaign = EmailCampaign.objects.create(
+                    name=(args.name or args.subject or "")[:200],
+                    segment=Segment.objects.get(key=args.segment),
+                    subject=args.subject or "",
+                    body_text=args.body or "",
+                    body_html=args.body_html or "",
+                    scheduled_at=args.scheduled_at,
+                )
+                AppliedAction.objects.create(
+                    key=ledger_key, action_type="email.campaign", result={"email_campaign_id": campaign.pk}
+                )
+        except IntegrityError:
+            entry = AppliedAction.objects.get(key=ledger_key)
+            return EmailCampaign.objects.select_related("segment").get(pk=entry.result["email_campaign_id"])
+        return campaign
+
+    def execute(self, args: SendArgs, *, idempotency_key: str) -> dict:
+        entry = AppliedAction.objects.filter(key=idempotency_key).first()
+        if entry is None:
+            campaign = self._campaign_for(args, idempotency_key)
+            due = args.scheduled_at or campaign.scheduled_at
+            if due is not None and due > timezone.now():
+                if campaign.status == EmailStatus.DRAFT or campaign.scheduled_at != due:
+                    campaign.status = EmailStatus.SCHEDULED
+                    campaign.scheduled_at = due
+                    campaign.save(update_fields=["status", "scheduled_at"])
+                raise ActionNotDue(due, f"{campaign.name!r} is scheduled for {when(due)}")
+            result: dict[str, Any] = email_connector.send_campaign(campaign=campaign, idempotency_key=idempotency_key)
+            try:
+                with transaction.atomic():
+                    entry = AppliedAction.objects.create(key=idempotency_key, action_type=self.key, result=result)
+            except IntegrityError:
+                entry = AppliedAction.objects.get(key=idempotency_key)
+        self.deliver_webhook(entry, args)
+        return entry.result

@@ -1,0 +1,100 @@
+"""E-mail campaigns through Django's e-mail backend: one message per customer, batches on one connection.
+
+Each delivered message is recorded in the idempotency ledger under `<key>/to/<customer id>`, so a
+retry after a failure half-way (SMTP down, worker killed) sends only to those not yet served.
+Connection and send failures are transient (the executor retries with backoff).
+"""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from approvals.errors import TransientActionError
+
+from ..models import AppliedAction, Customer, EmailCampaign, EmailStatus
+
+BATCH_SIZE = 100
+RECIPIENT_ACTION = "email.recipient"
+
+
+def recipients_of(campaign: EmailCampaign) -> QuerySet[Customer]:
+    """The segment's customers who accept marketing, in a stable order."""
+    return campaign.segment.customers.filter(accepts_marketing=True).order_by("pk")
+
+
+def recipient_key(idempotency_key: str, customer_id: int) -> str:
+    return f"{idempotency_key}/to/{customer_id}"
+
+
+def _batches(qs: QuerySet[Customer], size: int) -> Iterator[list[Customer]]:
+    batch: list[Customer] = []
+    for customer in qs.iterator(chunk_size=size):
+        batch.append(customer)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _message(campaign: EmailCampaign, customer: Customer, connection, idempotency_key: str) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=campaign.subject,
+        body=campaign.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[customer.email],
+        connection=connection,
+        headers={"X-Atlas-Campaign": str(campaign.pk), "X-Atlas-Idempotency-Key": idempotency_key},
+    )
+    if campaign.body_html:
+        message.attach_alternative(campaign.body_html, "text/html")
+    return message
+
+
+def send_campaign(*, campaign: EmailCampaign, idempotency_key: str, batch_size: int = BATCH_SIZE) -> dict:
+    """Send to every recipient not yet served under this key. Returns counts."""
+    prefix = f"{idempotency_key}/to/"
+    served = set(AppliedAction.objects.filter(key__startswith=prefix).values_list("key", flat=True))
+    total = recipients_of(campaign).count()
+    EmailCampaign.objects.filter(pk=campaign.pk).exclude(status=EmailStatus.SENT).update(status=EmailStatus.SENDING)
+    connection = get_connection(fail_silently=False)
+    sent_now = 0
+    try:
+        try:
+            connection.open()
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TransientActionError(f"e-mail server unavailable for campaign {campaign.name!r}: {exc}") from exc
+        for batch in _batches(recipients_of(campaign), batch_size):
+            delivered: list[AppliedAction] = []
+            try:
+                for customer in batch:
+                    key = recipient_key(idempotency_key, customer.pk)
+                    if key in served:
+                        continue
+                    _message(campaign, customer, connection, idempotency_key).send()
+                    delivered.append(
+                        AppliedAction(key=key, action_type=RECIPIENT_ACTION, result={"email": customer.email})
+                    )
+            except (smtplib.SMTPException, OSError) as exc:
+                raise TransientActionError(
+                    f"campaign {campaign.name!r}: sending failed after {len(served) + sent_now + len(delivered)} "
+                    f"of {total} messages: {exc}"
+                ) from exc
+            finally:
+                # What went out is recorded even when the batch broke off, so a retry skips it.
+                AppliedAction.objects.bulk_create(delivered, ignore_conflicts=True)
+                sent_now += len(delivered)
+                served.update(d.key for d in delivered)
+    finally:
+        connection.close()
+    campaign.status = EmailStatus.SENT
+    campaign.sent_at = campaign.sent_at or timezone.now()
+    campaign.recipients = len(served)
+    campaign.save(update_fields=["status", "sent_at", "recipients"])
+    return {"email_campaign_id": campaign.pk, "recipients": len(served), "sent_now": sent_now}
