@@ -1,0 +1,1 @@
+"""The specialists' analyses: selector-style functions `(today, config) -> dataclasses`, one module per division."""

@@ -1,0 +1,285 @@
+"""Operations' analyses: days of cover per SKU against lead time; clashes on the content calendar.
+
+Cover is stock over the 28-day sales rate, from one grouped query with the open purchase orders as
+subqueries; the calendar's neighbouring sends per segment come from one `Lag` window query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Sum, Value, Window
+from django.db.models.functions import Coalesce, Lag
+
+from brand.models import (
+    AdCampaign,
+    CalendarItem,
+    CalendarKind,
+    CampaignStatus,
+    EmailStatus,
+    POStatus,
+    PurchaseOrderLine,
+    Variant,
+)
+from divisions.analysis.brand_days import brand_tz, day_start, days_window
+
+OPEN_PO = (POStatus.DRAFT, POStatus.CONFIRMED)
+
+
+# --- inventory ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LiveCampaign:
+    campaign_id: int
+    name: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class SkuCover:
+    variant_id: int
+    sku: str
+    title: str
+    stock: int
+    units_28d: int
+    lead_time_days: int | None
+    supplier_id: int | None
+    supplier_name: str
+    unit_cost: Decimal | None
+    incoming_units: int  # on draft or confirmed POs
+    draft_po_units: int
+    next_delivery: dt.date | None  # earliest expected arrival of a confirmed PO
+    today: dt.date
+    campaigns: tuple[LiveCampaign, ...] = ()
+
+    @property
+    def daily_rate(self) -> float:
+        return self.units_28d / 28
+
+    @property
+    def days_of_cover(self) -> float | None:
+        return round(max(self.stock, 0) / self.daily_rate, 1) if self.daily_rate else None
+
+    @property
+    def days_to_delivery(self) -> int | None:
+        """Days until the next delivery: a confirmed PO's arrival, otherwise an order placed today."""
+        if self.next_delivery is not None:
+            return (self.next_delivery - self.today).days
+        return self.lead_time_days
+
+    @property
+    def runs_out_before_delivery(self) -> bool:
+        cover, wait = self.days_of_cover, self.days_to_delivery
+        return cover is not None and wait is not None and cover < wait
+
+    def reorder_units(self, target_cover_days: int) -> int:
+        """Enough for the lead time plus `target_cover_days` at the current rate, net of stock and open POs."""
+        need = self.daily_rate * ((self.lead_time_days or 0) + target_cover_days)
+        return max(0, math.ceil(need - max(self.stock, 0) - self.incoming_units))
+
+
+@dataclass(frozen=True)
+class InventoryFindings:
+    skus: list[SkuCover]
+    at_risk: list[SkuCover]
+
+
+def sku_cover(today: dt.date, *, sales_window_days: int = 28) -> list[SkuCover]:
+    """Cover of every active SKU (two queries: the SKUs with their sums, the live campaigns per SKU)."""
+    tz = brand_tz()
+    start, end = days_window(today, sales_window_days, tz)
+    po_lines = PurchaseOrderLine.objects.filter(variant=OuterRef("pk"), purchase_order__status__in=OPEN_PO)
+
+    def po_units(lines: Any) -> Coalesce:
+        summed = lines.order_by().values("variant").annotate(s=Sum("quantity")).values("s")
+        return Coalesce(Subquery(summed, output_field=IntegerField()), Value(0))
+
+    rows = (
+        Variant.objects.filter(is_active=True)
+        .annotate(
+            units=Coalesce(
+                Sum(
+                    "order_lines__quantity",
+                    filter=Q(order_lines__order__created_at__gte=start, order_lines__order__created_at__lt=end),
+                ),
+                Value(0),
+            ),
+            lead=Coalesce("lead_time_days", "supplier__lead_time_days"),
+            incoming=po_units(po_lines),
+            drafted=po_units(po_lines.filter(purchase_order__status=POStatus.DRAFT)),
+            next_delivery=Subquery(
+                po_lines.filter(purchase_order__status=POStatus.CONFIRMED, purchase_order__expected_at__isnull=False)
+                .order_by("purchase_order__expected_at")
+                .values("purchase_order__expected_at")[:1]
+            ),
+        )
+        .order_by("sku")
+        .values(
+            "pk",
+            "sku",
+            "product__title",
+            "stock",
+            "units",
+            "lead",
+            "supplier_id",
+            "supplier__name",
+            "cost",
+            "incoming",
+            "drafted",
+            "next_delivery",
+        )
+    )
+    campaigns: dict[int, list[LiveCampaign]] = defaultdict(list)
+    for variant_id, cid, name, channel in AdCampaign.skus.through.objects.filter(
+        adcampaign__status=CampaignStatus.ACTIVE
+    ).values_list("variant_id", "adcampaign_id", "adcampaign__name", "adcampaign__channel"):
+        campaigns[variant_id].append(LiveCampaign(campaign_id=cid, name=name, channel=channel))
+    return [
+        SkuCover(
+            variant_id=r["pk"],
+            sku=r["sku"],
+            title=r["product__title"],
+            stock=r["stock"],
+            units_28d=r["units"],
+            lead_time_days=r["lead"],
+            supplier_id=r["supplier_id"],
+            supplier_name=r["supplier__name"] or "",
+            unit_cost=r["cost"],
+            incoming_units=r["incoming"],
+            draft_po_units=r["drafted"],
+            next_delivery=r["next_delivery"],
+            today=today,
+            campaigns=tuple(sorted(campaigns[r["pk"]], key=lambda c: c.campaign_id)),
+        )
+        for r in rows
+    ]
+
+
+def inventory_analysis(today: dt.date, config: dict[str, Any]) -> InventoryFindings:
+    skus = sku_cover(today, sales_window_days=int(config["sales_window_days"]))
+    min_units = int(config["min_units_28d"])
+    at_risk = [s for s in skus if s.units_28d >= min_units and s.runs_out_before_delivery]
+    at_risk.sort(key=lambda s: (s.days_of_cover or 0) - (s.days_to_delivery or 0))
+    return InventoryFindings(skus=skus, at_risk=at_risk)
+
+
+# --- calendar -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    item_id: int
+    title: str
+    kind: str
+    starts_at: dt.datetime
+    segment_id: int | None
+    segment_key: str
+    email_campaign_id: int | None
+
+
+@dataclass(frozen=True)
+class SendClash:
+    earlier: CalendarEntry
+    later: CalendarEntry
+
+    @property
+    def gap_hours(self) -> float:
+        return (self.later.starts_at - self.earlier.starts_at).total_seconds() / 3600
+
+
+@dataclass(frozen=True)
+class EarlyLaunch:
+    item_id: int
+    title: str
+    starts_at: dt.datetime
+    sku: str
+    stock: int
+    arrives_on: dt.date | None  # earliest expected arrival of an open PO for the SKU
+
+
+@dataclass(frozen=True)
+class CalendarFindings:
+    sends: list[CalendarEntry]
+    clashes: list[SendClash] = field(default_factory=list)
+    early_launches: list[EarlyLaunch] = field(default_factory=list)
+
+
+def calendar_analysis(today: dt.date, config: dict[str, Any]) -> CalendarFindings:
+    """Sends to one segment closer than `min_gap_hours`; launches dated before their stock arrives.
+
+    Two queries over the horizon: the sends with the previous send to the same segment (`Lag`
+    over a window partitioned by segment), and the launches with their SKU's stock and next PO.
+    """
+    tz = brand_tz()
+    start = day_start(today, tz)
+    stop = day_start(today + dt.timedelta(days=int(config["horizon_days"])), tz)
+    min_gap = dt.timedelta(hours=float(config["min_gap_hours"]))
+    segment = Coalesce("segment_id", "email_campaign__segment_id")
+    live = ~Q(email_campaign__status__in=[EmailStatus.CANCELLED, EmailStatus.SENT])
+    # The window runs over all upcoming sends, so that a send just before the horizon is compared too.
+    rows = list(
+        CalendarItem.objects.filter(kind=CalendarKind.EMAIL, starts_at__gte=start - min_gap, starts_at__lt=stop)
+        .filter(live | Q(email_campaign__isnull=True))
+        .annotate(seg=segment)
+        .filter(seg__isnull=False)
+        .annotate(
+            seg_key=Coalesce("segment__key", "email_campaign__segment__key"),
+            prev_id=Window(Lag("pk"), partition_by=[segment], order_by=[F("starts_at").asc(), F("pk").asc()]),
+        )
+        .order_by("starts_at", "pk")
+        .values("pk", "title", "kind", "starts_at", "seg", "seg_key", "email_campaign_id", "prev_id")
+    )
+    entries = {
+        r["pk"]: CalendarEntry(
+            item_id=r["pk"],
+            title=r["title"],
+            kind=r["kind"],
+            starts_at=r["starts_at"],
+            segment_id=r["seg"],
+            segment_key=r["seg_key"] or "",
+            email_campaign_id=r["email_campaign_id"],
+        )
+        for r in rows
+    }
+    clashes = []
+    for r in rows:
+        earlier = entries.get(r["prev_id"]) if r["prev_id"] else None
+        later = entries[r["pk"]]
+        if earlier and later.starts_at >= start and later.starts_at - earlier.starts_at < min_gap:
+            clashes.append(SendClash(earlier=earlier, later=later))
+
+    next_arrival = (
+        PurchaseOrderLine.objects.filter(
+            variant=OuterRef("variant_id"),
+            purchase_order__status__in=OPEN_PO,
+            purchase_order__expected_at__isnull=False,
+        )
+        .order_by("purchase_order__expected_at")
+        .values("purchase_order__expected_at")[:1]
+    )
+    launches = (
+        CalendarItem.objects.filter(kind=CalendarKind.LAUNCH, starts_at__gte=start, starts_at__lt=stop)
+        .filter(variant__isnull=False, variant__stock__lt=int(config["min_launch_stock"]))
+        .annotate(arrives=Subquery(next_arrival))
+        .order_by("starts_at")
+        .values("pk", "title", "starts_at", "variant__sku", "variant__stock", "arrives")
+    )
+    early = [
+        EarlyLaunch(
+            item_id=r["pk"],
+            title=r["title"],
+            starts_at=r["starts_at"],
+            sku=r["variant__sku"],
+            stock=r["variant__stock"],
+            arrives_on=r["arrives"],
+        )
+        for r in launches
+        if r["arrives"] is None or r["arrives"] >= r["starts_at"].astimezone(tz).date()
+    ]
+    return CalendarFindings(sends=list(entries.values()), clashes=clashes, early_launches=early)
