@@ -1,0 +1,77 @@
+"""Importers for the brand's CSV exports: Shopify products, Shopify orders, Meta Ads daily metrics.
+
+`import_file` is the one entry: it reads the file in one transaction and either returns what it
+created, updated and left unchanged, or raises `ImportRefused` naming every bad row, having
+written nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.db import transaction
+
+from ..models import Channel
+from ..selectors import brand_profile, brand_timezone
+from .common import (
+    CHUNK_SIZE,
+    BaseImporter,
+    CsvSource,
+    FileProblem,
+    ImportRefused,
+    ImportResult,
+    ProgressCallback,
+    RowError,
+)
+from .meta_ads import MetaAdsImporter
+from .shopify_orders import ShopifyOrdersImporter
+from .shopify_products import ShopifyProductsImporter
+
+KINDS: dict[str, type[BaseImporter]] = {
+    ShopifyProductsImporter.kind: ShopifyProductsImporter,
+    ShopifyOrdersImporter.kind: ShopifyOrdersImporter,
+    MetaAdsImporter.kind: MetaAdsImporter,
+}
+
+__all__ = ["KINDS", "ImportRefused", "ImportResult", "RowError", "import_file"]
+
+
+class _RollBack(Exception):
+    """Raised inside the transaction to undo a file with bad rows."""
+
+
+def import_file(
+    *,
+    kind: str,
+    path: str | Path,
+    channel: str = Channel.META,
+    progress: ProgressCallback | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> ImportResult:
+    """Import one export file whole, or nothing of it (then `ImportRefused` says why, row by row)."""
+    if kind not in KINDS:
+        raise ValueError(f"Unknown import kind {kind!r}; expected one of {', '.join(KINDS)}.")
+    if channel not in Channel.values:
+        raise ValueError(f"Unknown channel {channel!r}; expected one of {', '.join(Channel.values)}.")
+    result = ImportResult(kind=kind, file=str(path))
+    # Read before the import's transaction: the profile may be created on first use.
+    profile = brand_profile()
+    extra: dict[str, object] = {}
+    if kind == ShopifyOrdersImporter.kind:
+        extra = {"tz": brand_timezone(profile), "currency": profile.currency}
+    elif kind == MetaAdsImporter.kind:
+        extra = {"channel": channel}
+    try:
+        with transaction.atomic(), CsvSource(Path(path), str(path)) as source:
+            importer = KINDS[kind](source=source, result=result, chunk_size=chunk_size, **extra)
+            importer.run(progress)
+            if result.errors:
+                raise _RollBack
+    except FileProblem as problem:
+        result.errors.append(RowError(problem.line, "", None, str(problem)))
+    except _RollBack:
+        pass
+    if result.errors:
+        result.errors.sort(key=lambda error: (error.line, error.position))
+        raise ImportRefused(result)
+    return result
