@@ -9,6 +9,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
+from agents.models import Agent, AgentKind, AgentRun
 from approvals.models import Category, ProposedAction, Status
 from memory.models import MemoryEntry
 from tests import factories as f
@@ -43,6 +44,27 @@ class MemoryFactory(factory.django.DjangoModelFactory):
     data = factory.LazyFunction(dict)
     author_label = "test"
     valid_from = factory.LazyFunction(timezone.now)
+
+
+def orchestrator_run(**kw: object) -> AgentRun:
+    return agent_run("orchestrator", **kw)
+
+
+def agent_run(key: str, **kw: object) -> AgentRun:
+    """A run of any agent, registered or not, to author memory and proposals in tests."""
+    slug = key.split(".", 1)[0]
+    kind = AgentKind.ORCHESTRATOR if key == "orchestrator" else AgentKind.SPECIALIST
+    agent, _ = Agent.objects.get_or_create(
+        key=key, defaults={"kind": kind, "name": key, "division": None if key == "orchestrator" else division(slug)}
+    )
+    return AgentRun.objects.create(agent=agent, **kw)
+
+
+def fact(key: str, text: str, data: dict, *, by: str = "operations.inventory", kind: str = "metric") -> MemoryEntry:
+    """A keyed fact written the way an agent writes it (through memory.services.remember)."""
+    from memory.services import remember
+
+    return remember(key=key, text=text, data=data, kind=kind, author_run=agent_run(by), division=by.split(".")[0])
 
 
 def demo_names() -> dict[str, object]:

@@ -1,0 +1,435 @@
+"""Cross-division judgement: explicit rules that hold a proposal that conflicts with other work.
+
+Each rule is a small function `(proposal, pending) -> Hold | None` over one pending proposal and
+the other pending proposals of the day; `judge()` runs them all and `holds_apply()` parks the
+losers with `approvals.services.proposal_hold`, bundling the fix, and writes each hold to memory
+(kind "decision", key `proposal:<id>:hold`) so that tomorrow's agents know why.
+
+The rules read arguments defensively: the action types belong to `brand.actions`, and a proposal
+whose arguments do not name what a rule needs is simply not judged by that rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from agents.models import AgentRun
+from approvals.models import ProposedAction, Status
+from brand import models as bm
+from memory.models import Kind, MemoryEntry
+
+SPEND_RAISE_TYPES = ("ads.set_daily_budget", "ads.resume_campaign")
+SEND_TYPE = "email.send_campaign"
+DISCOUNT_TYPES = ("pricing.create_discount", "pricing.set_markdown")
+PO_TYPES = ("po.create",)
+PAUSE_TYPE = "ads.pause_campaign"
+CLASH_WINDOW = dt.timedelta(hours=24)
+
+
+@dataclass
+class Hold:
+    proposal: ProposedAction
+    rule: str
+    reason: str
+    bundle: list[ProposedAction] = field(default_factory=list)
+    evidence: list[MemoryEntry] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+# --- reading proposals --------------------------------------------------------------------------
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value is not None and value != "" else None
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def campaign_of(proposal: ProposedAction) -> bm.AdCampaign | None:
+    args = proposal.args or {}
+    if args.get("campaign_id") is not None:
+        return bm.AdCampaign.objects.filter(pk=args["campaign_id"]).first()
+    name = args.get("campaign") or args.get("campaign_name")
+    return bm.AdCampaign.objects.filter(name=name).first() if name else None
+
+
+def raised_spend_campaign(proposal: ProposedAction) -> bm.AdCampaign | None:
+    """The campaign whose spend the proposal raises: a higher daily budget, or a resume."""
+    if proposal.action_type not in SPEND_RAISE_TYPES:
+        return None
+    campaign = campaign_of(proposal)
+    if campaign is None:
+        return None
+    if proposal.action_type == "ads.resume_campaign":
+        return campaign
+    new = _decimal((proposal.args or {}).get("daily_budget"))
+    return campaign if new is not None and new > campaign.daily_budget else None
+
+
+def skus_of(proposal: ProposedAction) -> set[str]:
+    """Every SKU a proposal's arguments name: `sku`, `skus`, `lines[].sku`, `variant_id(s)`, or its campaign's."""
+    args = proposal.args or {}
+    found: set[str] = set()
+    if isinstance(args.get("sku"), str):
+        found.add(args["sku"])
+    found.update(s for s in args.get("skus") or [] if isinstance(s, str))
+    variant_ids = [args["variant_id"]] if args.get("variant_id") is not None else []
+    variant_ids += list(args.get("variant_ids") or [])
+    for line in args.get("lines") or []:
+        if isinstance(line, dict):
+            if isinstance(line.get("sku"), str):
+                found.add(line["sku"])
+            if line.get("variant_id") is not None:
+                variant_ids.append(line["variant_id"])
+    if variant_ids:
+        found.update(bm.Variant.objects.filter(pk__in=variant_ids).values_list("sku", flat=True))
+    if proposal.action_type.startswith("ads."):
+        campaign = campaign_of(proposal)
+        if campaign is not None:
+            found.update(campaign.skus.values_list("sku", flat=True))
+    return found
+
+
+def _mem_value(entry: MemoryEntry | None) -> Any:
+    if entry is None:
+        return None
+    data = entry.data or {}
+    return data.get("value", entry.text)
+
+
+def _current(key: str) -> MemoryEntry | None:
+    from memory.selectors import current
+
+    return current(key)
+
+
+# --- rule (a): more spend on a campaign whose products run out before their next delivery --------
+
+
+def rule_spend_on_stockout(proposal: ProposedAction, pending: list[ProposedAction]) -> Hold | None:
+    campaign = raised_spend_campaign(proposal)
+    if campaign is None:
+        return None
+    short: list[tuple[str, MemoryEntry]] = []
+    for sku in sorted(campaign.skus.values_list("sku", flat=True)):
+        entry = _current(f"sku:{sku}:days_of_cover")
+        if entry is not None and (entry.data or {}).get("runs_out_before_delivery"):
+            short.append((sku, entry))
+    if not short:
+        return None
+    skus = {sku for sku, _ in short}
+    bundle = [
+        p
+        for p in pending
+        if p.pk != proposal.pk
+        and (
+            (p.action_type in PO_TYPES and skus_of(p) & skus)
+            or (p.action_type == PAUSE_TYPE and (campaign_of(p) == campaign or skus_of(p) & skus))
+        )
+    ]
+    drafts = list(
+        bm.PurchaseOrder.objects.filter(status=bm.POStatus.DRAFT, lines__variant__sku__in=skus)
+        .distinct()
+        .values_list("number", flat=True)
+    )
+    parts = []
+    for sku, entry in short:
+        data = entry.data or {}
+        cover, lead = data.get("value"), data.get("lead_time_days")
+        parts.append(f"{sku} has {_num(cover)} days of cover and its next delivery takes {_num(lead)} days")
+    fix = ", ".join(f"#{p.pk} {p.title or p.action_type}" for p in bundle) or "no drafted fix yet"
+    reason = (
+        f"More spend on {campaign.name} would sell out faster: {'; '.join(parts)}. "
+        f"Held until the inventory fix is decided ({fix})."
+        + (f" Draft PO waiting: {', '.join(drafts)}." if drafts else "")
+    )
+    return Hold(
+        proposal,
+        "spend_on_stockout",
+        reason,
+        bundle,
+        [e for _, e in short],
+        {"campaign": campaign.name, "skus": sorted(skus), "draft_pos": drafts},
+    )
+
+
+def _num(value: Any) -> str:
+    d = _decimal(value)
+    if d is None:
+        return "?"
+    return f"{d:.0f}" if d == d.to_integral_value() or abs(d) >= 10 else f"{d:.1f}"
+
+
+# --- rule (b): two messages to one segment within 24 hours --------------------------------------
+
+
+@dataclass(frozen=True)
+class Send:
+    segment_id: int
+    at: dt.datetime
+    label: str
+    email_campaign_id: int | None
+
+
+def send_of(proposal: ProposedAction, now: dt.datetime) -> Send | None:
+    if proposal.action_type != SEND_TYPE:
+        return None
+    args = proposal.args or {}
+    email_id = args.get("email_campaign_id") or args.get("email_id") or args.get("campaign_id")
+    email = bm.EmailCampaign.objects.filter(pk=email_id).first() if email_id else None
+    segment_id = email.segment_id if email else None
+    seg = args.get("segment_id") or args.get("segment")
+    if seg is not None:
+        found = bm.Segment.objects.filter(Q(key=str(seg)) | Q(pk=seg if str(seg).isdigit() else None)).first()
+        segment_id = found.pk if found else segment_id
+    if segment_id is None:
+        return None
+    when = args.get("send_at") or args.get("scheduled_at")
+    at = _parse_time(when) or (email.scheduled_at if email and email.scheduled_at else None) or now
+    label = email.name if email else (proposal.title or f"proposal #{proposal.pk}")
+    return Send(segment_id, at, label, email.pk if email else None)
+
+
+def _parse_time(value: Any) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value if timezone.is_aware(value) else timezone.make_aware(value)
+    if isinstance(value, str) and value:
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+    return None
+
+
+def _strength(p: ProposedAction) -> tuple[float, float, float]:
+    return (p.priority, p.confidence, float(p.money_at_stake))
+
+
+def rule_send_clash(
+    proposal: ProposedAction, pending: list[ProposedAction], *, now: dt.datetime | None = None
+) -> Hold | None:
+    """The later (or, at the same time, the weaker) of two sends to one segment within 24 hours is held."""
+    now = now or timezone.now()
+    mine = send_of(proposal, now)
+    if mine is None:
+        return None
+    segment = bm.Segment.objects.filter(pk=mine.segment_id).first()
+    seg_label = segment.name if segment else f"segment {mine.segment_id}"
+    scheduled = bm.EmailCampaign.objects.filter(
+        segment_id=mine.segment_id,
+        status=bm.EmailStatus.SCHEDULED,
+        scheduled_at__gt=mine.at - CLASH_WINDOW,
+        scheduled_at__lt=mine.at + CLASH_WINDOW,
+    ).exclude(pk=mine.email_campaign_id)
+    for email in scheduled.order_by("scheduled_at"):
+        # Something already on the calendar stands; the new proposal is the one that waits.
+        return Hold(
+            proposal,
+            "send_clash",
+            f"{mine.label} would reach {seg_label} {_gap(mine.at, email.scheduled_at)} from {email.name}, "
+            f"already scheduled for {email.scheduled_at:%Y-%m-%d %H:%M} UTC; two messages to one segment within "
+            "24 hours. Held: move it or drop one.",
+            [],
+            [],
+            {"segment": seg_label, "clashes_with": {"email_campaign": email.pk, "name": email.name}},
+        )
+    for other in pending:
+        if other.pk == proposal.pk:
+            continue
+        theirs = send_of(other, now)
+        if theirs is None or theirs.segment_id != mine.segment_id or abs(theirs.at - mine.at) >= CLASH_WINDOW:
+            continue
+        if theirs.email_campaign_id is not None and theirs.email_campaign_id == mine.email_campaign_id:
+            continue
+        mine_loses = mine.at > theirs.at or (
+            mine.at == theirs.at and (_strength(proposal), -proposal.pk) < (_strength(other), -other.pk)
+        )
+        if mine_loses:
+            why = "later" if mine.at > theirs.at else "weaker"
+            return Hold(
+                proposal,
+                "send_clash",
+                f"{mine.label} would reach {seg_label} {_gap(mine.at, theirs.at)} after {theirs.label} "
+                f"(proposal #{other.pk}); two messages to one segment within 24 hours. This is the {why} of the two: "
+                "held until the other is decided.",
+                [other],
+                [],
+                {"segment": seg_label, "clashes_with": {"proposal": other.pk, "name": theirs.label}},
+            )
+    return None
+
+
+def _gap(a: dt.datetime, b: dt.datetime) -> str:
+    hours = abs(a - b).total_seconds() / 3600
+    return f"{hours:.0f} hours" if hours >= 1 else f"{hours * 60:.0f} minutes"
+
+
+# --- rule (c): a budget raise in a channel that finance says is pacing over ---------------------
+
+
+def pacing_ratio(entry: MemoryEntry | None) -> float | None:
+    value = _decimal(_mem_value(entry))
+    if value is None:
+        return None
+    # Finance may write 1.3 or 130 (%); nobody paces at ten times the budget.
+    return float(value / 100 if value > 10 else value)
+
+
+def rule_pacing_over(proposal: ProposedAction, pending: list[ProposedAction]) -> Hold | None:
+    campaign = raised_spend_campaign(proposal)
+    if campaign is None:
+        return None
+    entry = _current(f"channel:{campaign.channel}:pacing")
+    ratio = pacing_ratio(entry)
+    if entry is None or ratio is None or ratio <= 1:
+        return None
+    bundle = [
+        p
+        for p in pending
+        if p.pk != proposal.pk
+        and p.division.slug == "finance"
+        and (campaign.channel in str(p.args) or campaign.channel in (p.title or "").lower())
+    ]
+    return Hold(
+        proposal,
+        "pacing_over",
+        f"{campaign.get_channel_display()} is pacing at {ratio:.0%} of its monthly budget (finance); raising "
+        f"{campaign.name} would add to the overspend. Held until finance agrees.",
+        bundle,
+        [entry],
+        {"channel": campaign.channel, "pacing": round(ratio, 3)},
+    )
+
+
+# --- rule (d): a discount deeper than a person's stated preference ------------------------------
+
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b|pct\b)")
+_ABOUT_DISCOUNTS = re.compile(r"discount|mark[- ]?down|% off|percent off|promo|coupon|code|price cut|sale", re.I)
+
+
+def preference_limit(entry: MemoryEntry) -> Decimal | None:
+    """The deepest discount a preference allows: data `max_discount_percent`, or the % in its words."""
+    data = entry.data or {}
+    for name in ("max_discount_percent", "max_discount", "max_percent_off"):
+        if data.get(name) is not None:
+            return _decimal(data[name])
+    if not _ABOUT_DISCOUNTS.search(entry.text):
+        return None
+    numbers = [_decimal(m) for m in _PERCENT.findall(entry.text)]
+    numbers = [n for n in numbers if n is not None]
+    return min(numbers) if numbers else None
+
+
+def active_preferences(now: dt.datetime) -> QuerySet[MemoryEntry]:
+    return (
+        MemoryEntry.objects.filter(kind=Kind.PREFERENCE, is_current=True, valid_from__lte=now)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+        .select_related("author_user")
+        .order_by("created_at")
+    )
+
+
+def discount_depth(proposal: ProposedAction) -> Decimal | None:
+    if proposal.action_type not in DISCOUNT_TYPES:
+        return None
+    args = proposal.args or {}
+    return _decimal(args.get("percent_off", args.get("percent")))
+
+
+def rule_discount_preference(
+    proposal: ProposedAction, pending: list[ProposedAction], *, now: dt.datetime | None = None
+) -> Hold | None:
+    depth = discount_depth(proposal)
+    if depth is None:
+        return None
+    now = now or timezone.now()
+    for entry in active_preferences(now):
+        limit = preference_limit(entry)
+        if limit is not None and depth > limit:
+            who = entry.author_user.get_username() if entry.author_user else entry.author_label
+            return Hold(
+                proposal,
+                "discount_preference",
+                f"{_num(depth)}% off is deeper than {who}'s stated limit of {_num(limit)}% "
+                f'("{entry.text.strip()[:120]}"). Held for a person to decide.',
+                [],
+                [entry],
+                {"percent": str(depth), "limit": str(limit), "preference": entry.pk},
+            )
+    return None
+
+
+# --- running the rules --------------------------------------------------------------------------
+
+RULES: list[Callable[[ProposedAction, list[ProposedAction]], Hold | None]] = [
+    rule_spend_on_stockout,
+    rule_pacing_over,
+    rule_send_clash,
+    rule_discount_preference,
+]
+
+
+def pending_proposals() -> list[ProposedAction]:
+    return list(
+        ProposedAction.objects.filter(status=Status.PENDING)
+        .select_related("division")
+        .prefetch_related("bundled_with")
+        .order_by("created_at", "pk")
+    )
+
+
+def judge(proposals: Iterable[ProposedAction] | None = None) -> list[Hold]:
+    """The holds the rules call for among pending proposals not yet held (first matching rule wins)."""
+    pending = list(proposals) if proposals is not None else pending_proposals()
+    holds: list[Hold] = []
+    for proposal in pending:
+        if proposal.status != Status.PENDING or proposal.hold_reason:
+            continue
+        for rule in RULES:
+            hold = rule(proposal, pending)
+            if hold is not None:
+                holds.append(hold)
+                break
+    return holds
+
+
+def holds_apply(holds: Iterable[Hold], *, run: AgentRun) -> list[ProposedAction]:
+    """Park each proposal with its reason and bundle, and remember the hold (one transaction each)."""
+    from django.db import transaction
+
+    from approvals.services import proposal_hold
+    from memory.services import remember
+
+    held: list[ProposedAction] = []
+    for hold in holds:
+        with transaction.atomic():
+            proposal = proposal_hold(proposal=hold.proposal, reason=hold.reason, bundle=hold.bundle)
+            remember(
+                kind=Kind.DECISION,
+                key=f"proposal:{proposal.pk}:hold",
+                subject=(proposal.title or proposal.action_type)[:200],
+                text=f"Held #{proposal.pk}: {hold.reason}",
+                data={
+                    "rule": hold.rule,
+                    "proposal": proposal.pk,
+                    "action_type": proposal.action_type,
+                    "bundle": [b.pk for b in hold.bundle],
+                    **hold.data,
+                },
+                division=proposal.division,
+                author_run=run,
+                evidence=[{"memory": e.pk} for e in hold.evidence]
+                + [{"model": "approvals.proposedaction", "pk": proposal.pk, "version": None}],
+            )
+        held.append(proposal)
+    return held
