@@ -1,0 +1,219 @@
+"""The approval console in the admin: proposals scoped by division, decisions through the services.
+
+Decisions and executions are read-only audit tables; nothing here changes a proposal except the
+actions, which call `approvals.services` (the same gate as the command, the e-mail link and tasks).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from simple_history.admin import SimpleHistoryAdmin
+
+from divisions import permissions
+
+from . import services
+from .errors import ApprovalError
+from .models import Decision, Execution, LinkUse, ProposedAction
+from .selectors import proposals_visible_to
+
+
+class DecisionInline(admin.TabularInline):
+    model = Decision
+    extra = 0
+    can_delete = False
+    fields = ("at", "actor_label", "verdict", "comment", "args_diff", "via")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ExecutionInline(admin.TabularInline):
+    model = Execution
+    extra = 0
+    can_delete = False
+    fields = ("attempt", "started_at", "finished_at", "ok", "result", "error", "actor_label")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, verb: str, call: Any) -> None:
+    done, failed = 0, []
+    for proposal in queryset:
+        try:
+            call(proposal)
+            done += 1
+        except ApprovalError as exc:
+            failed.append(str(exc))
+    if done:
+        modeladmin.message_user(request, f"{verb} {done} proposal{'s' if done != 1 else ''}.", messages.SUCCESS)
+    for error in failed:
+        modeladmin.message_user(request, error, messages.ERROR)
+
+
+def _with_text(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    action: str,
+    label: str,
+    verb: str,
+    call: Any,
+) -> HttpResponse | None:
+    """Reject and send back need words: an intermediate page asks for them (like delete confirmation)."""
+    text = request.POST.get("decision_text", "").strip()
+    if "confirm" in request.POST and text:
+        _run(modeladmin, request, queryset, verb, lambda p: call(p, text))
+        return None
+    return TemplateResponse(
+        request,
+        "approvals/admin_decision_text.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": f"{label}: {queryset.count()} proposal(s)",
+            "proposals": queryset,
+            "action": action,
+            "label": label,
+            "missing": "confirm" in request.POST,
+            "opts": modeladmin.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        },
+    )
+
+
+@admin.register(ProposedAction)
+class ProposedActionAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "id",
+        "title_or_type",
+        "status",
+        "category",
+        "money",
+        "division",
+        "agent_key",
+        "expires_at",
+        "held",
+        "created_at",
+    )
+    list_filter = ("status", "category", "division")
+    search_fields = ("title", "action_type", "preview", "rationale", "agent_key")
+    list_select_related = ("division",)
+    date_hierarchy = "created_at"
+    inlines = [DecisionInline, ExecutionInline]
+    actions = ["approve_selected", "reject_selected", "send_back_selected"]
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ProposedAction]:
+        return proposals_visible_to(request.user)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in self.model._meta.fields] + ["evidence", "bundled_with"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The change page is a read-only view; every change goes through the actions.
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None:
+            return permissions.can_view(request.user, obj.division_id)
+        return permissions.visible_divisions(request.user).exists()
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        return permissions.deciding_divisions(request.user).exists()
+
+    @admin.display(description="Proposal", ordering="title")
+    def title_or_type(self, obj: ProposedAction) -> str:
+        return obj.title or obj.action_type
+
+    @admin.display(description="At stake", ordering="money_at_stake")
+    def money(self, obj: ProposedAction) -> str:
+        return f"{obj.money_at_stake:,.2f} {obj.currency}"
+
+    @admin.display(description="Held", boolean=True)
+    def held(self, obj: ProposedAction) -> bool:
+        return obj.is_held
+
+    @admin.action(description="Approve selected proposals", permissions=["decide"])
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        _run(self, request, queryset, "Approved", lambda p: services.proposal_approve(proposal=p, user=request.user))
+
+    @admin.action(description="Reject selected proposals (with a reason)", permissions=["decide"])
+    def reject_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return _with_text(
+            self,
+            request,
+            queryset,
+            action="reject_selected",
+            label="Reject",
+            verb="Rejected",
+            call=lambda p, text: services.proposal_reject(proposal=p, user=request.user, reason=text),
+        )
+
+    @admin.action(description="Send selected proposals back (with a comment)", permissions=["decide"])
+    def send_back_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return _with_text(
+            self,
+            request,
+            queryset,
+            action="send_back_selected",
+            label="Send back",
+            verb="Sent back",
+            call=lambda p, text: services.proposal_send_back(proposal=p, user=request.user, comment=text),
+        )
+
+
+class _ReadOnlyAudit(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        visible = proposals_visible_to(request.user).values("pk")
+        return super().get_queryset(request).filter(proposal__in=visible).select_related("proposal")
+
+
+@admin.register(Decision)
+class DecisionAdmin(_ReadOnlyAudit):
+    list_display = ("at", "proposal", "actor_label", "verdict", "via", "comment")
+    list_filter = ("verdict", "via")
+    search_fields = ("actor_label", "comment")
+
+
+@admin.register(Execution)
+class ExecutionAdmin(_ReadOnlyAudit):
+    list_display = ("started_at", "proposal", "action_type", "attempt", "ok", "error", "finished_at")
+    list_filter = ("ok", "action_type")
+    search_fields = ("idempotency_key", "action_type", "error")
+
+
+@admin.register(LinkUse)
+class LinkUseAdmin(_ReadOnlyAudit):
+    list_display = ("used_at", "proposal", "user", "verdict")
