@@ -13,11 +13,15 @@ def _strength(proposal: Any) -> float:
 
 
 def consolidate_division(*, director: Director, ctx: RunContext) -> dict[str, Any]:
-    """Cancel duplicates (same action type, same target) keeping the strongest, rank the rest by
-    priority x confidence, and write the division's summary to memory (`division:<slug>:summary`)."""
+    """Hold duplicates (same action type, same target) keeping the strongest, rank the rest by
+    priority x confidence, and write the division's summary to memory (`division:<slug>:summary`).
+
+    A pending duplicate is held with its reason rather than cancelled: cancelling is a person's
+    decision in approvals, and a held proposal stays visible for a person to release or reject.
+    """
     from approvals.models import ProposedAction, Status
 
-    proposals = ProposedAction.objects.filter(division__slug=director.division, status=Status.PENDING)
+    proposals = ProposedAction.objects.filter(division__slug=director.division, status=Status.PENDING, hold_reason="")
     if ctx.cycle is not None:
         proposals = proposals.filter(agent_run__cycle=ctx.cycle)
     proposals = list(proposals.select_related("agent_run"))
@@ -32,7 +36,7 @@ def consolidate_division(*, director: Director, ctx: RunContext) -> dict[str, An
             continue
         kept = best[target]
         reason = f"Duplicate of #{kept.pk} ({proposal.action_type} on {target[1]}); the director kept the stronger one."
-        if _cancel(proposal, reason, ctx):
+        if _hold(proposal, reason, ctx):
             dropped.append({"id": proposal.pk, "duplicate_of": kept.pk})
 
     ranked = sorted(best.values(), key=lambda p: (-_strength(p), p.pk))
@@ -51,7 +55,7 @@ def consolidate_division(*, director: Director, ctx: RunContext) -> dict[str, An
     else:
         text = f"{director.name}: no pending proposals this cycle."
     if dropped:
-        text += f" {len(dropped)} duplicate(s) cancelled."
+        text += f" {len(dropped)} duplicate(s) held."
     ctx.remember(
         kind="insight",
         key=f"division:{director.division}:summary",
@@ -75,14 +79,14 @@ def _brief(proposal: Any) -> dict[str, Any]:
     }
 
 
-def _cancel(proposal: Any, reason: str, ctx: RunContext) -> bool:
-    """Cancel through the approvals service so the transition is checked and audited."""
+def _hold(proposal: Any, reason: str, ctx: RunContext) -> bool:
+    """Park the duplicate through the approvals service, so the change is checked and audited."""
     from approvals import services as approval_services
     from approvals.errors import ApprovalError
 
     try:
-        approval_services.proposal_cancel(proposal=proposal, user=None, reason=reason, via="director")
+        approval_services.proposal_hold(proposal=proposal, reason=reason)
     except ApprovalError as exc:
-        ctx.warn(f"could not cancel duplicate #{proposal.pk}: {exc}")
+        ctx.warn(f"could not hold duplicate #{proposal.pk}: {exc}")
         return False
     return True

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.conf import settings
 from django.db.models import F, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from pydantic import BaseModel
 
 from agents.clock import brand_day_start
@@ -166,8 +167,9 @@ class RunContext:
         purpose = (purpose or task)[:120]
         if provider.name != OFFLINE:
             try:
+                self.check_time_left()
                 self.check_budget(estimate_tokens(system, prompt))
-            except BudgetExceeded as exc:
+            except LLMError as exc:
                 self._record_call(provider.name, self.model, purpose, ok=False, error=str(exc))
                 raise
         try:
@@ -230,6 +232,18 @@ class RunContext:
             cost=F("cost") + cost,
         )
         return call
+
+    def check_time_left(self) -> None:
+        """Refuse a call that, with all its retries, could outlive the task's timeout (the worker would be killed)."""
+        worst = settings.ATLAS_LLM_TIMEOUT * (settings.ATLAS_LLM_MAX_RETRIES + 1)
+        started = self.run.started_at or self.now
+        elapsed = (timezone.now() - started).total_seconds()
+        limit = settings.Q_CLUSTER.get("timeout") or 0
+        if limit and elapsed + worst >= limit:
+            raise LLMError(
+                f"No time left for another LLM call: {elapsed:.0f}s into the run, a call may take up to {worst}s, "
+                f"the task timeout is {limit}s (Q_TIMEOUT)."
+            )
 
     def check_budget(self, estimated_tokens: int) -> None:
         """Stop before a call that would take the agent or the whole day over a token or cost budget."""
