@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from atlas_project.audit import current_actor
@@ -54,6 +54,11 @@ SUBJECT_MAX_LENGTH = MemoryEntry._meta.get_field("subject").max_length
 # A race on one key is lost at most once per concurrent writer; a handful of retries is plenty,
 # and a bound keeps a pathological loop from spinning forever.
 MAX_WRITE_ATTEMPTS = 8
+# On PostgreSQL, writers of one key queue on a transaction-scoped advisory lock, so that a busy
+# key does not turn into a retry storm; the constraint and the retries below stay the guarantee
+# (and are what SQLite relies on, where IMMEDIATE transactions serialise writers anyway).
+SERIALISE_KEY_WRITES = True
+_ADVISORY_LOCK_CLASS = 0x4D454D  # "MEM": keeps our lock ids apart from other advisory locks
 
 
 class _LostRace(Exception):
@@ -254,6 +259,11 @@ def remember(
         entry.save()
         return entry
 
+    if SERIALISE_KEY_WRITES and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_ADVISORY_LOCK_CLASS, key])
+    # Each lost race means another writer's entry for the key committed, so W concurrent writers
+    # lose at most W - 1 times each; the bound is generous for real fan-outs.
     for attempt in range(1, MAX_WRITE_ATTEMPTS + 1):
         try:
             # A savepoint per attempt: a lost race (unique violation) rolls back only this attempt.
