@@ -1,0 +1,95 @@
+"""What a person's request or send-back comment means for a specialist's analysis, deterministically.
+
+An intent ("we're overstocked on the blue kettle") narrows a specialist to what it names and may
+relax its thresholds for that target; a send-back comment ("make it 15% not 25%", "cap at $40")
+carries numbers that the revision uses as they are. Free text beyond that is the LLM's, online.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+STOP = {"the", "and", "for", "with", "our", "set", "pack", "of", "in", "on", "a", "an"}
+PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent|pc\b)", re.IGNORECASE)
+DOLLARS = re.compile(r"\$\s*(\d[\d,]*(?:\.\d+)?)|(\d[\d,]*(?:\.\d+)?)\s*(?:\$|dollars|usd)", re.IGNORECASE)
+OPEN_STATUSES = ("pending", "approved", "executing", "sent_back")
+
+
+def intent_text(ctx: Any) -> str:
+    intent = getattr(ctx, "intent", None)
+    return (getattr(intent, "text", "") or "").lower()
+
+
+def words(text: str) -> set[str]:
+    return {w for w in WORD.findall(text.lower()) if w not in STOP and len(w) > 1}
+
+
+def mentions(text: str, *names: str) -> bool:
+    """Whether a request names this target: a code/SKU/handle verbatim, or at least two words of
+    its title ("the blue kettle" names "Glass Kettle - Blue"), or its only word."""
+    if not text:
+        return False
+    said = words(text)
+    lowered = text.lower()
+    for name in names:
+        if not name:
+            continue
+        name_l = name.lower()
+        if ("-" in name_l or any(c.isdigit() for c in name_l)) and name_l in lowered:
+            return True
+        title_words = {w for w in words(name_l) if len(w) > 2 and not any(c.isdigit() for c in w)}
+        hits = title_words & said
+        if len(hits) >= 2 or (len(title_words) == 1 and hits):
+            return True
+    return False
+
+
+def feedback_comment(ctx: Any) -> str:
+    return str((getattr(ctx, "feedback", None) or {}).get("comment") or "")
+
+
+def first_percent(text: str) -> Decimal | None:
+    """The first percentage in the text: "make it 15% not 25%" -> 15."""
+    match = PERCENT.search(text or "")
+    return _decimal(match.group(1)) if match else None
+
+
+def first_amount(text: str) -> Decimal | None:
+    """The first dollar amount in the text: "cap it at $40 a day" -> 40."""
+    match = DOLLARS.search(text or "")
+    return _decimal((match.group(1) or match.group(2)).replace(",", "")) if match else None
+
+
+def _decimal(raw: str) -> Decimal | None:
+    try:
+        return Decimal(raw)
+    except InvalidOperation:
+        return None
+
+
+def open_proposal_args(action_type: str, *, agent_key: str | None = None) -> list[dict]:
+    """The arguments of this type's proposals still in flight (one query): a specialist does not
+    propose the same thing again while the first one waits for a decision or runs."""
+    from approvals.models import ProposedAction
+
+    qs = ProposedAction.objects.filter(action_type=action_type, status__in=OPEN_STATUSES[:3])
+    if agent_key:
+        qs = qs.filter(agent_key=agent_key)
+    return list(qs.values_list("args", flat=True))
+
+
+def open_targets(action_type: str, arg: str, *, agent_key: str | None = None) -> set[str]:
+    return {str(args.get(arg)) for args in open_proposal_args(action_type, agent_key=agent_key) if arg in args}
+
+
+def sent_back_args(ctx: Any) -> dict:
+    proposal = (getattr(ctx, "feedback", None) or {}).get("proposal")
+    return dict(getattr(proposal, "args", None) or {})
+
+
+def pick(items: Iterable[Any], limit: int) -> list[Any]:
+    return list(items)[: max(int(limit), 0)]
