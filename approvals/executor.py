@@ -196,17 +196,21 @@ def proposal_execute(*, proposal_id: int) -> Execution | None:
     if not gate.satisfied:
         return finish(to=Status.FAILED, ok=False, error=f"refused: the approvals on record lack {gate.missing}")
 
+    key = idempotency_key_for(proposal.pk)
     from .services import basis_drift
 
-    drift = basis_drift(proposal, action)
+    # A previous attempt may have applied the effect and died before logging it: then the basis has
+    # moved because of the effect itself, and the cap already counted it; the execute call below
+    # returns the stored result without a second effect.
+    already = action.applied(key) is not None
+    drift = "" if already else basis_drift(proposal, action)
     if drift:
         return finish(to=Status.STALE, ok=False, error=drift)
 
-    key = idempotency_key_for(proposal.pk)
     # The rows the action changes get this actor in their history: the proposal and its approvers.
     effect_actor = Actor(label=f"proposal #{proposal.pk}: {_approvers_label(proposal)}"[:200])
     try:
-        if proposal.category == Category.SPEND:
+        if proposal.category == Category.SPEND and not already:
             # The cap check and the effect under the division's row lock, so that two spend actions
             # executing at once cannot both fit under the cap that only one of them fits under.
             with transaction.atomic():

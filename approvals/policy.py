@@ -84,7 +84,8 @@ def spend_committed_today(*, division_id: int, now: dt.datetime | None = None, e
     qs = ProposedAction.objects.filter(pk__in=executed, category=Category.SPEND, status=Status.EXECUTED)
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
-    return qs.aggregate(total=Sum("money_at_stake"))["total"] or Decimal("0")
+    total = qs.aggregate(total=Sum("money_at_stake"))["total"] or Decimal("0")
+    return Decimal(total).quantize(Decimal("0.01"))
 
 
 def spend_cap_breach(proposal: ProposedAction, *, now: dt.datetime | None = None) -> str:

@@ -47,6 +47,12 @@ class ActionType:
     def execute(self, args: Any, *, idempotency_key: str) -> dict:
         raise NotImplementedError
 
+    def applied(self, idempotency_key: str) -> dict | None:
+        """The stored result when the effect under this key happened already (a worker died after
+        applying it), else None. The executor then records that result instead of re-checking the
+        basis, which the effect itself has changed."""
+        return None
+
     def check(self, args: Any) -> None:
         """State the arguments must find (the campaign is active, the PO is a draft): ValueError if not."""
 

@@ -94,6 +94,10 @@ class BrandAction(ActionType):
     def apply(self, args: Any, *, idempotency_key: str) -> dict:
         raise NotImplementedError
 
+    def applied(self, idempotency_key: str) -> dict | None:
+        entry = AppliedAction.objects.filter(key=idempotency_key).first()
+        return None if entry is None else entry.result
+
     def execute(self, args: Any, *, idempotency_key: str) -> dict:
         entry = AppliedAction.objects.filter(key=idempotency_key).first()
         if entry is None:

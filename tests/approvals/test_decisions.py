@@ -65,7 +65,7 @@ def test_visibility_is_scoped_by_division(campaign, growth_viewer, finance_direc
 
 
 def test_unknown_action_type_and_bad_arguments_write_nothing(campaign):
-    with pytest.raises(UnknownActionType, match="ads.launch_rocket"):
+    with pytest.raises(UnknownActionType, match=r"ads\.launch_rocket"):
         proposal_create(action_type="ads.launch_rocket", args={}, division="growth", rationale="why not")
     with pytest.raises(InvalidArguments, match=r"campaign_id=999999: .*no ad campaign with id 999999"):
         proposal_create(
@@ -196,7 +196,7 @@ def test_a_held_proposal_cannot_be_approved_until_released(campaign, growth_appr
     proposal = budget_proposal(campaign)
     other = budget_proposal(campaign, "60.00")
     proposal_hold(proposal=proposal, reason="Operations: stock runs out in 5 days", bundle=[other])
-    with pytest.raises(InvalidTransition, match="on hold .*stock runs out"):
+    with pytest.raises(InvalidTransition, match=r"on hold .*stock runs out"):
         proposal_approve(proposal=proposal, user=growth_approver)
     assert not Decision.objects.exists()
     assert list(ProposedAction.objects.get(pk=proposal.pk).bundled_with.all()) == [other]
