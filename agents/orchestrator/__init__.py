@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["briefing_json", "digests_send", "intent_submit"]
+__all__ = ["Orchestrator", "briefing_json", "digests_send", "intent_submit"]
+
+# The registry imports this package at start-up (autodiscover): registering the agent is the point.
+from agents.orchestrator.agent import Orchestrator
 
 
 def __getattr__(name: str) -> Any:

@@ -107,7 +107,7 @@ def specialists() -> list[AgentInfo]:
     try:
         from agents import registry
 
-        classes = registry.all_agents() if hasattr(registry, "all_agents") else []
+        classes = list(registry.all_agents().values())
     except ImportError:
         classes = []
     for cls in classes:

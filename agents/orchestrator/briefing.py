@@ -1,0 +1,469 @@
+"""The morning briefing: exactly one win, one risk and one opportunity, each with its numbers and the
+drafted work attached, then the rest of the pending work ranked.
+
+Candidates come from memory (what the specialists found: stock-outs, pacing), from the brand's
+own numbers (the best campaign, the fastest-growing product) and from the pending proposals. Each
+candidate is scored like any proposal (money x confidence x urgency) and the best of each kind
+heads the briefing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import DecimalField, F, Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from pydantic import BaseModel, Field
+
+from agents.models import Briefing, BriefingItem, Cycle, ItemKind
+from agents.orchestrator import rules
+from agents.orchestrator.ranking import Ranked, rank, urgency
+from approvals.models import ProposedAction, Status
+from brand import models as bm
+from memory.models import MemoryEntry
+
+ZERO = Decimal("0")
+RISK_TYPES = ("po.create", "po.confirm", "ads.pause_campaign", "pricing.retire_discount", "calendar.reschedule")
+OPPORTUNITY_TYPES = (
+    "email.send_campaign",
+    "segment.build",
+    "pricing.create_discount",
+    "pricing.set_markdown",
+    "ads.set_daily_budget",
+    "ads.resume_campaign",
+    "ads.create_campaign",
+    "calendar.add",
+)
+WIN_MIN_SPEND = Decimal("300")
+WIN_MIN_ROAS = Decimal("4")
+TREND_MIN_UNITS = 40
+TREND_MIN_RATIO = Decimal("1.5")
+MAX_RANKED = 25
+
+
+@dataclass
+class Headline:
+    kind: str
+    title: str
+    text: str
+    numbers: dict[str, Any]
+    money: Decimal
+    confidence: float
+    urgency: float
+    division: str | None = None
+    proposals: list[ProposedAction] = field(default_factory=list)
+    money_basis: str = ""
+
+    @property
+    def score(self) -> float:
+        return float(self.money) * self.confidence * self.urgency
+
+    def ranking(self) -> dict[str, Any]:
+        return {
+            "money_at_stake": f"{self.money:.2f}",
+            "money_basis": self.money_basis,
+            "confidence": round(self.confidence, 2),
+            "urgency": round(self.urgency, 2),
+            "score": round(self.score, 2),
+            "formula": "money at stake x confidence x urgency",
+        }
+
+
+def _money(value: Decimal | float | int) -> str:
+    return f"${Decimal(value):,.0f}"
+
+
+def _window(today: dt.date, days: int, *, end_offset: int = 1) -> tuple[dt.datetime, dt.datetime]:
+    """Whole brand days: the `days` days ending the day before `today` (by default)."""
+    from agents.clock import brand_day_start
+
+    end = brand_day_start(today - dt.timedelta(days=end_offset - 1))
+    return end - dt.timedelta(days=days), end
+
+
+def _pending() -> list[ProposedAction]:
+    return list(
+        ProposedAction.objects.filter(status=Status.PENDING)
+        .select_related("division")
+        .prefetch_related("evidence", "bundled_with")
+        .order_by("created_at", "pk")
+    )
+
+
+# --- risks --------------------------------------------------------------------------------------
+
+
+def _sku_revenue(sku: str, today: dt.date, days: int = 28) -> tuple[Decimal, Decimal]:
+    start, end = _window(today, days)
+    totals = bm.OrderLine.objects.filter(
+        variant__sku=sku, order__created_at__gte=start, order__created_at__lt=end
+    ).aggregate(
+        units=Coalesce(Sum("quantity"), 0),
+        revenue=Coalesce(Sum(F("quantity") * F("price"), output_field=DecimalField()), ZERO),
+    )
+    return Decimal(totals["units"]) / days, Decimal(totals["revenue"]) / days
+
+
+def stockout_risks(today: dt.date, now: dt.datetime, pending: list[ProposedAction]) -> list[Headline]:
+    found = []
+    entries = MemoryEntry.objects.filter(key__startswith="sku:", key__endswith=":days_of_cover", is_current=True)
+    for entry in entries.select_related("division"):
+        data = entry.data or {}
+        if not data.get("runs_out_before_delivery"):
+            continue
+        sku = entry.key.split(":")[1]
+        variant = bm.Variant.objects.filter(sku=sku).select_related("product", "supplier").first()
+        cover = Decimal(str(data.get("value") or 0))
+        lead = Decimal(str(data.get("lead_time_days") or (variant.effective_lead_time_days if variant else 0) or 0))
+        units_day, revenue_day = _sku_revenue(sku, today)
+        gap = max(ZERO, lead - cover)
+        at_risk = (revenue_day * gap).quantize(Decimal("1"))
+        attached = [
+            p
+            for p in pending
+            if (p.action_type in RISK_TYPES and sku in rules.skus_of(p)) or (p.hold_reason and sku in rules.skus_of(p))
+        ]
+        name = str(variant) if variant else sku
+        supplier = variant.supplier.name if variant and variant.supplier_id else "the supplier"
+        text = (
+            f"{name} has {cover:.0f} days of stock at {units_day:.1f} units a day; {supplier} needs {lead:.0f} days "
+            f"to deliver, so it is out for about {gap:.0f} days: {_money(at_risk)} of sales at risk."
+        )
+        if attached:
+            text += " Ready to decide: " + "; ".join(f"#{p.pk} {p.title or p.action_type}" for p in attached) + "."
+        urg, _ = urgency(now + dt.timedelta(days=float(cover)), now)
+        found.append(
+            Headline(
+                kind=ItemKind.RISK,
+                title=f"{sku} runs out before its next delivery",
+                text=text,
+                numbers={
+                    "sku": sku,
+                    "days_of_cover": float(cover),
+                    "lead_time_days": float(lead),
+                    "days_out_of_stock": float(gap),
+                    "units_per_day": round(float(units_day), 2),
+                    "revenue_per_day": f"{revenue_day:.2f}",
+                    "revenue_at_risk": f"{at_risk:.2f}",
+                },
+                money=at_risk,
+                money_basis=f"{gap:.0f} days out of stock x {_money(revenue_day)} a day",
+                confidence=float(entry.confidence),
+                urgency=urg,
+                division="operations",
+                proposals=attached,
+            )
+        )
+    return found
+
+
+def proposal_headline(kind: str, ranked: Ranked) -> Headline:
+    p = ranked.proposal
+    text = p.preview or p.title or p.action_type
+    if p.rationale:
+        text = f"{text}. {p.rationale.strip()}"
+    if p.hold_reason:
+        text += f" (Held: {p.hold_reason})"
+    return Headline(
+        kind=kind,
+        title=(p.title or p.action_type)[:200],
+        text=text,
+        numbers={"proposal": p.pk, "action_type": p.action_type, **ranked.inputs()},
+        money=ranked.money,
+        money_basis=ranked.money_basis,
+        confidence=ranked.confidence,
+        urgency=ranked.urgency,
+        division=p.division.slug,
+        proposals=[p, *p.bundled_with.all()],
+    )
+
+
+# --- wins ---------------------------------------------------------------------------------------
+
+
+def campaign_wins(today: dt.date, pending: list[ProposedAction], short_skus: set[str]) -> list[Headline]:
+    """The campaigns earning most per dollar over 28 days, unless scaling them would sell out a SKU."""
+    start = today - dt.timedelta(days=28)
+    rows = (
+        bm.AdMetric.objects.filter(date__gte=start, date__lt=today)
+        .values("campaign_id")
+        .annotate(spend=Sum("spend"), revenue=Sum("revenue"))
+        .filter(spend__gte=WIN_MIN_SPEND)
+    )
+    found = []
+    for row in rows:
+        roas = row["revenue"] / row["spend"] if row["spend"] else ZERO
+        if roas < WIN_MIN_ROAS:
+            continue
+        campaign = bm.AdCampaign.objects.get(pk=row["campaign_id"])
+        if short_skus & set(campaign.skus.values_list("sku", flat=True)):
+            continue
+        attached = [p for p in pending if p.action_type.startswith("ads.") and rules.campaign_of(p) == campaign]
+        text = (
+            f"{campaign.name} ({campaign.get_channel_display()}) returned {roas:.1f}x its spend over 28 days: "
+            f"{_money(row['revenue'])} of revenue on {_money(row['spend'])}."
+        )
+        if attached:
+            text += " Drafted: " + "; ".join(f"#{p.pk} {p.preview or p.title}" for p in attached) + "."
+        found.append(
+            Headline(
+                kind=ItemKind.WIN,
+                title=f"{campaign.name} is earning {roas:.1f}x",
+                text=text,
+                numbers={
+                    "campaign": campaign.name,
+                    "roas_28d": round(float(roas), 2),
+                    "revenue_28d": f"{row['revenue']:.2f}",
+                    "spend_28d": f"{row['spend']:.2f}",
+                },
+                money=row["revenue"] - row["spend"],
+                money_basis="28-day revenue minus spend",
+                confidence=0.9,
+                urgency=1.0,
+                division="growth",
+                proposals=attached,
+            )
+        )
+    return found
+
+
+def trend_wins(today: dt.date, pending: list[ProposedAction]) -> list[Headline]:
+    """Products whose units in the last 7 days are well up on the 7 days before."""
+    last_start, last_end = _window(today, 7)
+    prev_start = last_start - dt.timedelta(days=7)
+
+    def units(start: dt.datetime, end: dt.datetime) -> dict[str, tuple[int, Decimal]]:
+        rows = (
+            bm.OrderLine.objects.filter(order__created_at__gte=start, order__created_at__lt=end)
+            .values("variant__sku")
+            .annotate(
+                units=Sum("quantity"),
+                revenue=Sum(F("quantity") * F("price"), output_field=DecimalField()),
+            )
+        )
+        return {r["variant__sku"]: (r["units"], r["revenue"]) for r in rows}
+
+    last, prev = units(last_start, last_end), units(prev_start, last_start)
+    found = []
+    for sku, (n, revenue) in last.items():
+        before, _ = prev.get(sku, (0, ZERO))
+        if n < TREND_MIN_UNITS or not before or Decimal(n) / before < TREND_MIN_RATIO:
+            continue
+        variant = bm.Variant.objects.select_related("product").get(sku=sku)
+        growth = Decimal(n) / before - 1
+        attached = [p for p in pending if sku in rules.skus_of(p) and not p.hold_reason]
+        found.append(
+            Headline(
+                kind=ItemKind.WIN,
+                title=f"{variant.product.title} is trending: up {growth:.0%} week on week",
+                text=f"{variant} sold {n} units in the last 7 days against {before} the week before "
+                f"({_money(revenue)} of revenue).",
+                numbers={"sku": sku, "units_7d": n, "units_prev_7d": before, "growth": round(float(growth), 3)},
+                money=revenue,
+                money_basis="last 7 days' revenue",
+                confidence=0.8,
+                urgency=1.0,
+                division="intelligence",
+                proposals=attached,
+            )
+        )
+    return found
+
+
+# --- assembling ---------------------------------------------------------------------------------
+
+
+def _empty(kind: str) -> Headline:
+    words = {ItemKind.WIN: "win", ItemKind.RISK: "risk", ItemKind.OPPORTUNITY: "opportunity"}[kind]
+    return Headline(kind, f"No {words} stood out today", "Nothing in today's data cleared the bar.", {}, ZERO, 0, 1)
+
+
+def headlines(today: dt.date, now: dt.datetime) -> tuple[dict[str, Headline], list[Ranked]]:
+    """The win, the risk and the opportunity, and the rest of the pending work ranked."""
+    pending = _pending()
+    ranked = rank(pending, now)
+    risks = stockout_risks(today, now, pending)
+    short = {h.numbers["sku"] for h in risks}
+    # A PO or a pause that is the fix of a stock-out is that risk, not a second one.
+    covered = {p.pk for h in risks for p in h.proposals}
+    risks += [
+        proposal_headline(ItemKind.RISK, r)
+        for r in ranked
+        if (r.proposal.action_type in RISK_TYPES or r.proposal.hold_reason) and r.proposal.pk not in covered
+    ]
+    risk = max(risks, key=lambda h: h.score, default=_empty(ItemKind.RISK))
+
+    used = {p.pk for p in risk.proposals}
+    wins = campaign_wins(today, pending, short) + trend_wins(today, pending)
+    wins = [w for w in wins if not used & {p.pk for p in w.proposals}]
+    win = max(wins, key=lambda h: h.score, default=_empty(ItemKind.WIN))
+    used |= {p.pk for p in win.proposals}
+
+    chances = [
+        proposal_headline(ItemKind.OPPORTUNITY, r)
+        for r in ranked
+        if r.proposal.action_type in OPPORTUNITY_TYPES
+        and not r.proposal.hold_reason
+        and r.proposal.pk not in used
+        and rules.raised_spend_campaign(r.proposal) not in _campaigns_short(short)
+    ]
+    opportunity = max(chances, key=lambda h: h.score, default=_empty(ItemKind.OPPORTUNITY))
+    used |= {p.pk for p in opportunity.proposals}
+    rest = [r for r in ranked if r.proposal.pk not in used]
+    return {"win": win, "risk": risk, "opportunity": opportunity}, rest
+
+
+def _campaigns_short(skus: set[str]) -> set[bm.AdCampaign]:
+    return set(bm.AdCampaign.objects.filter(skus__sku__in=skus)) if skus else set()
+
+
+class BriefingText(BaseModel):
+    narrative: str = Field(description="Three to five plain sentences: the risk, the win, the opportunity, the rest.")
+
+
+def offline_narrative(persona: str, today: dt.date, heads: dict[str, Headline], rest: int, held: int) -> str:
+    risk, win, opp = heads["risk"], heads["win"], heads["opportunity"]
+    lines = [f"Good morning, {persona} here with the briefing for {today:%A %d %B}."]
+    lines.append(f"The risk first: {risk.title}. {risk.text}")
+    lines.append(f"The win: {win.title}. {win.text}")
+    lines.append(f"The opportunity: {opp.title}. {opp.text}")
+    tail = f"{rest} more proposal(s) wait below, ranked by expected impact."
+    if held:
+        tail += f" I held {held} proposal(s) that conflict with other work; each says why."
+    lines.append(tail)
+    return " ".join(lines)
+
+
+def briefing_facts(heads: dict[str, Headline], rest: list[Ranked], held: int) -> dict[str, Any]:
+    return {
+        kind: {"title": h.title, "text": h.text, "numbers": h.numbers, "proposals": [p.pk for p in h.proposals]}
+        for kind, h in heads.items()
+    } | {"ranked": [{"title": r.proposal.title, **r.inputs()} for r in rest[:10]], "held_today": held}
+
+
+@transaction.atomic
+def briefing_write(
+    *,
+    today: dt.date,
+    cycle: Cycle | None,
+    persona: str,
+    heads: dict[str, Headline],
+    rest: list[Ranked],
+    narrative: str,
+    drafted_by: str,
+) -> Briefing:
+    """One briefing per brand day: a re-run replaces its items and narrative."""
+    briefing, _ = Briefing.objects.update_or_create(
+        brand_date=today,
+        defaults={"cycle": cycle, "persona": persona, "narrative": narrative, "drafted_by": drafted_by},
+    )
+    briefing.items.all().delete()
+    from divisions.models import Division
+
+    divisions = {d.slug: d for d in Division.objects.all()}
+    for kind in ("win", "risk", "opportunity"):
+        head = heads[kind]
+        item = BriefingItem.objects.create(
+            briefing=briefing,
+            kind=head.kind,
+            rank=0,
+            division=divisions.get(head.division or ""),
+            title=head.title[:200],
+            text=head.text,
+            numbers=head.numbers,
+            ranking=head.ranking(),
+        )
+        item.proposals.set(head.proposals)
+    for position, ranked in enumerate(rest[:MAX_RANKED], start=1):
+        p = ranked.proposal
+        item = BriefingItem.objects.create(
+            briefing=briefing,
+            kind=ItemKind.RANKED,
+            rank=position,
+            division=p.division,
+            title=(p.title or p.action_type)[:200],
+            text=(p.preview or p.rationale or "")[:2000] + (f" (Held: {p.hold_reason})" if p.hold_reason else ""),
+            numbers={"proposal": p.pk, "action_type": p.action_type, "status": p.status},
+            ranking=ranked.inputs(),
+        )
+        item.proposals.set([p])
+    return briefing
+
+
+def briefing_build(*, ctx: Any, held: int = 0) -> Briefing:
+    """Write the day's briefing from the run's context (the narrative through `ctx.write`)."""
+    from brand.selectors import brand_profile
+
+    persona = brand_profile().orchestrator_name or "Alexia"
+    heads, rest = headlines(ctx.today, ctx.now)
+    facts = briefing_facts(heads, rest, held)
+    text = ctx.write(
+        BriefingText,
+        task=f"Write {persona}'s morning briefing for the team: plain language, the numbers as given, the risk "
+        "first, then the win, then the opportunity, then one sentence on the rest.",
+        facts=facts,
+        offline=lambda: BriefingText(narrative=offline_narrative(persona, ctx.today, heads, len(rest), held)),
+        purpose="morning briefing",
+    )
+    return briefing_write(
+        today=ctx.today,
+        cycle=ctx.cycle,
+        persona=persona,
+        heads=heads,
+        rest=rest,
+        narrative=text.narrative,
+        drafted_by=ctx.drafted_by,
+    )
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _item_json(item: BriefingItem) -> dict[str, Any]:
+    return {
+        "kind": item.kind,
+        "title": item.title,
+        "text": item.text,
+        "division": item.division.slug if item.division_id else None,
+        "numbers": item.numbers,
+        "ranking": item.ranking,
+        "proposals": sorted(p.pk for p in item.proposals.all()),
+    }
+
+
+def briefing_for(cycle_or_briefing: Cycle | Briefing | dt.date | None) -> Briefing | None:
+    if isinstance(cycle_or_briefing, Briefing):
+        return cycle_or_briefing
+    qs = Briefing.objects.prefetch_related("items__proposals", "items__division")
+    if isinstance(cycle_or_briefing, Cycle):
+        return qs.filter(Q(cycle=cycle_or_briefing)).first() or (
+            qs.filter(brand_date=cycle_or_briefing.brand_date).first() if not cycle_or_briefing.scope else None
+        )
+    if isinstance(cycle_or_briefing, dt.date):
+        return qs.filter(brand_date=cycle_or_briefing).first()
+    return qs.first()
+
+
+def briefing_json(cycle_or_briefing: Cycle | Briefing | dt.date | None) -> dict[str, Any] | None:
+    """`{"date", "narrative", "win", "risk", "opportunity", "ranked"}`; None when there is no briefing."""
+    briefing = briefing_for(cycle_or_briefing)
+    if briefing is None:
+        return None
+    items = list(briefing.items.all())
+    out: dict[str, Any] = {
+        "date": briefing.brand_date.isoformat(),
+        "persona": briefing.persona,
+        "narrative": briefing.narrative,
+        "drafted_by": briefing.drafted_by or "offline",
+        "updated_at": timezone.localtime(briefing.updated_at).isoformat(),
+    }
+    for kind in ("win", "risk", "opportunity"):
+        item = next((i for i in items if i.kind == kind), None)
+        out[kind] = _item_json(item) if item else None
+    out["ranked"] = [_item_json(i) | {"rank": i.rank} for i in items if i.kind == ItemKind.RANKED]
+    return out
