@@ -8,7 +8,6 @@ per-campaign or per-SKU rows that come back, so the query count does not grow wi
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -253,7 +252,9 @@ def promotions_analysis(today: dt.date, config: dict[str, Any]) -> PromotionFind
     rank_of: dict[int, int] = {}
     for i, r in enumerate(ranked):
         rank_of[r["pk"]] = i + 1 if i == 0 or r["units"] != ranked[i - 1]["units"] else rank_of[ranked[i - 1]["pk"]]
-    top_rank = max(1, math.ceil(n * float(config["top_fraction"])))
+    # Top quartile: at least the units of the SKU at the (1 - top_fraction) position, ties included.
+    ascending = [r["units"] for r in reversed(ranked)]
+    threshold = ascending[int((1 - float(config["top_fraction"])) * (n - 1))] if n else 0
     candidates = []
     for r in ranked:
         if r["promoted"] or r["discounted"] or r["cost"] is None or not r["price"] or r["units"] <= 0:
@@ -273,7 +274,7 @@ def promotions_analysis(today: dt.date, config: dict[str, Any]) -> PromotionFind
         )
         cover = c.days_of_cover
         if (
-            c.rank <= top_rank
+            c.units_28d >= threshold
             and c.margin >= float(config["min_margin"])
             and c.units_28d >= int(config["min_units_28d"])
             and cover is not None

@@ -283,3 +283,43 @@ def calendar_analysis(today: dt.date, config: dict[str, Any]) -> CalendarFinding
         if r["arrives"] is None or r["arrives"] >= r["starts_at"].astimezone(tz).date()
     ]
     return CalendarFindings(sends=list(entries.values()), clashes=clashes, early_launches=early)
+
+
+def free_send_slot(
+    today: dt.date,
+    segment_key: str,
+    *,
+    earliest_days: int = 2,
+    hour: int = 10,
+    min_gap_hours: float = 24,
+    horizon_days: int = 28,
+) -> dt.datetime:
+    """The first morning from `today + earliest_days` with no other send to the segment within `min_gap_hours`.
+
+    Sends are the calendar's e-mail items and the e-mail campaigns scheduled for the segment (one
+    query each); a new proposal then does not create the clash the calendar specialist would flag.
+    """
+    from brand.models import EmailCampaign
+
+    tz = brand_tz()
+    start = day_start(today, tz)
+    stop = day_start(today + dt.timedelta(days=earliest_days + horizon_days), tz)
+    on_segment = Q(segment__key=segment_key) | Q(email_campaign__segment__key=segment_key)
+    taken = list(
+        CalendarItem.objects.filter(
+            on_segment, kind=CalendarKind.EMAIL, starts_at__gte=start, starts_at__lt=stop
+        ).values_list("starts_at", flat=True)
+    ) + list(
+        EmailCampaign.objects.filter(
+            segment__key=segment_key,
+            status__in=[EmailStatus.DRAFT, EmailStatus.SCHEDULED],
+            scheduled_at__gte=start,
+            scheduled_at__lt=stop,
+        ).values_list("scheduled_at", flat=True)
+    )
+    gap = dt.timedelta(hours=min_gap_hours)
+    for offset in range(earliest_days, earliest_days + horizon_days):
+        slot = dt.datetime.combine(today + dt.timedelta(days=offset), dt.time(hour), tzinfo=tz)
+        if all(abs(slot - t) >= gap for t in taken):
+            return slot
+    return dt.datetime.combine(today + dt.timedelta(days=earliest_days + horizon_days), dt.time(hour), tzinfo=tz)

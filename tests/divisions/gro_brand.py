@@ -168,3 +168,32 @@ def build_control_brand(today: dt.date = TODAY, *, scale: int = 1) -> ControlBra
         variant=variants[1],
     )
     return brand
+
+
+def run_agent(
+    key: str,
+    today: dt.date = TODAY,
+    *,
+    intent_text: str | None = None,
+    feedback: tuple[object, str] | None = None,
+):
+    """Run one registered specialist for brand day `today` (in a finished cycle of its own); its run and proposals."""
+    from agents import registry
+    from agents.models import Cycle, CycleStatus, Intent
+    from agents.services import agent_run_create, agent_run_execute
+    from approvals.models import ProposedAction
+    from tests.factories import UserFactory
+
+    registry.sync_agents()
+    cycle = Cycle.objects.create(brand_date=today, scope=key, status=CycleStatus.DONE, trigger="test")
+    intent = None
+    if intent_text is not None:
+        intent = Intent.objects.create(text=intent_text, user=UserFactory(username="growth_director"))
+    context = {}
+    if feedback is not None:
+        proposal, comment = feedback
+        context = {"feedback": {"proposal_id": proposal.pk, "comment": comment}}
+    run = agent_run_create(agent_key=key, trigger="manual", cycle=cycle, intent=intent, context=context)
+    run = agent_run_execute(run_id=run.pk)
+    assert run.status == "succeeded", f"{key} failed: {run.error}\n{run.traceback}"
+    return run, list(ProposedAction.objects.filter(agent_run=run).order_by("pk"))
