@@ -100,27 +100,16 @@ def division_mandates() -> dict[str, tuple[str, str]]:
 
 
 def specialists() -> list[AgentInfo]:
-    """The enabled specialists: the registry's classes for their descriptions, the Agent rows for enabled."""
+    """The registered specialists (their descriptions route intents), minus those disabled in the admin."""
+    from agents import registry
     from agents.models import Agent, AgentKind
 
-    found: dict[str, AgentInfo] = {}
-    try:
-        from agents import registry
-
-        classes = list(registry.all_agents().values())
-    except ImportError:
-        classes = []
-    for cls in classes:
-        if getattr(cls, "division", None) and not str(cls.key).endswith(".director") and cls.key != "orchestrator":
-            found[cls.key] = AgentInfo(cls.key, cls.division, getattr(cls, "name", cls.key), cls.description or "")
-    rows = Agent.objects.filter(kind=AgentKind.SPECIALIST).select_related("division")
-    disabled = set()
-    for row in rows:
-        if not row.enabled:
-            disabled.add(row.key)
-        elif row.key not in found and row.division_id:
-            found[row.key] = AgentInfo(row.key, row.division.slug, row.name, row.description)
-    return sorted((a for a in found.values() if a.key not in disabled), key=lambda a: a.key)
+    disabled = set(Agent.objects.filter(enabled=False).values_list("key", flat=True))
+    return [
+        AgentInfo(cls.key, str(cls.division), cls.name or cls.key, cls.description or "")
+        for cls in registry.of_kind(AgentKind.SPECIALIST)
+        if cls.key not in disabled
+    ]
 
 
 # --- recognising the brand's names --------------------------------------------------------------

@@ -1,0 +1,44 @@
+"""Ask the orchestrator in words: it routes the request to a division and runs its specialists."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from agents.orchestrator.intents import IntentError, intent_json, intent_proposals, intent_submit
+
+
+class Command(BaseCommand):
+    help = 'Route a request ("we\'re overstocked on the blue kettle") to a division and run its specialists.'
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("text", help="What you want, in your own words.")
+        parser.add_argument("--as", dest="username", required=True, help="Username of the person asking.")
+        parser.add_argument("--division", help="Send it to this division (slug) instead of the router's choice.")
+        parser.add_argument("--json", action="store_true", help="Print the intent, route and proposals as JSON.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        user = get_user_model().objects.filter(username=options["username"]).first()
+        if user is None:
+            raise CommandError(f"--as {options['username']!r}: no such user.")
+        try:
+            intent = intent_submit(user=user, text=options["text"], division=options["division"])
+        except IntentError as exc:
+            raise CommandError(str(exc)) from exc
+        data = intent_json(intent)
+        if options["json"]:
+            self.stdout.write(json.dumps(data, indent=2))
+            return
+        w = self.stdout.write
+        how = "you chose" if intent.overridden else f"confidence {intent.confidence:.0%}"
+        w(f"Intent {intent.pk}: routed to {data['division']} ({how}).")
+        w(f"  Why: {intent.reason}")
+        for run in data["runs"]:
+            w(f"  {run['agent']}: run {run['run']} {run['status']}")
+        proposals = list(intent_proposals(intent))
+        w(f"{len(proposals)} proposal(s):" if proposals else "No proposals came of it.")
+        for p in proposals:
+            w(f"  #{p.pk} [{p.status}] {p.title or p.action_type}")
