@@ -21,7 +21,8 @@ def safe_ratio(numerator: float | Decimal | int, denominator: float | Decimal | 
 def usd(value: Decimal | float | int) -> str:
     """$1,240 or $12.50: whole amounts without cents, as people write them in a rationale."""
     amount = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
-    return f"${amount:,.0f}" if amount == amount.to_integral_value() else f"${amount:,.2f}"
+    sign, amount = ("-", -amount) if amount < 0 else ("", amount)
+    return f"{sign}${amount:,.0f}" if amount == amount.to_integral_value() else f"{sign}${amount:,.2f}"
 
 
 def pct(value: float | None, digits: int = 0) -> str:

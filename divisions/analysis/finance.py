@@ -202,7 +202,7 @@ class PODeskReport:
 def draft_purchase_orders(today: dt.date, config: dict[str, Any] | None = None) -> PODeskReport:
     """Every draft PO with its total, supplier terms, cash due date and expected arrival (3 queries)."""
     tz = brand_tz()
-    lines = PurchaseOrderLine.objects.select_related("variant__product", "variant__supplier").order_by("variant__sku")
+    lines = PurchaseOrderLine.objects.select_related("variant__product").order_by("variant__sku")
     drafts = (
         PurchaseOrder.objects.filter(status=POStatus.DRAFT)
         .select_related("supplier")
@@ -228,10 +228,9 @@ def draft_purchase_orders(today: dt.date, config: dict[str, Any] | None = None) 
             )
             for line in po.lines.all()
         )
+        # The PO's supplier ships it: its lead time, unless a SKU carries its own.
         lead_times = [
-            line.variant.lead_time_days
-            if line.variant.lead_time_days is not None
-            else (line.variant.supplier.lead_time_days if line.variant.supplier_id else supplier.lead_time_days)
+            line.variant.lead_time_days if line.variant.lead_time_days is not None else supplier.lead_time_days
             for line in po.lines.all()
         ]
         lead_time = max(lead_times, default=supplier.lead_time_days)

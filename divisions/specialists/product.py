@@ -145,7 +145,7 @@ class Assortment(Specialist):
         )
         ctx.propose(
             "pricing.set_markdown",
-            {"sku": mover.sku, "percent": str(percent.normalize())},
+            {"sku": mover.sku, "percent": f"{percent.normalize():f}"},
             rationale=f"{numbers} {note.note}".strip(),
             evidence=[entry],
             confidence=0.75,
