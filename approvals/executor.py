@@ -64,8 +64,8 @@ def idempotency_key_for(proposal_id: int) -> str:
     return f"proposal-{proposal_id}"
 
 
-def dispatch(proposal_id: int) -> None:
-    if runs_inline():
+def dispatch(proposal_id: int, *, inline: bool | None = None) -> None:
+    if runs_inline() if inline is None else inline:
         proposal_execute(proposal_id=proposal_id)
         return
     from django_q.tasks import async_task
@@ -74,7 +74,8 @@ def dispatch(proposal_id: int) -> None:
 
 
 def dispatch_on_commit(proposal_id: int) -> None:
-    transaction.on_commit(partial(dispatch, proposal_id))
+    # Inline or queued is decided now, where the caller's `executing_inline()` block is in force.
+    transaction.on_commit(partial(dispatch, proposal_id, inline=runs_inline()))
 
 
 def _claim(proposal_id: int, now: dt.datetime) -> str | None:
