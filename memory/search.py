@@ -44,8 +44,8 @@ def query_words(query: str) -> list[str]:
     return words[:MAX_QUERY_WORDS]
 
 
-def _filters(division_id: int | None, kinds: Sequence[str] | None) -> tuple[str, list]:
-    sql = " AND m.is_current"
+def _filters(division_id: int | None, kinds: Sequence[str] | None, current_only: bool) -> tuple[str, list]:
+    sql = " AND m.is_current" if current_only else ""
     params: list = []
     if division_id is not None:
         sql += " AND m.division_id = %s"
@@ -56,24 +56,31 @@ def _filters(division_id: int | None, kinds: Sequence[str] | None) -> tuple[str,
     return sql, params
 
 
-def candidates(query: str, *, division_id: int | None, kinds: Sequence[str] | None, window: int) -> list[Candidate]:
+def candidates(
+    query: str,
+    *,
+    division_id: int | None,
+    kinds: Sequence[str] | None,
+    window: int,
+    current_only: bool = True,
+) -> list[Candidate]:
     words = query_words(query)
     if not words:
         return []
     if connection.vendor == "postgresql":
-        return _postgresql(words, division_id=division_id, kinds=kinds, window=window)
+        return _postgresql(words, division_id=division_id, kinds=kinds, window=window, current_only=current_only)
     if connection.vendor == "sqlite":
-        return _sqlite(words, division_id=division_id, kinds=kinds, window=window)
+        return _sqlite(words, division_id=division_id, kinds=kinds, window=window, current_only=current_only)
     raise NotImplementedError(f"memory recall has no full-text search for {connection.vendor}")
 
 
 def _postgresql(
-    words: list[str], *, division_id: int | None, kinds: Sequence[str] | None, window: int
+    words: list[str], *, division_id: int | None, kinds: Sequence[str] | None, window: int, current_only: bool
 ) -> list[Candidate]:
     # Any word may match (OR): a recall topic is a handful of words, rarely all in one entry.
     # to_tsquery stems and drops stop words; each word is plain alphanumerics, so no syntax.
     tsquery = " | ".join(words)
-    where, params = _filters(division_id, kinds)
+    where, params = _filters(division_id, kinds, current_only)
     sql = f"""
         WITH q AS (SELECT to_tsquery('english', %s) AS query),
         hits AS (
@@ -92,9 +99,11 @@ def _postgresql(
         return [Candidate(id=row[0], relevance=float(row[1]), valid_from=row[2]) for row in cursor.fetchall()]
 
 
-def _sqlite(words: list[str], *, division_id: int | None, kinds: Sequence[str] | None, window: int) -> list[Candidate]:
+def _sqlite(
+    words: list[str], *, division_id: int | None, kinds: Sequence[str] | None, window: int, current_only: bool
+) -> list[Candidate]:
     match = " OR ".join(f'"{word}"' for word in words)
-    where, params = _filters(division_id, kinds)
+    where, params = _filters(division_id, kinds, current_only)
     # bm25() is lower-is-better and negative; flip it so that higher is better on both backends.
     sql = f"""
         SELECT f.rowid, -bm25(memory_memoryentry_fts) AS relevance, m.valid_from
