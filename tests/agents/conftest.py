@@ -42,9 +42,7 @@ def divisions_present(django_db_blocker) -> None:
             Division.objects.get_or_create(slug=slug, defaults={"name": name, "mandate": mandate})
 
 
-@pytest.fixture
-def agent_registry(db) -> Iterator[Callable[..., None]]:
-    """Replace the registry with the eight directors plus the given test agents (and sync the rows)."""
+def _isolated_registry() -> Iterator[Callable[..., None]]:
     saved = dict(registry._registry)
     saved_discovered = registry._discovered
     action_registry._registry.setdefault(FakeSetBudget.key, FakeSetBudget())
@@ -61,6 +59,18 @@ def agent_registry(db) -> Iterator[Callable[..., None]]:
     registry._registry.update(saved)
     registry._discovered = saved_discovered
     action_registry.unregister(FakeSetBudget.key)
+
+
+@pytest.fixture
+def agent_registry(db) -> Iterator[Callable[..., None]]:
+    """Replace the registry with the eight directors plus the given test agents (and sync the rows)."""
+    yield from _isolated_registry()
+
+
+@pytest.fixture
+def agent_registry_tx(transactional_db, divisions_present) -> Iterator[Callable[..., None]]:
+    """The same for tests whose agents run in threads or processes (committed data, real connections)."""
+    yield from _isolated_registry()
 
 
 def configure(key: str, **config) -> Agent:
