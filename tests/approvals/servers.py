@@ -26,7 +26,7 @@ class Inbox:
         self.messages: list = []
         self.refuse_after = refuse_after
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802  (aiosmtpd's hook name)
+    async def handle_DATA(self, server, session, envelope):
         if self.refuse_after is not None and len(self.messages) >= self.refuse_after:
             return "451 Try again later"
         self.messages.append(message_from_bytes(envelope.content))
@@ -55,7 +55,7 @@ class Receiver:
 @contextlib.contextmanager
 def http_server(receiver: Receiver) -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             receiver.requests.append({"headers": dict(self.headers), "body": body, "json": json.loads(body)})
             status = receiver.statuses.pop(0) if receiver.statuses else 200
