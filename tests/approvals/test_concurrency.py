@@ -75,8 +75,8 @@ def test_two_approvers_racing_on_four_eyes_give_exactly_one_execution_after_both
         assert proposal.money_at_stake > Decimal("1000")
         outcomes = _race(
             [
-                lambda: proposal_approve(proposal=proposal, user=growth_approver),
-                lambda: proposal_approve(proposal=proposal, user=growth_director),
+                lambda p=proposal: proposal_approve(proposal=p, user=growth_approver),
+                lambda p=proposal: proposal_approve(proposal=p, user=growth_director),
             ]
         )
         assert [o for o in outcomes if isinstance(o, Exception)] == []
