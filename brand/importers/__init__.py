@@ -72,6 +72,9 @@ def import_file(
     except _RollBack:
         pass
     if result.errors:
+        # Nothing was written, so nothing was created, updated or left unchanged.
+        for counter in (result.created, result.updated, result.unchanged, result.deleted):
+            counter.clear()
         result.errors.sort(key=lambda error: (error.line, error.position))
         raise ImportRefused(result)
     return result

@@ -336,13 +336,17 @@ class CsvSource:
             if self.line == 1 and raw.startswith(UTF8_BOM):
                 raw = raw[len(UTF8_BOM) :]
             try:
-                yield raw.decode("utf-8")
+                text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 byte = raw[exc.start : exc.start + 1].hex()
                 raise FileProblem(
                     f"is not UTF-8 text (byte 0x{byte} at column {exc.start + 1}); export it as CSV UTF-8",
                     line=self.line,
                 ) from exc
+            # Python's csv reader accepts NUL since 3.11; in an export it means a binary file.
+            if "\x00" in text:
+                raise FileProblem(f"is not a CSV file (NUL byte at column {text.index(chr(0)) + 1})", line=self.line)
+            yield text
 
     def records(self) -> Iterator[tuple[int, list[str]]]:
         """(first physical line of the record, cells) for every non-blank record."""
