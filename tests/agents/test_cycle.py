@@ -128,3 +128,13 @@ def test_specialists_llm_calls_run_concurrently(agent_registry_tx, openai_settin
     assert [r["status"] for r in report["runs"]] == [RunStatus.SUCCEEDED] * 7
     assert len(openai_settings.calls) == 6
     assert openai_settings.max_overlap() >= 3
+
+
+def test_the_real_registry_gives_a_run_for_every_registered_agent(transactional_db, divisions_present):
+    """Whatever specialists the divisions ship, one cycle runs each of them and reports its status."""
+    from agents import registry
+
+    report = run_json()
+    assert {r["agent"] for r in report["runs"]} == set(registry.all_agents())
+    assert all(r["status"] in {"succeeded", "failed", "skipped"} for r in report["runs"])
+    assert Cycle.objects.get(pk=report["cycle"]).status == CycleStatus.DONE
