@@ -1,0 +1,120 @@
+"""The brand's action types: categories, money at stake, previews, effects."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from approvals import registry
+from approvals.errors import InvalidArguments
+from approvals.models import Status
+from approvals.services import proposal_approve, proposal_create
+from brand.models import CampaignStatus, Discount, POStatus, PurchaseOrder, Segment
+from tests.factories import (
+    CustomerFactory,
+    OrderFactory,
+    OrderLineFactory,
+    PurchaseOrderFactory,
+    SupplierFactory,
+    VariantFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+CATEGORIES = {
+    "ads.set_daily_budget": "spend",
+    "ads.pause_campaign": "spend",
+    "ads.resume_campaign": "spend",
+    "pricing.create_discount": "spend",
+    "pricing.set_markdown": "spend",
+    "pricing.retire_discount": "spend",
+    "po.confirm": "spend",
+    "email.send_campaign": "message",
+    "calendar.reschedule": "schedule",
+    "po.create": "internal",
+    "brief.draft": "internal",
+    "report.publish": "internal",
+    "segment.build": "internal",
+}
+
+
+def test_every_brand_type_is_registered_with_its_category():
+    assert {key: registry.get(key).category for key in CATEGORIES} == CATEGORIES
+
+
+def test_pause_campaign(campaign, growth_approver, committed):
+    proposal = proposal_create(
+        action_type="ads.pause_campaign", args={"campaign_id": campaign.pk}, division="growth", rationale="r"
+    )
+    assert proposal.preview == "Pause Spring Sale (Meta, $120/day): active -> paused"
+    committed(proposal_approve, proposal=proposal, user=growth_approver)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.PAUSED
+    with pytest.raises(InvalidArguments, match="is paused, not active"):
+        proposal_create(
+            action_type="ads.pause_campaign", args={"campaign_id": campaign.pk}, division="growth", rationale="r"
+        )
+
+
+def test_discount_money_at_stake_and_effect(growth_approver, committed):
+    variant = VariantFactory(sku="HP-104", price=Decimal("40.00"))
+    OrderLineFactory(order=OrderFactory(created_at=timezone.now() - dt.timedelta(days=3)), variant=variant, quantity=10)
+    args = {"code": "spring20", "percent_off": "20", "skus": ["HP-104"]}
+    proposal = proposal_create(action_type="pricing.create_discount", args=args, division="growth", rationale="r")
+    assert proposal.money_at_stake == Decimal("80.00")  # 20% of $400 trailing revenue, 30 days
+    committed(proposal_approve, proposal=proposal, user=growth_approver)
+    discount = Discount.objects.get(code="SPRING20")
+    assert list(discount.variants.values_list("sku", flat=True)) == ["HP-104"]
+    with pytest.raises(InvalidArguments, match="exists already"):
+        proposal_create(action_type="pricing.create_discount", args=args, division="growth", rationale="r")
+    with pytest.raises(InvalidArguments, match=r"skus=.*no variant with SKU NOPE"):
+        proposal_create(
+            action_type="pricing.create_discount",
+            args={"code": "X20", "percent_off": "20", "skus": ["NOPE"]},
+            division="growth",
+            rationale="r",
+        )
+
+
+def test_po_create_is_internal_and_po_confirm_spends_the_total(finance_approver, committed):
+    supplier = SupplierFactory(name="Acme Ceramics")
+    VariantFactory(sku="MUG-1", cost=Decimal("4.00"), supplier=supplier)
+    created = committed(
+        proposal_create,
+        action_type="po.create",
+        args={"supplier": "Acme Ceramics", "lines": [{"sku": "MUG-1", "quantity": 300}]},
+        division="operations",
+        rationale="Cover runs out in 9 days",
+    )
+    created.refresh_from_db()
+    assert created.status == Status.EXECUTED
+    po = PurchaseOrder.objects.get(supplier=supplier)
+    assert po.status == POStatus.DRAFT
+    confirm = proposal_create(action_type="po.confirm", args={"po": po.number}, division="finance", rationale="r")
+    assert (confirm.category, confirm.money_at_stake) == ("spend", Decimal("1200.00"))
+    assert confirm.preview.endswith("300 units, $1,200, draft -> confirmed")
+
+
+def test_segment_build_from_a_rule(committed):
+    recent = CustomerFactory(email="recent@example.com")
+    CustomerFactory(email="lapsed@example.com")
+    OrderFactory(customer=recent, created_at=timezone.now() - dt.timedelta(days=5))
+    committed(
+        proposal_create,
+        action_type="segment.build",
+        args={"key": "lapsed-90", "name": "Lapsed 90 days", "rule": {"not_ordered_within_days": 90}},
+        division="retention",
+        rationale="Win-back",
+    )
+    segment = Segment.objects.get(key="lapsed-90")
+    assert list(segment.customers.values_list("email", flat=True)) == ["lapsed@example.com"]
+    assert segment.definition == {"not_ordered_within_days": 90}
+
+
+def test_po_confirm_refuses_a_confirmed_po():
+    po = PurchaseOrderFactory(status=POStatus.CONFIRMED)
+    with pytest.raises(InvalidArguments, match="confirmed, not a draft"):
+        proposal_create(action_type="po.confirm", args={"po": po.number}, division="finance", rationale="r")
