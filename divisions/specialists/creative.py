@@ -55,7 +55,9 @@ _SOFT_REPLACEMENTS = (
 
 
 def _fill(template: str, facts: dict[str, Any]) -> str:
-    values = {"first_name": "there", "brand": "our", "offer": "", "orders": "several", **facts}
+    from brand.selectors import brand_profile
+
+    values = {"first_name": "there", "brand": brand_profile().name, "offer": "", "orders": "several", **facts}
     return template.format_map(_Default(values))
 
 

@@ -307,7 +307,7 @@ class Promotions(Specialist):
         copy = draft_email(
             ctx,
             purpose="promotion",
-            facts={"product": c.title, "percent": pct, "code": code, "ends": f"{ends:%A %B %d}", "brand": "our"},
+            facts={"product": c.title, "percent": pct, "code": code, "ends": f"{ends:%A %B %d}"},
         )
         ctx.propose(
             "email.send_campaign",

@@ -97,7 +97,7 @@ class ChurnWatch(Specialist):
         copy = draft_email(
             ctx,
             purpose="win_back",
-            facts={"orders": f"{min(c.orders for c in lapsing)}+", "brand": "our", "segment": segment},
+            facts={"orders": f"{min(c.orders for c in lapsing)}+", "segment": segment},
         )
         ctx.propose(
             "email.send_campaign",
@@ -178,7 +178,7 @@ class Lifecycle(Specialist):
         copy = draft_email(
             ctx,
             purpose="post_purchase",
-            facts={"brand": "our", "rate": f"{latest.rate:.0%}", "baseline": f"{base:.0%}"},
+            facts={"rate": f"{latest.rate:.0%}", "baseline": f"{base:.0%}"},
         )
         ctx.propose(
             "email.send_campaign",

@@ -197,3 +197,44 @@ def run_agent(
     run = agent_run_execute(run_id=run.pk)
     assert run.status == "succeeded", f"{key} failed: {run.error}\n{run.traceback}"
     return run, list(ProposedAction.objects.filter(agent_run=run).order_by("pk"))
+
+
+def add_more_history(brand: ControlBrand, *, customers: int = 60) -> None:
+    """More of the same healthy data (customers, orders, SKUs, campaigns, sends): for the constant-query tests."""
+    specs = []
+    extra = [
+        VariantFactory(
+            product=ProductFactory(handle=f"more-{i}", title=f"More Product {i}"),
+            sku=f"MO-{i:03d}",
+            price=Decimal("40.00"),
+            cost=Decimal("20.00"),
+            stock=5000,
+            supplier=brand.supplier,
+        )
+        for i in range(6)
+    ]
+    for i in range(customers):
+        customer = CustomerFactory(email=f"more{i}@example.com", created_at=brand.days_ago(400))
+        for k in range(5):
+            specs.append((customer, brand.days_ago(1 + (i % 25) + 30 * k), extra[i % 6], 2))
+    add_orders(brand, specs)
+    for i in range(4):
+        campaign = AdCampaignFactory(name=f"More Campaign {i}", daily_budget=Decimal("100.00"))
+        campaign.skus.set(extra[i : i + 1])
+        add_metrics(campaign, range(1, 36), brand.today, spend=Decimal("70.00"), revenue=Decimal("210.00"))
+    for n in (10, 14):
+        bm.CalendarItem.objects.create(
+            title=f"More news {n}",
+            kind=bm.CalendarKind.EMAIL,
+            starts_at=brand.at(brand.today + dt.timedelta(days=n), 10),
+            segment=brand.segments["vip"],
+        )
+
+
+def count_queries(fn) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    return len(ctx.captured_queries)
