@@ -129,3 +129,17 @@ def test_the_command_in_a_real_process_prints_no_traceback():
     assert "Traceback" not in done.stderr
     assert "orders_broken.csv:5: column 'Lineitem sku': value 'CDL-XXX-8' is not a known SKU" in done.stderr
     assert done.stderr.rstrip().endswith("refused (11 errors); nothing was written.")
+
+
+class Terminal(StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal():
+    out, err = Terminal(), StringIO()
+    call_command("atlas_import", "meta-ads", str(FILES / "meta_ads_daily.csv"), stdout=out, stderr=err)
+    assert "meta-ads" in err.getvalue() and "B/s" in err.getvalue()
+    out, err = StringIO(), StringIO()
+    call_command("atlas_import", "meta-ads", str(FILES / "meta_ads_daily.csv"), stdout=out, stderr=err)
+    assert err.getvalue() == ""

@@ -48,8 +48,7 @@ class Command(BaseCommand):
         except ImportRefused as refused:
             if as_json:
                 self.stdout.write(json.dumps(refused.result.as_dict(), indent=2))
-                count = len(refused.result.errors)
-                raise CommandError(f"{refused.result.file}: refused ({count} errors); nothing was written.") from None
+                raise CommandError(str(refused).splitlines()[-1]) from None
             raise CommandError(str(refused)) from None
         finally:
             if bar is not None:
