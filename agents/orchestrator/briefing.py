@@ -128,6 +128,8 @@ def stockout_risks(today: dt.date, now: dt.datetime, pending: list[ProposedActio
             for p in pending
             if (p.action_type in RISK_TYPES and sku in rules.skus_of(p)) or (p.hold_reason and sku in rules.skus_of(p))
         ]
+        # The reorder the day already drafted counts even when policy approved it at once.
+        attached += [p for p in _recent_fixes(now) if sku in rules.skus_of(p) and p not in attached]
         name = str(variant) if variant else sku
         supplier = variant.supplier.name if variant and variant.supplier_id else "the supplier"
         text = (
@@ -135,7 +137,7 @@ def stockout_risks(today: dt.date, now: dt.datetime, pending: list[ProposedActio
             f"to deliver, so it is out for about {gap:.0f} days: {_money(at_risk)} of sales at risk."
         )
         if attached:
-            text += " Ready to decide: " + "; ".join(f"#{p.pk} {p.title or p.action_type}" for p in attached) + "."
+            text += " Drafted: " + "; ".join(f"#{p.pk} {p.title or p.action_type} ({p.status})" for p in attached) + "."
         urg, _ = urgency(now + dt.timedelta(days=float(cover)), now)
         found.append(
             Headline(
@@ -160,6 +162,28 @@ def stockout_risks(today: dt.date, now: dt.datetime, pending: list[ProposedActio
             )
         )
     return found
+
+
+def _recent_fixes(now: dt.datetime) -> list[ProposedAction]:
+    return list(
+        ProposedAction.objects.filter(action_type__in=RISK_TYPES, created_at__gte=now - dt.timedelta(hours=24))
+        .exclude(status__in=[Status.PENDING, Status.REJECTED, Status.CANCELLED, Status.EXPIRED])
+        .select_related("division")
+        .order_by("pk")
+    )
+
+
+def _is_cut(p: ProposedAction) -> bool:
+    return p.action_type == "ads.set_daily_budget" and rules.raised_spend_campaign(p) is None
+
+
+def _is_opportunity(p: ProposedAction) -> bool:
+    """Work that grows something: a send, a promotion, a raise (a budget cut protects, it is not a chance)."""
+    if p.action_type not in OPPORTUNITY_TYPES or p.hold_reason:
+        return False
+    if p.action_type == "ads.set_daily_budget":
+        return rules.raised_spend_campaign(p) is not None
+    return True
 
 
 def proposal_headline(kind: str, ranked: Ranked) -> Headline:
@@ -294,7 +318,8 @@ def headlines(today: dt.date, now: dt.datetime) -> tuple[dict[str, Headline], li
     risks += [
         proposal_headline(ItemKind.RISK, r)
         for r in ranked
-        if (r.proposal.action_type in RISK_TYPES or r.proposal.hold_reason) and r.proposal.pk not in covered
+        if (r.proposal.action_type in RISK_TYPES or r.proposal.hold_reason or _is_cut(r.proposal))
+        and r.proposal.pk not in covered
     ]
     risk = max(risks, key=lambda h: h.score, default=_empty(ItemKind.RISK))
 
@@ -307,8 +332,7 @@ def headlines(today: dt.date, now: dt.datetime) -> tuple[dict[str, Headline], li
     chances = [
         proposal_headline(ItemKind.OPPORTUNITY, r)
         for r in ranked
-        if r.proposal.action_type in OPPORTUNITY_TYPES
-        and not r.proposal.hold_reason
+        if _is_opportunity(r.proposal)
         and r.proposal.pk not in used
         and rules.raised_spend_campaign(r.proposal) not in _campaigns_short(short)
     ]

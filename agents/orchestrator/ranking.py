@@ -19,7 +19,7 @@ from approvals.models import ProposedAction
 # the memory entries it cites (revenue protected or gained), used when it exceeds money_at_stake.
 ESTIMATE_KEYS = ("expected_revenue", "revenue_at_risk", "revenue_at_stake", "value_at_stake", "money_at_stake")
 # A send's value when no agent estimated it: recipients x average order value x this response rate.
-EMAIL_RESPONSE_RATE = Decimal("0.10")
+EMAIL_RESPONSE_RATE = Decimal("0.02")
 # Urgency: 1 with no expiry; 2 at expiry, 1.5 a day before, approaching 1 far away.
 URGENCY_HALF_LIFE_HOURS = 24.0
 
@@ -81,10 +81,11 @@ def _send_estimate(proposal: ProposedAction) -> tuple[Decimal, str] | None:
 
     args = proposal.args or {}
     email = bm.EmailCampaign.objects.filter(pk=args.get("email_campaign_id")).select_related("segment").first()
-    if email is None:
+    segment = email.segment if email else bm.Segment.objects.filter(key=str(args.get("segment") or "")).first()
+    if segment is None:
         return None
-    recipients = email.segment.customers.count()
-    stats = bm.Order.objects.filter(customer__segments=email.segment).aggregate(aov=Avg("total"), n=Count("pk"))
+    recipients = segment.customers.count()
+    stats = bm.Order.objects.filter(customer__segments=segment).aggregate(aov=Avg("total"), n=Count("pk"))
     aov = Decimal(stats["aov"] or 0).quantize(Decimal("0.01"))
     if not recipients or not aov:
         return None
