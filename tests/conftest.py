@@ -8,6 +8,30 @@ from divisions.models import Role
 from tests.factories import MembershipFactory, UserFactory, division
 
 
+@pytest.fixture(autouse=True)
+def _migrated_rows_present(request):
+    """Transactional tests flush every table when they end, including the rows that migrations
+    create (the eight divisions, the Owners group); put them back before any test that uses the db."""
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db", "live_server"} & set(
+        request.fixturenames
+    )
+    if not uses_db:
+        return
+    request.getfixturevalue("django_db_setup")
+    from django.contrib.auth.models import Group
+
+    from divisions.catalog import DIVISIONS
+    from divisions.models import Division
+    from divisions.permissions import OWNERS_GROUP
+
+    blocker = request.getfixturevalue("django_db_blocker")
+    with blocker.unblock():
+        if Division.objects.count() < len(DIVISIONS):
+            for slug, name, mandate in DIVISIONS:
+                Division.objects.get_or_create(slug=slug, defaults={"name": name, "mandate": mandate})
+        Group.objects.get_or_create(name=OWNERS_GROUP)
+
+
 @pytest.fixture
 def owner(db):
     return UserFactory(username="owner", is_superuser=True)
