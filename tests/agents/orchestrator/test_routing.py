@@ -87,3 +87,29 @@ def test_the_llm_schema_only_admits_existing_divisions_and_agents():
         schema(division="marketing", agent_keys=[], confidence=0.8, reason="x")
     with pytest.raises(ValidationError):
         schema(division="growth", agent_keys=["growth.made_up"], confidence=0.8, reason="x")
+
+
+class ChoosingProvider:
+    """A provider that answers with a fixed structured choice (the openai provider's shape)."""
+
+    name = "openai"
+
+    def __init__(self, **answer):
+        self.answer = answer
+        self.prompts: list[str] = []
+
+    def generate(self, schema, *, system, prompt, model, purpose, offline=None):
+        from agents.llm import LLMResult
+
+        self.prompts.append(prompt)
+        return LLMResult(parsed=schema(**self.answer), tokens_in=10, tokens_out=5, latency_ms=1, model=model)
+
+
+def test_the_llm_route_is_a_structured_choice_with_the_names_recognised():
+    demo_names()
+    provider = ChoosingProvider(division="product", agent_keys=["product.returns"], confidence=0.8, reason="refunds")
+    route = routing.route_with_provider("refunds on the blue kettle", provider=provider, model="gpt-4o-mini")
+    assert (route.division, route.agent_keys, route.reason) == ("product", ["product.returns"], "refunds")
+    assert route.drafted_by == "gpt-4o-mini"
+    assert "GK-150 Glass Kettle - Blue (product)" in provider.prompts[0]
+    assert "- product:" in provider.prompts[0]
