@@ -96,15 +96,18 @@ def slow_movers(today: dt.date, config: dict[str, Any]) -> list[SlowMover]:
 
 @dataclass(frozen=True)
 class ProductReturns:
+    level: str  # "variant" (a SKU: "Glass Kettle - Blue") or "product" (all its variants)
     product_id: int
     handle: str
+    sku: str  # "" at the product level
+    variant_id: int | None
     title: str
-    orders: int  # orders in the window with this product
+    orders: int  # orders in the window with it
     refunded: int  # of which refunded (in part or in full)
     rate: float
     rest_orders: int
     rest_refunded: int
-    rest_rate: float  # refund rate of the other products' orders
+    rest_rate: float  # refund rate of the others' orders
     ratio: float | None  # rate / rest_rate
     z: float  # one-sample binomial z against the rest's rate
 
@@ -117,21 +120,25 @@ class ProductReturns:
         )
 
 
-def refund_rates(today: dt.date, config: dict[str, Any]) -> list[ProductReturns]:
-    """Refund rate of every product sold in the last `window_days` brand days, against the rest.
+def refund_rates(today: dt.date, config: dict[str, Any], *, level: str = "variant") -> list[ProductReturns]:
+    """Refund rate of every SKU (or product) sold in the last `window_days` brand days, against the rest.
 
     Refunds are recorded per order, so an order refunded in part counts as refunded for each of its
-    products. Sorted by z, highest first. 2 queries.
+    lines. A colourway can be the faulty one ("Glass Kettle - Blue"), hence SKUs by default.
+    Sorted by z, highest first. 2 queries.
     """
     start, end = days_window(today, int(config["window_days"]), brand_tz())
+    group = ["variant__product", "variant__product__handle", "variant__product__title"]
+    if level == "variant":
+        group += ["variant", "variant__sku", "variant__title"]
     rows = list(
         OrderLine.objects.filter(order__created_at__gte=start, order__created_at__lt=end)
-        .values("variant__product", "variant__product__handle", "variant__product__title")
+        .values(*group)
         .annotate(
             orders=Count("order", distinct=True),
             refunded=Count("order", distinct=True, filter=Q(order__refunded_amount__gt=0)),
         )
-        .order_by("variant__product__handle")
+        .order_by(*group[1:2], *group[4:5])
     )
     total_orders = sum(r["orders"] for r in rows)
     total_refunded = sum(r["refunded"] for r in rows)
@@ -144,11 +151,15 @@ def refund_rates(today: dt.date, config: dict[str, Any]) -> list[ProductReturns]
         # Floor the baseline so that a catalogue with no refunds at all does not divide by zero.
         p0 = min(max(rest_rate, 0.005), 0.995)
         z = (r["refunded"] - r["orders"] * p0) / math.sqrt(r["orders"] * p0 * (1 - p0))
+        variant_title = r.get("variant__title") or ""
         result.append(
             ProductReturns(
+                level=level,
                 product_id=r["variant__product"],
                 handle=r["variant__product__handle"],
-                title=r["variant__product__title"],
+                sku=r.get("variant__sku", ""),
+                variant_id=r.get("variant"),
+                title=r["variant__product__title"] + (f" - {variant_title}" if variant_title else ""),
                 orders=r["orders"],
                 refunded=r["refunded"],
                 rate=round(rate, 4),

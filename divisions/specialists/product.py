@@ -168,7 +168,7 @@ class Returns(Specialist):
         "window_days": 90,
         "min_orders": 30,
         "min_refunds": 5,
-        "min_ratio": 2.0,  # at least twice the rest's refund rate
+        "min_ratio": 2.5,  # at least 2.5 times the rest's refund rate
         "min_z": 3.0,
         "focus_min_ratio": 1.3,
         "focus_min_z": 2.0,
@@ -180,10 +180,10 @@ class Returns(Specialist):
         asked = focus.intent_text(ctx)
         rows = refund_rates(ctx.today, cfg)
         entries = {}
-        for r in rows:
+        for r in refund_rates(ctx.today, cfg, level="product"):
             if r.orders < int(cfg["min_orders"]):
                 continue
-            entries[r.handle] = ctx.remember(
+            ctx.remember(
                 key=f"product:{r.handle}:refund_rate",
                 kind="metric",
                 subject=r.title,
@@ -191,21 +191,27 @@ class Returns(Specialist):
                     f"{r.title}: {r.refunded} of {r.orders} orders refunded in {cfg['window_days']} days "
                     f"({pct(r.rate, 1)}) vs {pct(r.rest_rate, 1)} for the rest of the catalogue."
                 ),
-                data={
-                    "value": r.rate,
-                    "orders": r.orders,
-                    "refunded": r.refunded,
-                    "rest_rate": r.rest_rate,
-                    "ratio": r.ratio,
-                    "z": r.z,
-                    "window_days": int(cfg["window_days"]),
-                },
+                data=self._data(r, cfg),
                 evidence=[{"model": "brand.product", "pk": r.product_id}],
+            )
+        for r in rows:
+            if r.orders < int(cfg["min_orders"]):
+                continue
+            entries[r.sku] = ctx.remember(
+                key=f"sku:{r.sku}:refund_rate",
+                kind="metric",
+                subject=r.title,
+                text=(
+                    f"{r.sku} {r.title}: {r.refunded} of {r.orders} orders refunded in {cfg['window_days']} days "
+                    f"({pct(r.rate, 1)}) vs {pct(r.rest_rate, 1)} for the other SKUs."
+                ),
+                data=self._data(r, cfg),
+                evidence=[{"model": "brand.variant", "pk": r.variant_id}],
             )
         flagged = [r for r in rows if r.flagged(cfg)]
         if asked:
             relaxed = {**cfg, "min_ratio": cfg["focus_min_ratio"], "min_z": cfg["focus_min_z"]}
-            named = [r for r in rows if focus.mentions(asked, r.handle, r.title) and r.flagged(relaxed)]
+            named = [r for r in rows if focus.mentions(asked, r.sku, r.handle, r.title) and r.flagged(relaxed)]
             flagged = named or flagged
         flagged = focus.pick(flagged, cfg["max_proposals"])
         if not flagged:
@@ -214,7 +220,7 @@ class Returns(Specialist):
         for r in flagged:
             insights.append(
                 ctx.remember(
-                    key=f"product:{r.handle}:returns_alert",
+                    key=f"sku:{r.sku}:returns_alert",
                     kind="insight",
                     subject=r.title,
                     text=(
@@ -222,16 +228,29 @@ class Returns(Specialist):
                         f"orders vs {pct(r.rest_rate, 1)} (z = {r.z:.1f})."
                     ),
                     data={"value": r.ratio, "rate": r.rate, "rest_rate": r.rest_rate, "orders": r.orders, "z": r.z},
-                    evidence=[{"memory": entries[r.handle].pk}] if r.handle in entries else [],
+                    evidence=[{"memory": entries[r.sku].pk}] if r.sku in entries else [],
                     confidence=min(0.99, 0.6 + r.z / 20),
                 )
             )
         self._publish(ctx, flagged, insights)
 
+    @staticmethod
+    def _data(r: ProductReturns, cfg: dict) -> dict:
+        return {
+            "value": r.rate,
+            "orders": r.orders,
+            "refunded": r.refunded,
+            "rest_rate": r.rest_rate,
+            "ratio": r.ratio,
+            "z": r.z,
+            "window_days": int(cfg["window_days"]),
+        }
+
     def _publish(self, ctx: RunContext, flagged: list[ProductReturns], insights: list) -> None:
         window = int(ctx.config["window_days"])
         lines = [
-            f"- {r.title}: {r.refunded} of {r.orders} orders refunded ({pct(r.rate, 1)}), {r.ratio:.1f}x the rest's "
+            f"- {r.sku} {r.title}: {r.refunded} of {r.orders} orders refunded ({pct(r.rate, 1)}), "
+            f"{r.ratio:.1f}x the rest's "
             f"{pct(r.rest_rate, 1)} (z = {r.z:.1f})"
             for r in flagged
         ]

@@ -38,7 +38,7 @@ def test_the_blue_kettle_refunded_far_more_often_is_reported(db):
     brand = build_control_brand()
     plant_blue_kettle(brand)
     top = refund_rates(TODAY, CONFIG)[0]
-    assert (top.handle, top.orders, top.refunded, top.rate) == ("glass-kettle-blue", 100, 20, 0.2)
+    assert (top.sku, top.handle, top.orders, top.refunded, top.rate) == ("GK-150", "glass-kettle-blue", 100, 20, 0.2)
     assert 0.05 < top.rest_rate < 0.06 and top.ratio > 3 and top.z > 5
 
     run = run_specialist(Returns.key)
@@ -50,9 +50,10 @@ def test_the_blue_kettle_refunded_far_more_often_is_reported(db):
     )
     assert "Glass Kettle - Blue" in proposal.args["title"]
     assert proposal.args["data"]["products"][0]["refunded"] == 20
-    alert = current("product:glass-kettle-blue:returns_alert")
+    alert = current("sku:GK-150:returns_alert")
     assert alert.kind == "insight" and list(proposal.evidence.all()) == [alert]
     assert current("product:glass-kettle-blue:refund_rate").data["value"] == 0.2
+    assert current("sku:GK-150:refund_rate").data["orders"] == 100
 
 
 def test_the_analysis_runs_a_constant_number_of_queries(db):
