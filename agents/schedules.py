@@ -62,6 +62,11 @@ def ensure_schedules(*, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Create or update every Atlas schedule; returns them as dicts (name, func, next_run, repeats)."""
     from django_q.models import Schedule
 
+    from agents import registry
+
+    # Apps register their schedules when their modules load (the orchestrator's digest); in a
+    # fresh process nothing has imported them yet.
+    registry.autodiscover()
     morning = next_morning(now)
     Schedule.objects.update_or_create(
         name=MORNING_CYCLE,

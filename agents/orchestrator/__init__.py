@@ -15,6 +15,7 @@ from typing import Any
 __all__ = ["Orchestrator", "briefing_json", "digests_send", "intent_submit"]
 
 # The registry imports this package at start-up (autodiscover): registering the agent is the point.
+from agents.orchestrator import tasks as _tasks  # noqa: F401  (registers the digest schedule)
 from agents.orchestrator.agent import Orchestrator
 
 

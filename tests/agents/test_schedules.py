@@ -54,3 +54,24 @@ def test_ensure_schedules_is_idempotent_and_follows_the_brands_hour(db):
     listed = {s["name"]: s for s in json.loads(out.getvalue())}
     assert dt.datetime.fromisoformat(listed[MORNING_CYCLE]["next_run"]).astimezone(NEW_YORK).hour == 9
     assert Schedule.objects.count() == 3
+
+
+def test_a_fresh_process_knows_every_schedule_atlas_registers():
+    """`atlas_schedules` runs in a new process: the digest's schedule must be registered there too."""
+    import subprocess
+    import sys
+
+    code = (
+        "import django; django.setup(); from agents import registry; from agents.schedules import _recurring;"
+        "registry.autodiscover(); print(sorted(_recurring))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+    ).stdout
+    assert "orchestrator: morning digest" in out
+    assert "approvals: executions sweep" in out
+    assert "approvals: expire proposals" in out
