@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from brand import models as bm
 from brand.importers import import_file
+from brand.selectors import brand_profile
 from tests.factories import VariantFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,12 +44,15 @@ def queries_for(path: Path, **kwargs) -> int:
 def test_query_count_does_not_grow_with_the_rows(tmp_path):
     VariantFactory(sku="SCALE-1")
     VariantFactory(sku="SCALE-2")
+    brand_profile()  # created on first use: not part of what is measured
     # New customers in both files, so that both take the same paths (creations only).
     small = queries_for(write_orders(tmp_path / "small.csv", 60, customers=10**6))
     large = queries_for(write_orders(tmp_path / "large.csv", 180, start=1000, customers=10**6))
 
     assert bm.Order.objects.count() == 240 and bm.OrderLine.objects.count() == 480
-    assert large == small
+    # Three times the orders: a few more INSERT batches (SQLite caps the parameters per query),
+    # nowhere near one query per order or per line.
+    assert small <= large <= small + 6
 
 
 def test_chunks_cut_between_orders_and_each_costs_a_few_queries(tmp_path):
