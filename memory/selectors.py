@@ -37,11 +37,10 @@ CHARS_PER_TOKEN = 4
 
 
 def entries() -> QuerySet[MemoryEntry]:
-    """All entries, with their authors and division, annotated with `in_conflict`."""
+    """All entries, with their division, annotated with `in_conflict`."""
     open_conflict = Conflict.objects.filter(key=OuterRef("key"), is_open=True)
-    return MemoryEntry.objects.select_related("division", "author_run", "author_user").annotate(
-        in_conflict=Exists(open_conflict)
-    )
+    # Authors are shown by author_label; joining runs and users would only slow recall down.
+    return MemoryEntry.objects.select_related("division").annotate(in_conflict=Exists(open_conflict))
 
 
 def entries_visible_to(user: Any) -> QuerySet[MemoryEntry]:
