@@ -1,4 +1,5 @@
-"""The brand's data in the console: readable by all staff, editable by owners only.
+"""The brand's data in the console: readable by all staff, editable by superusers (and whoever is
+granted Django's model permissions, e.g. an Owners group).
 
 Fields that agents' action types govern (a campaign's budget and status, an e-mail's send state,
 a purchase order's status) are read-only once the row exists: those changes go through a
@@ -16,8 +17,6 @@ from django.db.models import Count, Max, QuerySet
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 from simple_history.admin import SimpleHistoryAdmin
-
-from divisions.permissions import is_owner
 
 from . import models as bm
 from .selectors import brand_today
@@ -42,25 +41,24 @@ class CheapPaginator(Paginator):
         return queryset.order_by().values("pk")[: self.cap].count()
 
 
+def _is_staff(request: HttpRequest) -> bool:
+    return request.user.is_active and request.user.is_staff
+
+
 class BrandAdmin(admin.ModelAdmin):
-    """All staff read the brand's data; owners (superusers or the Owners group) may change it."""
+    """All staff read the brand's data; changing it takes Django's model permissions (superusers).
+
+    Django's permissions rather than divisions.permissions: brand sits at the bottom of the
+    imports and knows nothing of divisions.
+    """
 
     governed_fields: tuple[str, ...] = ()
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_active and request.user.is_staff
+        return _is_staff(request)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_active and request.user.is_staff
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return is_owner(request.user)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_owner(request.user)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_owner(request.user)
+        return _is_staff(request)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))
@@ -86,16 +84,7 @@ class BrandInline(admin.TabularInline):
     show_change_link = True
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_active and request.user.is_staff
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_owner(request.user)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_owner(request.user)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_owner(request.user)
+        return _is_staff(request)
 
 
 # --- profile, targets, budgets ------------------------------------------------------------------
