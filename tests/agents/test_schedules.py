@@ -41,7 +41,12 @@ def test_ensure_schedules_is_idempotent_and_follows_the_brands_hour(db):
     ensure_schedules()
     ensure_schedules()
     names = set(Schedule.objects.values_list("name", flat=True))
-    assert names == {MORNING_CYCLE, "approvals: executions sweep", "approvals: expire proposals"}
+    assert names == {
+        MORNING_CYCLE,
+        "approvals: executions sweep",
+        "approvals: expire proposals",
+        "orchestrator: morning digest",
+    }
     morning = Schedule.objects.get(name=MORNING_CYCLE)
     assert (morning.func, morning.schedule_type) == ("agents.tasks.scheduled_cycle", Schedule.DAILY)
     assert morning.next_run.astimezone(NEW_YORK).hour == 7
