@@ -48,7 +48,7 @@ __all__ = [
 
 # entity:attribute, e.g. sku:HP-104:days_of_cover or campaign:12:roas_7d. The entity type is
 # lower case so that `sku:` and `SKU:` cannot become two keys for one fact.
-KEY_RE = re.compile(r"^[a-z][a-z0-9_]*(?::[A-Za-z0-9_.\-]+)+$")
+KEY_RE = re.compile(r"\A[a-z][a-z0-9_]*(?::[A-Za-z0-9_.\-]+)+\Z")
 KEY_MAX_LENGTH = MemoryEntry._meta.get_field("key").max_length
 SUBJECT_MAX_LENGTH = MemoryEntry._meta.get_field("subject").max_length
 # A race on one key is lost at most once per concurrent writer; a handful of retries is plenty,
