@@ -150,3 +150,20 @@ def test_constant_queries_whatever_the_size():
     with CaptureQueriesContext(connection) as ctx:
         paid_media_analysis(TODAY, PaidMedia.defaults)
     assert len(ctx.captured_queries) == small
+
+
+def test_an_intent_naming_a_campaign_lowers_the_bar():
+    brand = build_control_brand()
+    # 7-day ROAS 70% of the 28-day one: not weak by default, weak enough when a person asks about it.
+    soft = AdCampaignFactory(name="Autumn Table - Carousel", daily_budget=Decimal("100.00"))
+    add_metrics(
+        soft,
+        range(1, 29),
+        brand.today,
+        spend=Decimal("100.00"),
+        revenue=lambda n: Decimal("180.00") if n <= 7 else Decimal("300.00"),
+    )
+    _run, proposals = run_agent(PaidMedia.key)
+    assert proposals == []
+    _run, proposals = run_agent(PaidMedia.key, intent_text="Autumn Table looks expensive lately, should we cut it?")
+    assert [(p.args["campaign_id"], Decimal(p.args["daily_budget"])) for p in proposals] == [(soft.pk, Decimal(70))]
