@@ -38,6 +38,11 @@ _OFFLINE_TEMPLATES: dict[str, tuple[str, str]] = {
         "their pieces every week, and the care tips that keep them going for years.\n\n{offer}We would love to "
         "hear how your first meal turned out.\n\nThe {brand} team",
     ),
+    "announcement": (
+        "Something new from {brand}: {topic}",
+        "Hi {first_name},\n\nWe wanted you to be among the first to hear about {topic}. Take a look when you have "
+        "a moment; we think you will like it.\n\n{offer}The {brand} team",
+    ),
     "promotion": (
         "{percent}% off the {product}, this week only",
         "Hi {first_name},\n\nThe {product} is one of our best-loved pieces, and this week it is {percent}% off "
@@ -341,7 +346,10 @@ def _draft_from_intent(ctx: RunContext) -> None:
         ctx.warn("no segment to write to: build one (segment.build) first")
         return
     tone = "soft" if wants_softer(ctx.intent.text) else "warm"
-    copy = draft_email(ctx, purpose="post_purchase", facts={"request": ctx.intent.text}, tone=tone)
+    # The request is an instruction to us, not copy: offline, only what it is "about" goes in the e-mail.
+    about = re.search(r"\babout\s+(.+?)[.!?]*$", ctx.intent.text.strip(), re.I)
+    topic = about.group(1) if about else "what is new"
+    copy = draft_email(ctx, purpose="announcement", facts={"request": ctx.intent.text, "topic": topic}, tone=tone)
     ctx.propose(
         "email.send_campaign",
         {"segment": chosen, "name": copy.subject[:200], "subject": copy.subject, "body": copy.body},

@@ -63,3 +63,10 @@ def test_copywriter_alone_in_the_cycle_proposes_nothing():
     build_control_brand()
     _run, proposals = run_agent(Copywriter.key)
     assert proposals == []
+
+
+def test_a_requested_email_is_about_the_topic_not_the_request():
+    build_control_brand()
+    _run, (draft,) = run_agent(Copywriter.key, intent_text="Draft an e-mail to all subscribers about our autumn range.")
+    assert draft.args["segment"] == "all-subscribers"
+    assert "our autumn range" in draft.args["subject"] and "Draft an e-mail" not in draft.args["body"]
