@@ -287,6 +287,7 @@ class Returns(Specialist):
                     "window_days": window,
                     "products": [
                         {
+                            "sku": r.sku,
                             "handle": r.handle,
                             "orders": r.orders,
                             "refunded": r.refunded,

@@ -50,6 +50,7 @@ def test_the_blue_kettle_refunded_far_more_often_is_reported(db):
     )
     assert "Glass Kettle - Blue" in proposal.args["title"]
     assert proposal.args["data"]["products"][0]["refunded"] == 20
+    assert proposal.args["data"]["products"][0]["sku"] == "GK-150"
     alert = current("sku:GK-150:returns_alert")
     assert alert.kind == "insight" and list(proposal.evidence.all()) == [alert]
     assert current("product:glass-kettle-blue:refund_rate").data["value"] == 0.2
