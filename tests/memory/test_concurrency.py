@@ -57,7 +57,7 @@ def assert_one_chain(total: int) -> None:
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_on_postgresql_leave_one_current_entry():
     assert connection.vendor == "postgresql"
     errors = race(writers=8, writes_each=6)
@@ -66,7 +66,7 @@ def test_concurrent_writers_on_postgresql_leave_one_current_entry():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_without_the_key_lock_the_constraint_and_retries_still_hold(monkeypatch):
     # One write each: a writer loses only when another's write commits, so 8 writers need at
     # most 7 retries: within MAX_WRITE_ATTEMPTS. Exercises both the unique-violation path (the
@@ -77,7 +77,7 @@ def test_without_the_key_lock_the_constraint_and_retries_still_hold(monkeypatch)
     assert_one_chain(total=8)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_in_threads_leave_one_current_entry():
     # On SQLite the IMMEDIATE transactions queue the writers on the busy timeout; on PostgreSQL
     # the conditional update and the unique constraint decide the race.
