@@ -129,6 +129,16 @@ class GateMachine(RuleBasedStateMachine):
         with contextlib.suppress(ApprovalError):
             calls[verdict]()
 
+    @rule(pk=proposals, persona=st.sampled_from(PERSONAS))
+    def approve(self, pk, persona):
+        # Approvals are the interesting step: a rule of their own so sequences reach execution often.
+        with contextlib.suppress(ApprovalError):
+            proposal_approve(proposal=ProposedAction.objects.get(pk=pk), user=self.users[persona])
+
+    @rule(pk=proposals, persona=st.sampled_from(["owner", "growth_approver", "growth_director"]))
+    def approve_by_a_decider(self, pk, persona):
+        self.approve(pk, persona)
+
     @rule(pk=proposals)
     def expire(self, pk):
         ProposedAction.objects.filter(pk=pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
@@ -218,8 +228,9 @@ def test_gate_state_machine(settings):
         run_state_machine_as_test(
             GateMachine,
             settings=hsettings(
-                max_examples=25,
+                max_examples=60,
                 stateful_step_count=20,
+                database=None,
                 deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
             ),
