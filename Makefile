@@ -23,6 +23,10 @@ demo: install
 	@mkdir -p var
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py atlas_demo
+	$(BIN)/python manage.py atlas_memory add --as owner --kind preference --key brand:max_discount_percent \
+		--value '{"max_discount_percent": 30}' \
+		--text "No discount or markdown deeper than 30% this quarter: we protect our price position."
+	$(BIN)/python manage.py atlas_run --sync
 	$(BIN)/python manage.py atlas_schedules
 	@echo "Atlas console: http://$(HOST)/admin/  (Ctrl-C stops the server and the qcluster)"
 	@trap 'kill 0' INT TERM EXIT; \

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from pydantic import BaseModel
@@ -112,6 +112,12 @@ class RunContext:
             sent_back = self.feedback.get("proposal")
             if sent_back is not None and getattr(sent_back, "action_type", None) == action_type:
                 revision_of = sent_back
+        already = self._same_open_proposal(action_type, args)
+        if already is not None:
+            # A second cycle on the same day (or a re-run) must not pile up twins of work that is
+            # still waiting for people or was just done: point at the one that exists.
+            logger.info("%s: %s already proposed as #%s", self.impl.key, action_type, already.pk)
+            return already
         try:
             proposal = approval_services.proposal_create(
                 action_type=action_type,
@@ -131,6 +137,23 @@ class RunContext:
             return None
         self.proposals.append(proposal)
         return proposal
+
+    def _same_open_proposal(self, action_type: str, args: dict[str, Any]) -> ProposedAction | None:
+        """An open proposal (or internal work done in the last day) of this type with the same arguments."""
+        from approvals import registry as action_registry
+        from approvals.errors import ApprovalError
+        from approvals.models import Category, ProposedAction, Status
+
+        try:
+            action = action_registry.get(action_type)
+            normalised = action.dump(action.parse(args))
+        except ApprovalError:
+            return None  # proposal_create names the problem and the run records it
+        recent = Q(status__in=[Status.PENDING, Status.APPROVED, Status.EXECUTING])
+        if action.category == Category.INTERNAL:
+            recent |= Q(status=Status.EXECUTED, created_at__gte=timezone.now() - dt.timedelta(hours=20))
+        candidates = ProposedAction.objects.filter(recent, action_type=action_type).only("pk", "args", "status")
+        return next((p for p in candidates if p.args == normalised), None)
 
     def warn(self, message: str) -> None:
         """A problem that does not stop the run, kept on the run for the people reading it."""

@@ -490,4 +490,24 @@ def briefing_json(cycle_or_briefing: Cycle | Briefing | dt.date | None) -> dict[
         item = next((i for i in items if i.kind == kind), None)
         out[kind] = _item_json(item) if item else None
     out["ranked"] = [_item_json(i) | {"rank": i.rank} for i in items if i.kind == ItemKind.RANKED]
+    out["held"] = held_json()
     return out
+
+
+def held_json() -> list[dict[str, Any]]:
+    """Proposals the orchestrator holds, with the reason and the work bundled with each."""
+    held = (
+        ProposedAction.objects.filter(status=Status.PENDING)
+        .exclude(hold_reason="")
+        .prefetch_related("bundled_with")
+        .order_by("pk")
+    )
+    return [
+        {
+            "proposal": p.pk,
+            "title": p.title,
+            "reason": p.hold_reason,
+            "bundled_with": [b.pk for b in p.bundled_with.all()],
+        }
+        for p in held
+    ]

@@ -138,3 +138,18 @@ def test_the_real_registry_gives_a_run_for_every_registered_agent(transactional_
     assert {r["agent"] for r in report["runs"]} == set(registry.all_agents())
     assert all(r["status"] in {"succeeded", "failed", "skipped"} for r in report["runs"])
     assert Cycle.objects.get(pk=report["cycle"]).status == CycleStatus.DONE
+
+
+def test_a_second_cycle_the_same_day_does_not_pile_up_twin_proposals(agent_registry_tx):
+    """Re-running the day (a second `atlas_run`, `make demo` twice) points at the open proposal."""
+    agent_registry_tx(Writer)
+    configure(Writer.key, propose=[7, "80.00", 3])
+    cycle_start(trigger="manual", sync=True)
+    first = list(ProposedAction.objects.values_list("pk", flat=True))
+    assert len(first) == 1
+    cycle_start(trigger="manual", sync=True)
+    assert list(ProposedAction.objects.values_list("pk", flat=True)) == first
+    # Other arguments are other work.
+    configure(Writer.key, propose=[7, "90.00", 3])
+    cycle_start(trigger="manual", sync=True)
+    assert ProposedAction.objects.count() == 2

@@ -52,6 +52,12 @@ class Command(BaseCommand):
             w("The rest, ranked:")
             for item in data["ranked"]:
                 w(f"  {item['rank']:>2}. {item['title']}  [{_ranking(item['ranking'])}]")
+        if data["held"]:
+            w("")
+            w("Held, and why:")
+            for held in data["held"]:
+                bundle = ", ".join(f"#{b}" for b in held["bundled_with"])
+                w(f"  #{held['proposal']} {held['title']}: {held['reason']}" + (f" (with {bundle})" if bundle else ""))
 
 
 def _ranking(r: dict[str, Any]) -> str:

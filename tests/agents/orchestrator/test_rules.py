@@ -214,3 +214,16 @@ def test_an_expired_preference_no_longer_holds():
     )
     ProposalFactory(action_type="pricing.create_discount", args={"code": "X30", "percent_off": "30"})
     assert rules.judge() == []
+
+
+def test_the_briefing_lists_every_hold_with_its_reason_and_bundle(hearth_pot, skillet):
+    from agents.orchestrator.briefing import held_json
+
+    cover("HP-104", 6, 21, True)
+    raise_ = raise_budget(hearth_pot, "300.00")
+    pause = ProposalFactory(action_type="ads.pause_campaign", args={"campaign_id": hearth_pot.pk})
+    assert held_json() == []
+    rules.holds_apply(rules.judge(), run=orchestrator_run())
+    (held,) = held_json()
+    assert held["proposal"] == raise_.pk and held["bundled_with"] == [pause.pk]
+    assert "6 days of cover" in held["reason"]
