@@ -18,7 +18,7 @@ from tests.factories import MembershipFactory, UserFactory, division
 
 from .factories import budget_proposal
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def _race(calls):
