@@ -28,6 +28,7 @@ from django.db.models.functions import Coalesce
 
 from brand.models import AdCampaign, CampaignStatus, Discount, DiscountStatus, Variant
 from divisions.analysis.brand_days import brand_tz, days_window
+from divisions.analysis.expressions import units_sold
 
 ZERO = Decimal("0")
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -221,13 +222,7 @@ def promotions_analysis(today: dt.date, config: dict[str, Any]) -> PromotionFind
     rows = list(
         Variant.objects.filter(is_active=True)
         .annotate(
-            units=Coalesce(
-                Sum(
-                    "order_lines__quantity",
-                    filter=Q(order_lines__order__created_at__gte=start, order_lines__order__created_at__lt=end),
-                ),
-                Value(0),
-            ),
+            units=units_sold(start, end),
             promoted=Exists(promoted),
             discounted=Exists(discounted),
             lead=Coalesce("lead_time_days", "supplier__lead_time_days"),

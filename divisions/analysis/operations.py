@@ -27,6 +27,7 @@ from brand.models import (
     Variant,
 )
 from divisions.analysis.brand_days import brand_tz, day_start, days_window
+from divisions.analysis.expressions import units_sold
 
 OPEN_PO = (POStatus.DRAFT, POStatus.CONFIRMED)
 
@@ -103,13 +104,7 @@ def sku_cover(today: dt.date, *, sales_window_days: int = 28) -> list[SkuCover]:
     rows = (
         Variant.objects.filter(is_active=True)
         .annotate(
-            units=Coalesce(
-                Sum(
-                    "order_lines__quantity",
-                    filter=Q(order_lines__order__created_at__gte=start, order_lines__order__created_at__lt=end),
-                ),
-                Value(0),
-            ),
+            units=units_sold(start, end),
             lead=Coalesce("lead_time_days", "supplier__lead_time_days"),
             incoming=po_units(po_lines),
             drafted=po_units(po_lines.filter(purchase_order__status=POStatus.DRAFT)),

@@ -11,11 +11,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, IntegerField, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Q
 
 from brand.models import OrderLine, Variant
 from divisions.analysis.brand_days import brand_tz, days_window
+from divisions.analysis.expressions import units_sold
 from divisions.analysis.figures import money, safe_ratio
 
 # --- assortment: slow movers ----------------------------------------------------------------------
@@ -53,16 +53,7 @@ def slow_movers(today: dt.date, config: dict[str, Any]) -> list[SlowMover]:
     rows = (
         Variant.objects.filter(is_active=True, stock__gte=int(config["min_stock"]))
         .exclude(compare_at_price__gt=F("price"))
-        .annotate(
-            units=Coalesce(
-                Sum(
-                    "order_lines__quantity",
-                    filter=Q(order_lines__order__created_at__gte=start, order_lines__order__created_at__lt=end),
-                ),
-                0,
-                output_field=IntegerField(),
-            )
-        )
+        .annotate(units=units_sold(start, end))
         .values("pk", "sku", "title", "stock", "price", "cost", "product__handle", "product__title", "units")
         .order_by("sku")
     )
