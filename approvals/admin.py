@@ -105,6 +105,7 @@ class ProposedActionAdmin(SimpleHistoryAdmin):
         "money",
         "division",
         "agent_key",
+        "drafted",
         "expires_at",
         "held",
         "created_at",
@@ -121,7 +122,7 @@ class ProposedActionAdmin(SimpleHistoryAdmin):
         return proposals_visible_to(request.user)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in self.model._meta.fields] + ["evidence", "bundled_with"]
+        return [f.name for f in self.model._meta.fields] + ["drafted", "evidence", "bundled_with"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -151,6 +152,10 @@ class ProposedActionAdmin(SimpleHistoryAdmin):
     @admin.display(description="At stake", ordering="money_at_stake")
     def money(self, obj: ProposedAction) -> str:
         return f"{obj.money_at_stake:,.2f} {obj.currency}"
+
+    @admin.display(description="Drafted", ordering="drafted_by")
+    def drafted(self, obj: ProposedAction) -> str:
+        return obj.drafted_label
 
     @admin.display(description="Held", boolean=True)
     def held(self, obj: ProposedAction) -> bool:

@@ -102,6 +102,15 @@ class ProposedAction(models.Model):
     def is_held(self) -> bool:
         return bool(self.hold_reason)
 
+    @property
+    def drafted_label(self) -> str:
+        """Who wrote the rationale and drafts, as people see it: the offline provider is labelled."""
+        if not self.agent_key:
+            return "written by a person"
+        if not self.drafted_by or self.drafted_by == "offline":
+            return "offline draft"
+        return f"drafted by {self.drafted_by}"
+
 
 class Verdict(models.TextChoices):
     APPROVE = "approve", "Approve"

@@ -76,3 +76,16 @@ def test_execution_and_decision_admins_are_read_only(campaign, growth_approver, 
     change = client.post(reverse("admin:approvals_execution_change", args=[execution.pk]), {"error": "x"})
     assert change.status_code == 403
     assert proposal.executions.get().error == ""
+
+
+def test_what_the_offline_provider_wrote_is_labelled_as_such(campaign, growth_viewer):
+    offline = budget_proposal(campaign)
+    offline.agent_key, offline.drafted_by = "growth.paid_media", "offline"
+    offline.save()
+    url = reverse("admin:approvals_proposedaction_changelist")
+    assert b"offline draft" in _client(growth_viewer).get(url).content
+    detail = reverse("admin:approvals_proposedaction_change", args=[offline.pk])
+    assert b"offline draft" in _client(growth_viewer).get(detail).content
+    offline.drafted_by = "gpt-4o-mini"
+    offline.save()
+    assert b"drafted by gpt-4o-mini" in _client(growth_viewer).get(url).content
