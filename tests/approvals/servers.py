@@ -45,11 +45,18 @@ def smtp_server(inbox: Inbox) -> Iterator[int]:
 
 
 class Receiver:
-    """What the webhook receiver got, and the status codes it answers with in turn."""
+    """What the webhook receiver got, and the status codes it answers with in turn.
 
-    def __init__(self, statuses: list[int]) -> None:
+    With `hold_first=N` the first N requests are read and recorded, then left unanswered until
+    `release` is set: the caller is stuck mid-call, as long as the test wants.
+    """
+
+    def __init__(self, statuses: list[int], *, hold_first: int = 0) -> None:
         self.statuses = list(statuses)
         self.requests: list[dict] = []
+        self.hold_first = hold_first
+        self.received = threading.Event()
+        self.release = threading.Event()
 
 
 @contextlib.contextmanager
@@ -58,10 +65,17 @@ def http_server(receiver: Receiver) -> Iterator[str]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             receiver.requests.append({"headers": dict(self.headers), "body": body, "json": json.loads(body)})
+            receiver.received.set()
+            if len(receiver.requests) <= receiver.hold_first:
+                # Bounded, so that a test that forgets to release cannot hang the server's shutdown.
+                receiver.release.wait(timeout=60)
             status = receiver.statuses.pop(0) if receiver.statuses else 200
-            self.send_response(status)
-            self.end_headers()
-            self.wfile.write(b"{}")
+            try:
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(b"{}")
+            except OSError:
+                pass  # the caller is gone (a killed process): nobody to answer
 
         def log_message(self, *args) -> None:
             pass
