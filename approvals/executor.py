@@ -224,6 +224,9 @@ def proposal_execute(*, proposal_id: int) -> Execution | None:
         else:
             with acting_as(effect_actor):
                 result = action.execute(args, idempotency_key=key)
+        # After the effect has committed: a slow receiver holds no lock, and hears only of effects
+        # that stand. A failure here retries; the next attempt finds the effect applied.
+        action.deliver(args, idempotency_key=key)
     except ActionNotDue as exc:
         return _defer(proposal, token, until=exc.until)
     except TransientActionError as exc:

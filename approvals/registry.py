@@ -47,6 +47,13 @@ class ActionType:
     def execute(self, args: Any, *, idempotency_key: str) -> dict:
         raise NotImplementedError
 
+    def deliver(self, args: Any, *, idempotency_key: str) -> None:
+        """Tell the outside world about the applied effect (a webhook). The executor calls it after
+        the effect's transaction has committed, so that a slow receiver never holds a database lock
+        and is never told about an effect that then rolled back. It must be idempotent; raise
+        TransientActionError to be retried (the retry finds the effect applied and only re-delivers)."""
+        return None
+
     def applied(self, idempotency_key: str) -> dict | None:
         """The stored result when the effect under this key happened already (a worker died after
         applying it), else None. The executor then records that result instead of re-checking the

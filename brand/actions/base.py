@@ -111,13 +111,14 @@ class BrandAction(ActionType):
                 entry = AppliedAction.objects.filter(key=idempotency_key).first()
                 if entry is None:
                     raise
-        self.deliver_webhook(entry, args)
         return entry.result
 
-    def deliver_webhook(self, entry: AppliedAction, args: Any) -> None:
+    def deliver(self, args: Any, *, idempotency_key: str) -> None:
+        """The webhook, once the effect has committed (the executor calls this after `execute`)."""
         if not settings.ATLAS_WEBHOOK_URL or self.key not in settings.ATLAS_WEBHOOK_ACTIONS:
             return
-        if entry.webhook_delivered_at is not None:
+        entry = AppliedAction.objects.filter(key=idempotency_key).first()
+        if entry is None or entry.webhook_delivered_at is not None:
             return
         webhook.deliver(
             action_type=self.key,

@@ -139,5 +139,4 @@ class SendCampaign(BrandAction):
                     entry = AppliedAction.objects.create(key=idempotency_key, action_type=self.key, result=result)
             except IntegrityError:
                 entry = AppliedAction.objects.get(key=idempotency_key)
-        self.deliver_webhook(entry, args)
         return entry.result

@@ -1,13 +1,13 @@
 """A real executor process, SIGKILLed in the middle of an execution; the sweeper finishes it, once.
 
-Where the kill lands: a spend action runs its cap check, its effect (the budget change and the
-`brand.AppliedAction` ledger row) and the webhook call in ONE transaction, under the division's row
-lock and, on SQLite, the database's write lock (approvals.executor.proposal_execute,
-brand.actions.base.BrandAction.execute). So a process killed while the receiver holds the webhook
-call has committed only its claim (status `executing`, attempt 1); the effect and the ledger row roll
-back with the connection, and the receiver has seen one delivery of an effect that is not (yet)
-applied. The sweeper hands the expired claim back, the next attempt applies the effect and delivers
-again under the same Idempotency-Key, which the receiver uses to drop the repeat.
+Where the kill lands: a spend action runs its cap check and its effect (the budget change and the
+`brand.AppliedAction` ledger row) in one transaction under the division's row lock; the webhook is
+called after that transaction has committed (`ActionType.deliver`), so that a slow receiver holds no
+database lock and hears only of effects that stand. A process killed while the receiver holds the
+webhook call has therefore committed its claim (status `executing`, attempt 1) and the effect with its
+ledger row, but not the delivery, and logged no Execution. The sweeper hands the expired claim back;
+the next attempt finds the effect in the ledger (no second budget change), only re-delivers under
+the same Idempotency-Key, which the receiver uses to drop the repeat, and logs the execution.
 """
 
 from __future__ import annotations
@@ -123,8 +123,9 @@ def test_an_executor_killed_mid_execution_is_swept_and_the_effect_happens_once(
             assert (proposal.status, proposal.attempts) == (Status.EXECUTING, 1)
             assert proposal.claim_token and proposal.claimed_at is not None
             assert not Execution.objects.filter(proposal=proposal).exists()
-            assert not AppliedAction.objects.filter(key=key).exists()  # rolled back with the effect
-            assert AdCampaign.objects.get(pk=campaign.pk).daily_budget == Decimal("120.00")
+            # The effect committed before the webhook call; its delivery did not.
+            assert AppliedAction.objects.get(key=key).webhook_delivered_at is None
+            assert AdCampaign.objects.get(pk=campaign.pk).daily_budget == Decimal("300.00")
 
             # The claim has expired; the sweeper re-dispatches in-process and the receiver answers.
             receiver.release.set()
