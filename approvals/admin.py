@@ -142,6 +142,13 @@ class ProposedActionAdmin(SimpleHistoryAdmin):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
 
+    def has_view_history_or_change_history_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # With SIMPLE_HISTORY_ENFORCE_HISTORY_MODEL_PERMISSIONS the history pages ask only for the
+        # historical model's permission, which knows nothing of divisions: scope them like the change page.
+        return self.has_view_permission(request, obj) and super().has_view_history_or_change_history_permission(
+            request, obj
+        )
+
     def has_decide_permission(self, request: HttpRequest) -> bool:
         return permissions.deciding_divisions(request.user).exists()
 

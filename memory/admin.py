@@ -179,6 +179,12 @@ class MemoryEntryAdmin(SimpleHistoryAdmin):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
 
+    def has_view_history_or_change_history_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The historical model's permission knows nothing of divisions: scope the history pages too.
+        return self.has_view_permission(request, obj) and super().has_view_history_or_change_history_permission(
+            request, obj
+        )
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return permissions.is_owner(request.user) or request.user.memberships.filter(role="director").exists()
 
