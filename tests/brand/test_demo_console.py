@@ -208,12 +208,12 @@ def test_another_divisions_proposal_is_out_of_reach(demo, username):
     )
 
 
-def _decidable(slug: str) -> ProposedAction:
-    return (
-        ProposedAction.objects.filter(division__slug=slug, status=Status.PENDING, hold_reason="")
-        .order_by("money_at_stake", "pk")
-        .first()
-    )
+def _decidable(slug: str, *, four_eyes: bool | None = None) -> ProposedAction:
+    pending = ProposedAction.objects.filter(division__slug=slug, status=Status.PENDING, hold_reason="")
+    ordered = pending.order_by("money_at_stake", "pk")
+    found = [p for p in ordered if four_eyes is None or needs_four_eyes(p) == four_eyes]
+    assert found, f"no pending {slug} proposal (four_eyes={four_eyes}) on the demo's first day"
+    return found[0]
 
 
 def _act(client: Client, action: str, *pks: int) -> tuple[int, str]:
@@ -227,7 +227,7 @@ def _act(client: Client, action: str, *pks: int) -> tuple[int, str]:
 
 
 def test_a_growth_approver_approves_a_growth_proposal_through_the_admin_action(demo):
-    proposal = _decidable("growth")
+    proposal = _decidable("growth", four_eyes=False)
     approver = get_user_model().objects.get(username="growth_approver")
     client = login("growth_approver")
     changelist = client.get(proposals_url()).content.decode()
@@ -245,11 +245,26 @@ def test_a_growth_approver_approves_a_growth_proposal_through_the_admin_action(d
         "user:growth_approver",
     )
     proposal.refresh_from_db()
-    expected = Status.PENDING if needs_four_eyes(proposal) else Status.APPROVED
-    assert proposal.status == expected
-    assert approvals_status(proposal).satisfied == (expected == Status.APPROVED)
-    # The service wrote the proposal's history with the actor.
-    assert proposal.history.filter(history_user=approver).exists() or expected == Status.PENDING
+    assert proposal.status == Status.APPROVED
+    assert approvals_status(proposal).satisfied
+    # The service wrote the proposal's history with the actor, and remembered the decision.
+    assert proposal.history.filter(history_user=approver, status=Status.APPROVED).exists()
+    assert MemoryEntry.objects.filter(kind="decision", author_user=approver, text__contains="approved").exists()
+
+
+def test_four_eyes_in_the_console_takes_the_finance_approver_and_director(demo):
+    proposal = _decidable("finance", four_eyes=True)
+    _act(login("finance_approver"), "approve_selected", proposal.pk)
+    proposal.refresh_from_db()
+    assert proposal.status == Status.PENDING
+    assert approvals_status(proposal).missing == "a director's approval as the second approver (four-eyes)"
+    _act(login("finance_director"), "approve_selected", proposal.pk)
+    proposal.refresh_from_db()
+    assert proposal.status == Status.APPROVED
+    assert sorted(Decision.objects.filter(proposal=proposal).values_list("user__username", flat=True)) == [
+        "finance_approver",
+        "finance_director",
+    ]
 
 
 def test_a_growth_user_cannot_act_on_a_finance_proposal(demo):
