@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 HOST ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint serve lock clean
+.PHONY: install demo serve test lint lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,9 +28,15 @@ demo: install
 		--text "No discount or markdown deeper than 30% this quarter: we protect our price position."
 	$(BIN)/python manage.py atlas_run --sync
 	$(BIN)/python manage.py atlas_schedules
+	@$(MAKE) --no-print-directory serve
+
+# The console and a qcluster beside it. The qcluster runs in its own session so that Ctrl-C reaches
+# it once, from the trap (a second signal while django-q2 stops its workers makes it recurse).
+serve: export DEBUG ?= true
+serve: install
 	@echo "Atlas console: http://$(HOST)/admin/  (Ctrl-C stops the server and the qcluster)"
-	@trap 'kill 0' INT TERM EXIT; \
-		$(BIN)/python manage.py qcluster & \
+	@setsid $(BIN)/python manage.py qcluster & qcluster=$$!; \
+		trap 'trap - INT TERM EXIT; kill -TERM $$qcluster 2>/dev/null; wait $$qcluster' INT TERM EXIT; \
 		$(BIN)/python manage.py runserver --noreload $(HOST)
 
 # pytest exits 5 when it collected no test; that is a failure of the suite, not a pass.
