@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from divisions.models import Role
 from tests.factories import MembershipFactory, UserFactory, division
+
+# CI machines are shared and slow at times: a property must fail on its logic, never on a
+# per-example deadline.
+settings.register_profile("atlas", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("atlas")
 
 
 @pytest.fixture(autouse=True)
