@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -18,7 +18,8 @@ from divisions import permissions
 
 from . import services
 from .errors import ApprovalError
-from .models import Decision, Execution, LinkUse, ProposedAction
+from .models import Decision, Execution, LinkUse, ProposedAction, Status
+from .policy import approvals_status
 from .selectors import proposals_visible_to
 
 
@@ -50,18 +51,62 @@ class ExecutionInline(admin.TabularInline):
         return False
 
 
+NOT_YOURS = "None of the selected proposals is yours to decide."
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def _decidable(request: HttpRequest, queryset: QuerySet) -> tuple[list[ProposedAction], int]:
+    """The selected proposals this person may decide, and how many others were selected.
+
+    The changelist's queryset already leaves out other divisions' proposals, so a selection made of
+    them arrives empty; a viewer's proposals arrive but are not theirs to decide.
+    """
+    selected = list(queryset)
+    mine = [p for p in selected if permissions.can_decide(request.user, p.division_id)]
+    return mine, len(selected) - len(mine)
+
+
 def _run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, verb: str, call: Any) -> None:
-    done, failed = 0, []
-    for proposal in queryset:
+    """Call the service per proposal and say what happened to each, by outcome.
+
+    An approval is not always a decision: a four-eyes proposal stays pending after the first one,
+    and saying "Approved" then would tell the approver the money is moving when it is not.
+    """
+    proposals, not_mine = _decidable(request, queryset)
+    if not proposals:
+        modeladmin.message_user(request, NOT_YOURS, messages.WARNING)
+        return
+    done = 0
+    waiting: dict[str, int] = {}  # what is still needed -> how many proposals wait for it
+    failed: list[str] = []
+    for proposal in proposals:
         try:
-            call(proposal)
-            done += 1
+            result = call(proposal)
         except ApprovalError as exc:
             failed.append(str(exc))
+            continue
+        if verb == "Approved" and isinstance(result, ProposedAction) and result.status == Status.PENDING:
+            missing = approvals_status(result).missing or "another approval"
+            waiting[missing] = waiting.get(missing, 0) + 1
+        else:
+            done += 1
     if done:
-        modeladmin.message_user(request, f"{verb} {done} proposal{'s' if done != 1 else ''}.", messages.SUCCESS)
+        what = "Approved and queued" if verb == "Approved" else verb
+        modeladmin.message_user(request, f"{what} {_plural(done, 'proposal')}.", messages.SUCCESS)
+    for missing, count in waiting.items():
+        modeladmin.message_user(
+            request,
+            f"Recorded {_plural(count, 'approval')}; still needed: {missing}. "
+            f"The proposal{'s stay' if count != 1 else ' stays'} pending until then.",
+            messages.INFO,
+        )
     for error in failed:
         modeladmin.message_user(request, error, messages.ERROR)
+    if not_mine:
+        modeladmin.message_user(request, f"Skipped {not_mine}: not in a division where you decide.", messages.WARNING)
 
 
 def _with_text(
@@ -75,6 +120,9 @@ def _with_text(
     call: Any,
 ) -> HttpResponse | None:
     """Reject and send back need words: an intermediate page asks for them (like delete confirmation)."""
+    if not _decidable(request, queryset)[0]:
+        modeladmin.message_user(request, NOT_YOURS, messages.WARNING)
+        return None
     text = request.POST.get("decision_text", "").strip()
     if "confirm" in request.POST and text:
         _run(modeladmin, request, queryset, verb, lambda p: call(p, text))
@@ -93,6 +141,9 @@ def _with_text(
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         },
     )
+
+
+DECIDE_ACTIONS = ("approve_selected", "reject_selected", "send_back_selected")
 
 
 @admin.register(ProposedAction)
@@ -115,7 +166,7 @@ class ProposedActionAdmin(SimpleHistoryAdmin):
     list_select_related = ("division",)
     date_hierarchy = "created_at"
     inlines = [DecisionInline, ExecutionInline]
-    actions = ["approve_selected", "reject_selected", "send_back_selected"]
+    actions = list(DECIDE_ACTIONS)
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ProposedAction]:
@@ -151,6 +202,18 @@ class ProposedActionAdmin(SimpleHistoryAdmin):
 
     def has_decide_permission(self, request: HttpRequest) -> bool:
         return permissions.deciding_divisions(request.user).exists()
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        # Someone who decides nowhere has no decide actions, and Django would ignore a posted one
+        # without a word; say why nothing happened.
+        if (
+            request.method == "POST"
+            and request.POST.get("action") in DECIDE_ACTIONS
+            and not self.has_decide_permission(request)
+        ):
+            self.message_user(request, NOT_YOURS, messages.WARNING)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description="Proposal", ordering="title")
     def title_or_type(self, obj: ProposedAction) -> str:

@@ -340,13 +340,32 @@ class ConflictAdmin(SimpleHistoryAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Conflict]:
-        return selectors.conflicts_visible_to(request.user)
+        # A conflict shows both entries' values: staff see it only when both entries are theirs to
+        # see (their divisions' or brand-wide), the same rule as the memory browser.
+        qs = selectors.conflicts_visible_to(request.user)
+        if permissions.is_owner(request.user):
+            return qs
+        divisions = permissions.visible_divisions(request.user)
+        return qs.filter(Q(earlier__division__isnull=True) | Q(earlier__division__in=divisions))
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(request.user.is_active and request.user.is_staff)
+    def has_view_permission(self, request: HttpRequest, obj: Conflict | None = None) -> bool:
+        if not (request.user.is_active and request.user.is_staff):
+            return False
+        if obj is None or permissions.is_owner(request.user):
+            return True
+        return all(
+            entry.division_id is None or permissions.can_view(request.user, entry.division_id)
+            for entry in (obj.earlier, obj.later)
+        )
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
+
+    def has_view_history_or_change_history_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The historical model's permission knows nothing of divisions: scope the history pages too.
+        return self.has_view_permission(request, obj) and super().has_view_history_or_change_history_permission(
+            request, obj
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -39,7 +39,7 @@ def test_approve_action_calls_the_service_and_reports_counts(campaign, growth_ap
         {"action": "approve_selected", "_selected_action": [proposal.pk]},
         follow=True,
     )
-    assert b"Approved 1 proposal." in response.content
+    assert b"Approved and queued 1 proposal." in response.content
     proposal.refresh_from_db()
     assert proposal.status == Status.EXECUTED
     assert Decision.objects.get(proposal=proposal).via == "admin"
@@ -89,3 +89,87 @@ def test_what_the_offline_provider_wrote_is_labelled_as_such(campaign, growth_vi
     offline.drafted_by = "gpt-4o-mini"
     offline.save()
     assert b"drafted by gpt-4o-mini" in _client(growth_viewer).get(url).content
+
+
+# --- what the console says after an action, per outcome -------------------------------------------
+
+
+def _messages(response) -> list[tuple[str, str]]:
+    return [(m.level_tag, m.message) for m in response.context["messages"]]
+
+
+def _approve(client, *proposals, committed=None):
+    post = client.post
+    data = {"action": "approve_selected", "_selected_action": [p.pk for p in proposals]}
+    url = reverse("admin:approvals_proposedaction_changelist")
+    if committed is not None:
+        return committed(post, url, data, follow=True)
+    return post(url, data, follow=True)
+
+
+def test_a_first_four_eyes_approval_says_what_is_still_needed(campaign, growth_approver, growth_director, committed):
+    proposal = budget_proposal(campaign, "400.00")  # (400 - 120) x 7 = 1960 > 1000: four-eyes
+    response = _approve(_client(growth_approver), proposal, committed=committed)
+
+    said = _messages(response)
+    assert said == [
+        (
+            "info",
+            "Recorded 1 approval; still needed: a director's approval as the second approver (four-eyes). "
+            "The proposal stays pending until then.",
+        )
+    ]
+    assert b"Approved 1 proposal" not in response.content and b"Approved and queued" not in response.content
+    proposal.refresh_from_db()
+    assert proposal.status == Status.PENDING
+
+    # The director's approval completes it: now it is approved and queued.
+    response = _approve(_client(growth_director), proposal, committed=committed)
+    assert _messages(response) == [("success", "Approved and queued 1 proposal.")]
+    proposal.refresh_from_db()
+    assert proposal.status == Status.EXECUTED
+
+
+def test_mixed_outcomes_are_reported_each(campaign, growth_approver, committed):
+    small = budget_proposal(campaign, "100.00")
+    big = budget_proposal(campaign, "400.00")
+    already = budget_proposal(campaign, "110.00")
+    committed(services_approve, proposal=big, user=growth_approver)  # approved once already: an error now
+    response = _approve(_client(growth_approver), small, big, already, committed=committed)
+    said = _messages(response)
+    assert ("success", "Approved and queued 2 proposals.") in said
+    errors = [text for level, text in said if level == "error"]
+    assert errors == [f"proposal #{big.pk}: growth_approver has already approved it"]
+
+
+def test_none_of_the_selection_is_yours_to_decide(campaign, growth_viewer, finance_director, finance_approver):
+    proposal = budget_proposal(campaign)
+    # Another division's proposal: not even in the changelist's queryset.
+    response = _approve(_client(finance_director), proposal)
+    assert _messages(response) == [("warning", "None of the selected proposals is yours to decide.")]
+    # A viewer of growth who decides in finance: the action is there, the growth proposal is not theirs.
+    from divisions.models import Membership, Role
+    from tests.factories import division
+
+    Membership.objects.create(user=finance_approver, division=division("growth"), role=Role.VIEWER)
+    response = _approve(_client(finance_approver), proposal)
+    assert _messages(response) == [("warning", "None of the selected proposals is yours to decide.")]
+    # A pure viewer forging the POST: the action is not offered, and the console says why nothing happened.
+    response = _approve(_client(growth_viewer), proposal)
+    assert _messages(response) == [("warning", "None of the selected proposals is yours to decide.")]
+    # Reject asks for no reason when there is nothing to reject.
+    response = _client(finance_director).post(
+        reverse("admin:approvals_proposedaction_changelist"),
+        {"action": "reject_selected", "_selected_action": [proposal.pk]},
+        follow=True,
+    )
+    assert _messages(response) == [("warning", "None of the selected proposals is yours to decide.")]
+    proposal.refresh_from_db()
+    assert proposal.status == Status.PENDING
+    assert not Decision.objects.filter(proposal=proposal).exists()
+
+
+def services_approve(**kwargs):
+    from approvals.services import proposal_approve
+
+    return proposal_approve(**kwargs)

@@ -152,3 +152,85 @@ def _growth_pk() -> int:
     from tests.factories import division
 
     return division("growth").pk
+
+
+# --- conflicts are scoped by their entries' division (list, page and history) --------------------
+
+
+@pytest.fixture
+def finance_conflict():
+    """A conflict between two finance agents on a finance key: the finance division's business."""
+    remember(
+        key="policy:finance:runway_months",
+        text="Runway is eleven months",
+        data={"value": 11},
+        division="finance",
+        author_run=run_of("finance.cash", "finance"),
+    )
+    remember(
+        key="policy:finance:runway_months",
+        text="Runway is nine months",
+        data={"value": 9},
+        division="finance",
+        author_run=run_of("finance.budget_guard", "finance"),
+    )
+    return Conflict.objects.get(key="policy:finance:runway_months")
+
+
+def _with_history_permission(user):
+    """What a staff group grants (view on the historical models): the division scope must still hold."""
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["view_historicalconflict", "view_conflict"]))
+    return user
+
+
+def test_conflicts_of_another_division_are_out_of_reach(client, growth_viewer, finance_director, finance_conflict):
+    brand_wide = remember(key="policy:brand:voice", text="warm", data={"value": "warm"}, author_run=run_of("a.one"))
+    remember(key="policy:brand:voice", text="plain", data={"value": "plain"}, author_run=run_of("a.two"))
+    brand_conflict = Conflict.objects.get(key=brand_wide.key)
+
+    client.force_login(_with_history_permission(growth_viewer))
+    changelist = client.get(reverse("admin:memory_conflict_changelist"))
+    assert {c.pk for c in changelist.context["cl"].result_list} == {brand_conflict.pk}
+    assert client.get(reverse("admin:memory_conflict_change", args=[finance_conflict.pk])).status_code in (302, 403)
+    history = client.get(reverse("admin:memory_conflict_history", args=[finance_conflict.pk]))
+    assert history.status_code in (403, 404)
+    assert b"nine months" not in history.content
+    version = finance_conflict.history.order_by("history_id").first()
+    url = reverse("admin:memory_conflict_simple_history", args=[finance_conflict.pk, version.history_id])
+    assert client.get(url).status_code in (403, 404)
+    # Brand-wide conflicts stay open to every staff member, history included.
+    assert client.get(reverse("admin:memory_conflict_history", args=[brand_conflict.pk])).status_code == 200
+
+    client.force_login(_with_history_permission(finance_director))
+    assert client.get(reverse("admin:memory_conflict_history", args=[finance_conflict.pk])).status_code == 200
+    assert client.get(url).status_code == 200
+
+
+def test_a_conflict_across_divisions_needs_both(client, growth_viewer):
+    """The earlier value came from finance: a growth viewer does not see it through a later growth entry."""
+    remember(
+        key="sku:HP-200:margin",
+        text="margin 30%",
+        data={"value": 30},
+        division="finance",
+        author_run=run_of("finance.cash", "finance"),
+    )
+    remember(
+        key="sku:HP-200:margin",
+        text="margin 25%",
+        data={"value": 25},
+        division="growth",
+        author_run=run_of("growth.paid_media"),
+    )
+    conflict = Conflict.objects.get(key="sku:HP-200:margin")
+    client.force_login(_with_history_permission(growth_viewer))
+    assert not client.get(reverse("admin:memory_conflict_changelist")).context["cl"].result_list
+    assert client.get(reverse("admin:memory_conflict_history", args=[conflict.pk])).status_code in (403, 404)
+
+
+def test_the_owner_sees_every_conflict_and_its_history(client, owner, finance_conflict):
+    client.force_login(owner)
+    assert client.get(reverse("admin:memory_conflict_change", args=[finance_conflict.pk])).status_code == 200
+    assert client.get(reverse("admin:memory_conflict_history", args=[finance_conflict.pk])).status_code == 200
