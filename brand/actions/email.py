@@ -13,7 +13,7 @@ from approvals.errors import ActionNotDue
 from approvals.registry import register
 
 from ..connectors import email as email_connector
-from ..models import AppliedAction, EmailCampaign, EmailStatus, Segment
+from ..models import AppliedAction, CalendarItem, CalendarKind, EmailCampaign, EmailStatus, Segment
 from .base import BrandAction, row_basis, when
 
 
@@ -53,6 +53,40 @@ class SendArgs(pydantic.BaseModel):
         elif self.segment or self.subject or self.body:
             raise ValueError("give either email_campaign_id or segment/subject/body, not both")
         return self
+
+
+@transaction.atomic
+def calendar_item_for(campaign: EmailCampaign, *, at: dt.datetime, move: bool) -> CalendarItem:
+    """The campaign's e-mail item on the content calendar, created once per campaign.
+
+    The calendar specialist reads the calendar for clashes, so a send approved here must appear
+    there. The campaign row is locked so that two executions for one campaign create one item;
+    `move` aligns an existing item with a new schedule, otherwise only a future item is pulled
+    back to `at` (a send happening now), and one already in the past keeps its time.
+    """
+    EmailCampaign.objects.select_for_update().filter(pk=campaign.pk).first()
+    item = CalendarItem.objects.filter(email_campaign=campaign, kind=CalendarKind.EMAIL).order_by("pk").first()
+    if item is None:
+        return CalendarItem.objects.create(
+            title=campaign.name[:200],
+            kind=CalendarKind.EMAIL,
+            starts_at=at,
+            segment_id=campaign.segment_id,
+            email_campaign=campaign,
+        )
+    fields = []
+    if item.starts_at != at and (move or item.starts_at > at):
+        if item.ends_at is not None:
+            item.ends_at += at - item.starts_at  # the item keeps its length
+            fields.append("ends_at")
+        item.starts_at = at
+        fields.append("starts_at")
+    if item.segment_id is None:
+        item.segment_id = campaign.segment_id
+        fields.append("segment")
+    if fields:
+        item.save(update_fields=fields)
+    return item
 
 
 @register
@@ -127,12 +161,17 @@ class SendCampaign(BrandAction):
         if entry is None:
             campaign = self._campaign_for(args, idempotency_key)
             due = args.scheduled_at or campaign.scheduled_at
-            if due is not None and due > timezone.now():
-                if campaign.status == EmailStatus.DRAFT or campaign.scheduled_at != due:
-                    campaign.status = EmailStatus.SCHEDULED
-                    campaign.scheduled_at = due
-                    campaign.save(update_fields=["status", "scheduled_at"])
+            now = timezone.now()
+            if due is not None and due > now:
+                with transaction.atomic():
+                    if campaign.status == EmailStatus.DRAFT or campaign.scheduled_at != due:
+                        campaign.status = EmailStatus.SCHEDULED
+                        campaign.scheduled_at = due
+                        campaign.save(update_fields=["status", "scheduled_at"])
+                    calendar_item_for(campaign, at=due, move=True)
                 raise ActionNotDue(due, f"{campaign.name!r} is scheduled for {when(due)}")
+            # Sent now: the calendar shows it at its send time (an item already in the past stays).
+            calendar_item_for(campaign, at=now, move=False)
             result: dict[str, Any] = email_connector.send_campaign(campaign=campaign, idempotency_key=idempotency_key)
             try:
                 with transaction.atomic():

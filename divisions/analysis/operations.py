@@ -1,7 +1,8 @@
 """Operations' analyses: days of cover per SKU against lead time; clashes on the content calendar.
 
 Cover is stock over the 28-day sales rate, from one grouped query with the open purchase orders as
-subqueries; the calendar's neighbouring sends per segment come from one `Lag` window query.
+subqueries; the calendar's sends (its e-mail items and the campaigns scheduled without one) are paired
+with their neighbour on the same segment.
 """
 
 from __future__ import annotations
@@ -11,16 +12,18 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
-from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Sum, Value, Window
-from django.db.models.functions import Coalesce, Lag
+from django.db.models import Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from brand.models import (
     AdCampaign,
     CalendarItem,
     CalendarKind,
     CampaignStatus,
+    EmailCampaign,
     EmailStatus,
     POStatus,
     PurchaseOrderLine,
@@ -169,13 +172,26 @@ def inventory_analysis(today: dt.date, config: dict[str, Any]) -> InventoryFindi
 
 @dataclass(frozen=True)
 class CalendarEntry:
-    item_id: int
+    """A send: a calendar e-mail item, or a scheduled e-mail campaign that has no calendar item."""
+
+    item_id: int | None  # None for a campaign scheduled without a calendar item
     title: str
     kind: str
     starts_at: dt.datetime
     segment_id: int | None
     segment_key: str
     email_campaign_id: int | None
+
+    @property
+    def ref(self) -> dict[str, Any]:
+        """The row behind the send, as memory evidence."""
+        if self.item_id is not None:
+            return {"model": "brand.calendaritem", "pk": self.item_id}
+        return {"model": "brand.emailcampaign", "pk": self.email_campaign_id}
+
+    @property
+    def key(self) -> str:
+        return f"calendar:{self.item_id}" if self.item_id is not None else f"email:{self.email_campaign_id}"
 
 
 @dataclass(frozen=True)
@@ -208,8 +224,11 @@ class CalendarFindings:
 def calendar_analysis(today: dt.date, config: dict[str, Any]) -> CalendarFindings:
     """Sends to one segment closer than `min_gap_hours`; launches dated before their stock arrives.
 
-    Two queries over the horizon: the sends with the previous send to the same segment (`Lag`
-    over a window partitioned by segment), and the launches with their SKU's stock and next PO.
+    Three queries over the horizon: the calendar's e-mail items, the e-mail campaigns scheduled
+    without a calendar item (sent directly, not through the calendar), and the launches with their
+    SKU's stock and next PO. The sends of both kinds are ordered by segment and time in the
+    database; each is paired with the one before it on its segment in one pass over the horizon's
+    sends (a window function cannot span the two tables).
     """
     tz = brand_tz()
     start = day_start(today, tz)
@@ -217,37 +236,48 @@ def calendar_analysis(today: dt.date, config: dict[str, Any]) -> CalendarFinding
     min_gap = dt.timedelta(hours=float(config["min_gap_hours"]))
     segment = Coalesce("segment_id", "email_campaign__segment_id")
     live = ~Q(email_campaign__status__in=[EmailStatus.CANCELLED, EmailStatus.SENT])
-    # The window runs over all upcoming sends, so that a send just before the horizon is compared too.
-    rows = list(
+    # All upcoming sends from just before the horizon, so that a send just before it is compared too.
+    items = (
         CalendarItem.objects.filter(kind=CalendarKind.EMAIL, starts_at__gte=start - min_gap, starts_at__lt=stop)
         .filter(live | Q(email_campaign__isnull=True))
         .annotate(seg=segment)
         .filter(seg__isnull=False)
-        .annotate(
-            seg_key=Coalesce("segment__key", "email_campaign__segment__key"),
-            prev_id=Window(Lag("pk"), partition_by=[segment], order_by=[F("starts_at").asc(), F("pk").asc()]),
-        )
-        .order_by("starts_at", "pk")
-        .values("pk", "title", "kind", "starts_at", "seg", "seg_key", "email_campaign_id", "prev_id")
+        .annotate(seg_key=Coalesce("segment__key", "email_campaign__segment__key"))
+        .order_by("seg", "starts_at", "pk")
+        .values_list("pk", "title", "kind", "starts_at", "seg", "seg_key", "email_campaign_id")
     )
-    entries = {
-        r["pk"]: CalendarEntry(
-            item_id=r["pk"],
-            title=r["title"],
-            kind=r["kind"],
-            starts_at=r["starts_at"],
-            segment_id=r["seg"],
-            segment_key=r["seg_key"] or "",
-            email_campaign_id=r["email_campaign_id"],
+    on_calendar = CalendarItem.objects.filter(email_campaign=OuterRef("pk"), kind=CalendarKind.EMAIL)
+    direct = (
+        EmailCampaign.objects.filter(
+            status=EmailStatus.SCHEDULED, scheduled_at__gte=start - min_gap, scheduled_at__lt=stop
         )
-        for r in rows
-    }
-    clashes = []
-    for r in rows:
-        earlier = entries.get(r["prev_id"]) if r["prev_id"] else None
-        later = entries[r["pk"]]
-        if earlier and later.starts_at >= start and later.starts_at - earlier.starts_at < min_gap:
-            clashes.append(SendClash(earlier=earlier, later=later))
+        .filter(~Exists(on_calendar))
+        .order_by("segment_id", "scheduled_at", "pk")
+        .values_list("pk", "name", "segment_id", "scheduled_at", "segment__key")
+    )
+    sends = [
+        CalendarEntry(
+            item_id=pk, title=title, kind=kind, starts_at=at, segment_id=seg, segment_key=key or "",
+            email_campaign_id=campaign_id,
+        )
+        for pk, title, kind, at, seg, key, campaign_id in items
+    ] + [
+        CalendarEntry(
+            item_id=None, title=name, kind=CalendarKind.EMAIL, starts_at=at, segment_id=seg, segment_key=key,
+            email_campaign_id=pk,
+        )
+        for pk, name, seg, at, key in direct
+    ]  # fmt: skip
+    # Both lists come sorted; the merge keeps calendar items before campaigns at the same time.
+    ordered = sorted(sends, key=lambda e: (e.segment_id, e.starts_at, e.item_id is None))
+    clashes = [
+        SendClash(earlier=earlier, later=later)
+        for earlier, later in pairwise(ordered)
+        if earlier.segment_id == later.segment_id
+        and later.starts_at >= start
+        and later.starts_at - earlier.starts_at < min_gap
+    ]
+    clashes.sort(key=lambda c: (c.later.starts_at, c.later.item_id or 0))
 
     next_arrival = (
         PurchaseOrderLine.objects.filter(
@@ -277,7 +307,8 @@ def calendar_analysis(today: dt.date, config: dict[str, Any]) -> CalendarFinding
         for r in launches
         if r["arrives"] is None or r["arrives"] >= r["starts_at"].astimezone(tz).date()
     ]
-    return CalendarFindings(sends=list(entries.values()), clashes=clashes, early_launches=early)
+    sends.sort(key=lambda e: (e.starts_at, e.item_id is None, e.item_id or e.email_campaign_id))
+    return CalendarFindings(sends=sends, clashes=clashes, early_launches=early)
 
 
 def free_send_slot(
@@ -294,8 +325,6 @@ def free_send_slot(
     Sends are the calendar's e-mail items and the e-mail campaigns scheduled for the segment (one
     query each); a new proposal then does not create the clash the calendar specialist would flag.
     """
-    from brand.models import EmailCampaign
-
     tz = brand_tz()
     start = day_start(today, tz)
     stop = day_start(today + dt.timedelta(days=earliest_days + horizon_days), tz)

@@ -8,7 +8,8 @@ from typing import Any
 
 from agents.base import RunContext, Specialist
 from agents.registry import register
-from divisions.analysis.brand_days import brand_tz
+from divisions.analysis import focus
+from divisions.analysis.brand_days import brand_tz, day_start
 from divisions.analysis.operations import CalendarEntry, SkuCover, calendar_analysis, inventory_analysis
 
 
@@ -121,6 +122,10 @@ class Inventory(Specialist):
             ctx.propose(action, args, rationale=rationale, evidence=evidence, confidence=confidence, priority=priority)
 
 
+def _hours(gap: dt.timedelta) -> float:
+    return gap.total_seconds() / 3600
+
+
 @register
 class Calendar(Specialist):
     key = "operations.calendar"
@@ -138,19 +143,48 @@ class Calendar(Specialist):
         findings = calendar_analysis(ctx.today, config)
         gap = dt.timedelta(hours=float(config["min_gap_hours"]))
         tz = brand_tz()
+        asked = focus.intent_text(ctx)
+        named = [
+            s for s in findings.sends if s.starts_at >= day_start(ctx.today, tz) and focus.mentions(asked, s.title)
+        ]
+        if named:
+            # A person named a send: move that one to the first clear slot they asked for, nothing else.
+            for send in named[: int(config["max_proposals"])]:
+                self._move_named(ctx, send, findings.sends, gap, asked)
+            return
         proposals = []
+        if asked:
+            # An explicit check: what was looked at goes to memory, clash or not.
+            ctx.remember(
+                key="calendar:clash_check",
+                kind="observation",
+                subject="Content calendar",
+                data={
+                    "value": len(findings.clashes),
+                    "sends": len(findings.sends),
+                    "launches_before_stock": len(findings.early_launches),
+                    "horizon_days": int(config["horizon_days"]),
+                },
+                text=(
+                    f"{len(findings.sends)} e-mail sends in the next {int(config['horizon_days'])} days: "
+                    f"{len(findings.clashes)} send clashes (under {_hours(gap)} hours apart on one segment), "
+                    f"{len(findings.early_launches)} launches before their stock"
+                ),
+            )
         for clash in findings.clashes:
             later = clash.later
             new_at = self._free_after(clash.earlier.starts_at + gap, later, findings.sends, gap)
             entry = ctx.remember(
-                key=f"calendar:{later.item_id}:clash",
+                key=f"{later.key}:clash",
                 kind="observation",
                 subject=later.title,
-                data={"value": round(clash.gap_hours, 1), "with": clash.earlier.item_id, "segment": later.segment_key},
-                evidence=[
-                    {"model": "brand.calendaritem", "pk": clash.earlier.item_id},
-                    {"model": "brand.calendaritem", "pk": later.item_id},
-                ],
+                data={
+                    "value": round(clash.gap_hours, 1),
+                    "with": clash.earlier.item_id,
+                    "with_email_campaign": clash.earlier.email_campaign_id,
+                    "segment": later.segment_key,
+                },
+                evidence=[clash.earlier.ref, later.ref],
                 text=(
                     f"Send clash: {clash.earlier.title!r} and {later.title!r} both go to segment "
                     f"{later.segment_key} {clash.gap_hours:.0f} hours apart "
@@ -158,13 +192,16 @@ class Calendar(Specialist):
                     f"{later.starts_at.astimezone(tz):%H:%M})"
                 ),
             )
+            action, args = self._move(later, new_at)
             proposals.append(
                 (
-                    gap.total_seconds() / 3600 - clash.gap_hours,
-                    {"item_id": later.item_id, "starts_at": new_at.isoformat()},
-                    f"{entry.text}, under the {gap.total_seconds() / 3600:.0f}-hour minimum. Move {later.title!r} to "
-                    f"{new_at.astimezone(tz):%a %b %d %H:%M}, the first time {gap.total_seconds() / 3600:.0f} hours "
-                    f"clear of every other send to {later.segment_key}.",
+                    _hours(gap) - clash.gap_hours,
+                    action,
+                    args,
+                    f"{entry.text}, under the {_hours(gap):.0f}-hour minimum. Move {later.title!r} to "
+                    f"{new_at.astimezone(tz):%a %b %d %H:%M}, the first time {_hours(gap):.0f} hours "
+                    f"clear of every other send to {later.segment_key}."
+                    + ("" if later.item_id is not None else " It was scheduled without a calendar item."),
                     entry,
                 )
             )
@@ -192,23 +229,89 @@ class Calendar(Specialist):
             proposals.append(
                 (
                     float((launch.arrives_on - local.date()).days),
+                    "calendar.reschedule",
                     {"item_id": launch.item_id, "starts_at": new_at.isoformat()},
                     f"{entry.text}. Move the launch to {new_at:%a %b %d %H:%M}, the day after the stock arrives.",
                     entry,
                 )
             )
         proposals.sort(key=lambda p: -p[0])
-        for priority, args, rationale, entry in proposals[: int(config["max_proposals"])]:
-            ctx.propose(
-                "calendar.reschedule", args, rationale=rationale, evidence=[entry], confidence=0.8, priority=priority
-            )
+        for priority, action, args, rationale, entry in proposals[: int(config["max_proposals"])]:
+            ctx.propose(action, args, rationale=rationale, evidence=[entry], confidence=0.8, priority=priority)
+
+    @staticmethod
+    def _move(send: CalendarEntry, at: dt.datetime) -> tuple[str, dict[str, Any]]:
+        """A calendar item moves on the calendar; a campaign scheduled without one is rescheduled as a send
+        (which also puts it on the calendar)."""
+        if send.item_id is not None:
+            return "calendar.reschedule", {"item_id": send.item_id, "starts_at": at.isoformat()}
+        return "email.send_campaign", {"email_campaign_id": send.email_campaign_id, "scheduled_at": at.isoformat()}
+
+    def _move_named(
+        self, ctx: RunContext, send: CalendarEntry, sends: list[CalendarEntry], gap: dt.timedelta, asked: str
+    ) -> None:
+        tz = brand_tz()
+        local = send.starts_at.astimezone(tz)
+        if "next week" in asked:
+            # Monday of next week, at the send's time of day.
+            day = ctx.today + dt.timedelta(days=7 - ctx.today.weekday())
+        elif "tomorrow" in asked:
+            day = ctx.today + dt.timedelta(days=1)
+        else:
+            day = local.date() + dt.timedelta(days=1)
+        day = max(day, ctx.today + dt.timedelta(days=1))
+        earliest = dt.datetime.combine(day, local.time(), tzinfo=tz)
+        new_at, others = self._free_day(earliest, send, sends, gap)
+        entry = ctx.remember(
+            key=f"{send.key}:requested_move",
+            kind="observation",
+            subject=send.title,
+            data={
+                "value": new_at.isoformat(),
+                "from": send.starts_at.isoformat(),
+                "segment": send.segment_key,
+                "other_sends": others,
+            },
+            evidence=[send.ref],
+            text=(
+                f"{send.title!r} to segment {send.segment_key} is scheduled for {local:%a %b %d %H:%M}; "
+                f"{others} other sends to {send.segment_key} are on the calendar around it"
+            ),
+        )
+        action, args = self._move(send, new_at)
+        ctx.propose(
+            action,
+            args,
+            rationale=(
+                f"Asked: {ctx.intent.text!r}. {send.title!r} (segment {send.segment_key}) moves from "
+                f"{local:%a %b %d %H:%M} to {new_at.astimezone(tz):%a %b %d %H:%M}, the first slot from "
+                f"{earliest:%a %b %d} at least {_hours(gap):.0f} hours clear of the segment's {others} other "
+                f"scheduled sends."
+            ),
+            evidence=[entry],
+            confidence=0.85,
+            priority=1.0,
+        )
+
+    @staticmethod
+    def _free_day(
+        earliest: dt.datetime, send: CalendarEntry, sends: list[CalendarEntry], gap: dt.timedelta
+    ) -> tuple[dt.datetime, int]:
+        """The first day from `earliest`, at the same time of day, `gap` clear of the segment's other sends."""
+        others = [s.starts_at for s in sends if s.segment_id == send.segment_id and s != send]
+        at = earliest
+        for _ in range(366):
+            if all(abs(t - at) >= gap for t in others):
+                break
+            at = dt.datetime.combine(at.date() + dt.timedelta(days=1), at.timetz())
+        return at, len(others)
 
     @staticmethod
     def _free_after(
         start: dt.datetime, item: CalendarEntry, sends: list[CalendarEntry], gap: dt.timedelta
     ) -> dt.datetime:
         """The first time from `start`, by hours, at least `gap` away from the segment's other sends."""
-        others = [s.starts_at for s in sends if s.segment_id == item.segment_id and s.item_id != item.item_id]
+        others = [s.starts_at for s in sends if s.segment_id == item.segment_id and s != item]
         at = start
         for _ in range(24 * 60):
             clash = [t for t in others if abs(t - at) < gap]

@@ -118,3 +118,58 @@ def test_po_confirm_refuses_a_confirmed_po():
     po = PurchaseOrderFactory(status=POStatus.CONFIRMED)
     with pytest.raises(InvalidArguments, match="confirmed, not a draft"):
         proposal_create(action_type="po.confirm", args={"po": po.number}, division="finance", rationale="r")
+
+
+def _retention_approver():
+    from divisions.models import Role
+    from tests.factories import MembershipFactory, UserFactory, division
+
+    return MembershipFactory(
+        user=UserFactory(username="retention_approver"), division=division("retention"), role=Role.APPROVER
+    ).user
+
+
+def test_a_scheduled_send_appears_on_the_calendar_once(committed):
+    from brand.models import CalendarItem, CalendarKind, EmailCampaign, EmailStatus
+    from tests.factories import SegmentFactory
+
+    segment = SegmentFactory(key="vip", name="VIPs")
+    later = (timezone.now() + dt.timedelta(days=2)).replace(microsecond=0)
+    args = {"segment": "vip", "name": "VIP Restock", "subject": "Back in stock", "body": "b", "scheduled_at": later}
+    proposal = proposal_create(
+        action_type="email.send_campaign", args={**args, "scheduled_at": later.isoformat()}, division="retention",
+        rationale="r",
+    )  # fmt: skip
+    committed(proposal_approve, proposal=proposal, user=_retention_approver())
+    campaign = EmailCampaign.objects.get(name="VIP Restock")
+    assert campaign.status == EmailStatus.SCHEDULED
+    item = CalendarItem.objects.get(email_campaign=campaign)
+    assert (item.kind, item.starts_at, item.segment, item.title) == (CalendarKind.EMAIL, later, segment, "VIP Restock")
+    # The deferred retry and a second proposal moving the same campaign keep one item, at the new time.
+    action = registry.get("email.send_campaign")
+    with pytest.raises(Exception, match="scheduled for"):
+        action.execute(action.parse(proposal.args), idempotency_key=f"proposal-{proposal.pk}")
+    moved = later + dt.timedelta(days=1)
+    with pytest.raises(Exception, match="scheduled for"):
+        action.execute(
+            action.parse({"email_campaign_id": campaign.pk, "scheduled_at": moved.isoformat()}), idempotency_key="k2"
+        )
+    assert list(CalendarItem.objects.filter(email_campaign=campaign).values_list("starts_at", flat=True)) == [moved]
+
+
+def test_an_existing_campaign_sent_now_gets_its_calendar_item(committed):
+    from brand.models import CalendarItem, EmailCampaign, EmailStatus
+    from tests.factories import SegmentFactory
+
+    segment = SegmentFactory(key="vip", name="VIPs")
+    segment.customers.set([CustomerFactory(email="vip@example.com")])
+    campaign = EmailCampaign.objects.create(name="Flash", segment=segment, subject="Flash", body_text="b")
+    proposal = proposal_create(
+        action_type="email.send_campaign", args={"email_campaign_id": campaign.pk}, division="retention", rationale="r"
+    )
+    before = timezone.now()
+    committed(proposal_approve, proposal=proposal, user=_retention_approver())
+    campaign.refresh_from_db()
+    assert campaign.status == EmailStatus.SENT
+    (item,) = CalendarItem.objects.filter(email_campaign=campaign)
+    assert item.segment == segment and before <= item.starts_at <= timezone.now()
