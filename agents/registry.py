@@ -105,11 +105,15 @@ def sync_agents() -> dict[str, int]:
 
     divisions = {d.slug: d for d in Division.objects.all()}
     counts = {"created": 0, "updated": 0, "gone": 0}
+    # No division at all: a fresh or just-flushed database (post_migrate runs after a test's flush,
+    # before anything puts the divisions back). Nothing can be synced yet, and that is not news.
+    quiet = not divisions
     rows = {a.key: a for a in Agent.objects.all()}
     for key, cls in all_agents().items():
         division = divisions.get(cls.division) if cls.division else None
         if cls.division and division is None:
-            logger.warning("Agent %s names division %r, which does not exist; not synced.", key, cls.division)
+            log = logger.debug if quiet else logger.warning
+            log("Agent %s names division %r, which does not exist; not synced.", key, cls.division)
             continue
         wanted = {
             "name": cls.name or key,
