@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, F, Max, Min, OuterRef, Q, Subquery, Sum, Value, Window
+from django.db.models import Count, DecimalField, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum, Value, Window
 from django.db.models.functions import Coalesce, PercentRank, TruncMonth
 
-from brand.models import Customer, Order
+from brand.models import Customer, Order, OrderLine
 from divisions.analysis.brand_days import add_months, brand_tz, day_start, month_start
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -65,8 +65,12 @@ class ChurnFindings:
         return values[len(values) // 2] if values else None
 
 
-def churn_analysis(today: dt.date, config: dict[str, Any]) -> ChurnFindings:
-    """VIPs (>= min_orders and top `vip_top_fraction` spend) past `lapse_factor` x their usual interval."""
+def churn_analysis(today: dt.date, config: dict[str, Any], *, product_ids: list[int] | None = None) -> ChurnFindings:
+    """VIPs (>= min_orders and top `vip_top_fraction` spend) past `lapse_factor` x their usual interval.
+
+    With `product_ids` (a request that names products), the lapsing cohort is the lapsing VIPs who
+    ever bought one of them; the VIPs are still ranked among all customers.
+    """
     tz = brand_tz()
     now = day_start(today, tz)
     per_customer = (
@@ -80,16 +84,23 @@ def churn_analysis(today: dt.date, config: dict[str, Any]) -> ChurnFindings:
         # Share of customers who spent strictly more: ties at the top all rank 0.
         .annotate(spend_rank=Window(PercentRank(), order_by=F("spend").desc()))
     )
+    fields = ["pk", "email", "n", "spend", "first_at", "last_at"]
+    if product_ids:
+        # A column, not a WHERE: filtering before the window would rank the spend among these buyers only.
+        bought = OrderLine.objects.filter(
+            order__customer=OuterRef("pk"), order__created_at__lt=now, variant__product_id__in=product_ids
+        )
+        per_customer = per_customer.annotate(bought=Exists(bought))
+        fields.append("bought")
     # The order-count rule is applied in Python: a HAVING would run before the window and rank
     # the spend among the frequent buyers only, not among all customers.
     min_orders = int(config["min_orders"])
     rows = [
         r
-        for r in per_customer.filter(spend_rank__lt=float(config["vip_top_fraction"])).values(
-            "pk", "email", "n", "spend", "first_at", "last_at"
-        )
+        for r in per_customer.filter(spend_rank__lt=float(config["vip_top_fraction"])).values(*fields)
         if r["n"] >= min_orders
     ]
+    buyers = {r["pk"] for r in rows if r.get("bought")}
     total = Customer.objects.filter(orders__created_at__lt=now).distinct().count()
     vips = [
         VipCustomer(
@@ -105,7 +116,13 @@ def churn_analysis(today: dt.date, config: dict[str, Any]) -> ChurnFindings:
     ]
     lapse, cap = float(config["lapse_factor"]), float(config["max_lapse_factor"])
     min_interval = float(config["min_interval_days"])
-    lapsing = [c for c in vips if c.interval_days >= min_interval and lapse < c.lapse_ratio <= cap]
+    lapsing = [
+        c
+        for c in vips
+        if c.interval_days >= min_interval
+        and lapse < c.lapse_ratio <= cap
+        and (not product_ids or c.customer_id in buyers)
+    ]
     lapsing.sort(key=lambda c: -c.spend)
     return ChurnFindings(
         customers_with_orders=total,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from agents.base import RunContext, Specialist
 from agents.registry import register
-from brand.models import Segment
+from brand.models import Product, Segment
+from divisions.analysis import focus
 from divisions.analysis.operations import free_send_slot
 from divisions.analysis.retention import churn_analysis, lifecycle_analysis
 from divisions.specialists.creative import draft_email, revise_email_proposal
@@ -19,6 +20,40 @@ def _slot(ctx: RunContext, segment: str) -> str:
         hour=int(config["send_hour"]),
         min_gap_hours=float(config["min_gap_hours"]),
     ).isoformat()
+
+
+# What a request about repeat purchase says ("new customers aren't coming back").
+REPEAT_PHRASES = (
+    "new customer",
+    "first-time",
+    "first time",
+    "first order",
+    "first purchase",
+    "repeat",
+    "second order",
+    "coming back",
+    "come back",
+    "reorder",
+    "onboarding",
+    "post-purchase",
+    "post purchase",
+    "lifecycle",
+)
+
+
+def named_products(text: str) -> list[Product]:
+    """The products a request names: by SKU, handle or two words of the title (`focus.mentions`), or
+    else by the title's last word, its head noun ("the skillet" names "Cast Iron Skillet" and not
+    "Skillet Handle Sleeve"). The catalogue is one query and small."""
+    if not text:
+        return []
+    products = list(Product.objects.order_by("pk").prefetch_related("variants"))
+    named = [p for p in products if focus.mentions(text, p.handle, p.title, *(v.sku for v in p.variants.all()))]
+    if named:
+        return named
+    said = focus.words(text)
+    heads = {p.pk: p.title.lower().split()[-1] for p in products if p.title.split()}
+    return [p for p in products if len(heads.get(p.pk, "")) > 2 and heads[p.pk] in said]
 
 
 @register
@@ -38,6 +73,7 @@ class ChurnWatch(Specialist):
         "max_lapse_factor": 5.0,  # beyond this they are gone, not lapsing
         "min_interval_days": 7,
         "min_cohort": 5,
+        "intent_min_cohort": 2,  # someone asked: a smaller cohort is still worth a win-back
         "segment": "lapsing-vip",
         "segment_name": "Lapsing VIPs",
         "send_hour": 10,
@@ -49,13 +85,22 @@ class ChurnWatch(Specialist):
         if ctx.feedback and revise_email_proposal(ctx) is not None:
             return
         config = ctx.config
-        findings = churn_analysis(ctx.today, config)
+        asked = focus.intent_text(ctx)
+        products = named_products(asked)
+        findings = churn_analysis(ctx.today, config, product_ids=[p.pk for p in products] or None)
         lapsing = findings.lapsing
-        segment = str(config["segment"])
+        segment, segment_name = str(config["segment"]), str(config["segment_name"])
+        bought = ""
+        if products:
+            # A cohort of its own: the general lapsing-VIP segment keeps its members.
+            segment = f"{segment}-{products[0].handle}"[:64]
+            segment_name = f"{segment_name}: {', '.join(p.title for p in products)}"[:120]
+            bought = f" who bought {' or '.join(p.title for p in products)}"
+        min_cohort = int(config["intent_min_cohort"] if asked else config["min_cohort"])
         entry = ctx.remember(
             key=f"segment:{segment}:lapsing_count",
             kind="metric",
-            subject=str(config["segment_name"]),
+            subject=segment_name,
             data={
                 "value": len(lapsing),
                 "vips": len(findings.vips),
@@ -65,8 +110,8 @@ class ChurnWatch(Specialist):
             },
             evidence=[{"model": "brand.customer", "pk": c.customer_id} for c in lapsing[:20]],
             text=(
-                f"{len(lapsing)} of {len(findings.vips)} VIPs are past {float(config['lapse_factor']):g}x their "
-                f"usual reorder interval"
+                f"{len(lapsing)} of {len(findings.vips)} VIPs{bought} are past {float(config['lapse_factor']):g}x "
+                f"their usual reorder interval"
                 + (
                     f" (median interval {findings.median_interval:.0f} days, median {findings.median_days_since:.0f} "
                     f"days since their last order; ${findings.lapsing_spend:,.0f} lifetime spend)"
@@ -75,18 +120,19 @@ class ChurnWatch(Specialist):
                 )
             ),
         )
-        if len(lapsing) < int(config["min_cohort"]):
+        if len(lapsing) < min_cohort:
             return
+        request = f"Asked: {ctx.intent.text!r}. " if asked else ""
         ctx.propose(
             "segment.build",
             {
                 "key": segment,
-                "name": str(config["segment_name"]),
-                "description": f"VIPs past {float(config['lapse_factor']):g}x their usual reorder interval "
+                "name": segment_name,
+                "description": f"VIPs{bought} past {float(config['lapse_factor']):g}x their usual reorder interval "
                 f"(as of {ctx.today:%Y-%m-%d}).",
                 "rule": {"customer_ids": [c.customer_id for c in lapsing]},
             },
-            rationale=entry.text,
+            rationale=f"{request}{entry.text}",
             evidence=[entry],
             confidence=0.85,
             priority=len(lapsing),
@@ -97,19 +143,24 @@ class ChurnWatch(Specialist):
         copy = draft_email(
             ctx,
             purpose="win_back",
-            facts={"orders": f"{min(c.orders for c in lapsing)}+", "segment": segment},
+            facts={
+                "orders": f"{min(c.orders for c in lapsing)}+",
+                "segment": segment,
+                **({"product": products[0].title} if products else {}),
+            },
         )
         ctx.propose(
             "email.send_campaign",
             {
                 "segment": segment,
-                "name": "Win-back: lapsing VIPs",
+                "name": f"Win-back: {segment_name.replace('Lapsing VIPs', 'lapsing VIPs')}"[:200],
                 "subject": copy.subject,
                 "body": copy.body,
                 "scheduled_at": _slot(ctx, segment),
             },
             rationale=(
-                f"{entry.text}. A win-back e-mail to these {len(lapsing)} customers before they are lost; their "
+                f"{request}{entry.text}. A win-back e-mail to these {len(lapsing)} customers before they are lost; "
+                f"their "
                 f"lifetime spend is ${findings.lapsing_spend:,.0f}."
             ),
             evidence=[entry],
@@ -132,6 +183,7 @@ class Lifecycle(Specialist):
         "window_days": 30,
         "baseline_months": 3,
         "drop_ratio": 0.6,  # latest rate below 60% of the baseline's average
+        "intent_drop_ratio": 1.0,  # asked about repeat buyers: any drop below the baseline
         "min_cohort_size": 20,
         "segment": "first-time-buyers",
         "send_hour": 10,
@@ -146,6 +198,9 @@ class Lifecycle(Specialist):
         findings = lifecycle_analysis(ctx.today, config)
         latest, base, ratio = findings.latest, findings.baseline_rate, findings.drop_ratio
         segment = str(config["segment"])
+        asked = focus.intent_text(ctx)
+        about_repeat = any(phrase in asked for phrase in REPEAT_PHRASES)
+        threshold = float(config["intent_drop_ratio"] if about_repeat else config["drop_ratio"])
         if latest.rate is None:
             return
         previous = ", ".join(f"{c.month:%b} {c.rate:.0%}" for c in findings.previous if c.rate is not None)
@@ -170,7 +225,7 @@ class Lifecycle(Specialist):
         )
         if (
             ratio is None
-            or ratio >= float(config["drop_ratio"])
+            or ratio >= threshold
             or latest.buyers < int(config["min_cohort_size"])
             or not Segment.objects.filter(key=segment).exists()
         ):
@@ -190,8 +245,14 @@ class Lifecycle(Specialist):
                 "scheduled_at": _slot(ctx, segment),
             },
             rationale=(
-                f"Second-order rate dropped: {entry.text}, {ratio:.0%} of the baseline. A post-purchase e-mail "
-                f"to first-time buyers to bring them back for a second order."
+                (f"Asked: {ctx.intent.text!r}. " if about_repeat else "")
+                + f"Second-order rate dropped: {entry.text}, {ratio:.0%} of the baseline"
+                + (
+                    f" (milder than the {float(config['drop_ratio']):.0%} that raises it unasked)"
+                    if ratio >= float(config["drop_ratio"])
+                    else ""
+                )
+                + ". A post-purchase e-mail to first-time buyers to bring them back for a second order."
             ),
             evidence=[entry],
             confidence=0.7,

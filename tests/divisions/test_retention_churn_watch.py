@@ -86,3 +86,46 @@ def test_constant_queries():
     small = count_queries(lambda: churn_analysis(TODAY, ChurnWatch.defaults))
     add_more_history(brand, customers=150)
     assert count_queries(lambda: churn_analysis(TODAY, ChurnWatch.defaults)) == small
+
+
+def test_an_explicit_request_wins_back_a_smaller_cohort():
+    brand = build_control_brand()
+    planted = plant_lapsing(brand, n=3)  # under the five that raise it unasked
+    _run, proposals = run_agent(ChurnWatch.key)
+    assert proposals == []
+    _run, proposals = run_agent(ChurnWatch.key, intent_text="Win back our VIPs")
+    assert [p.action_type for p in proposals] == ["segment.build", "email.send_campaign"]
+    build, email = proposals
+    assert sorted(build.args["rule"]["customer_ids"]) == sorted(c.pk for c in planted)
+    assert email.args["segment"] == "lapsing-vip"
+    assert email.rationale.startswith("Asked: 'Win back our VIPs'. 3 of") and "$1,800" in email.rationale
+
+
+def test_a_named_product_restricts_the_cohort_to_its_buyers():
+    from tests.factories import ProductFactory, SegmentFactory, VariantFactory
+
+    brand = build_control_brand()
+    plant_lapsing(brand)  # 12 lapsing VIPs of the steady products
+    skillet = VariantFactory(product=ProductFactory(handle="cast-iron-skillet", title="Cast Iron Skillet"), sku="SK-10")
+    sleeve = VariantFactory(
+        product=ProductFactory(handle="skillet-handle-sleeve", title="Skillet Handle Sleeve"), sku="SL-1"
+    )
+    buyers = []
+    for variant, n in ((skillet, 3), (sleeve, 2)):
+        for i in range(n):
+            customer = CustomerFactory(email=f"{variant.sku}-{i}@example.com", created_at=brand.days_ago(400))
+            buyers.append((variant, customer))
+            variant.price = brand.variants[0].price
+            add_orders(brand, [(customer, brand.days_ago(70 + 30 * k), variant, 3) for k in range(5)])
+    skillet_buyers = sorted(c.pk for v, c in buyers if v == skillet)
+    findings = churn_analysis(TODAY, ChurnWatch.defaults, product_ids=[skillet.product_id])
+    assert len(findings.vips) == 17 and sorted(c.customer_id for c in findings.lapsing) == skillet_buyers
+    SegmentFactory(key="lapsing-vip-cast-iron-skillet", name="Lapsing VIPs: Cast Iron Skillet")
+    _run, proposals = run_agent(ChurnWatch.key, intent_text="What about customers who stopped buying the skillet?")
+    build, email = proposals
+    assert build.args["key"] == "lapsing-vip-cast-iron-skillet"
+    assert sorted(build.args["rule"]["customer_ids"]) == skillet_buyers
+    assert email.args["segment"] == "lapsing-vip-cast-iron-skillet"
+    assert "3 of 17 VIPs who bought Cast Iron Skillet are past 1.5x" in email.rationale
+    # The general cohort's memory is untouched by the narrowed run.
+    assert current("segment:lapsing-vip-cast-iron-skillet:lapsing_count").data["value"] == 3

@@ -75,3 +75,21 @@ def test_constant_queries():
     plant_drop(brand, n=120)
     add_more_history(brand)
     assert count_queries(lambda: lifecycle_analysis(TODAY, Lifecycle.defaults)) == small
+
+
+def test_a_request_about_repeat_buyers_proposes_on_a_milder_drop():
+    brand = build_control_brand()
+    plant_drop(brand, n=10)  # April: 5 of 30, 17% vs 25%: 67% of the baseline, above the 60% bar
+    assert lifecycle_analysis(TODAY, Lifecycle.defaults).drop_ratio == pytest.approx((5 / 30) / 0.25)
+    assert run_agent(Lifecycle.key)[1] == []
+    assert run_agent(Lifecycle.key, intent_text="Win back our VIPs")[1] == []
+    _run, (email,) = run_agent(Lifecycle.key, intent_text="New customers aren't coming back")
+    assert email.action_type == "email.send_campaign" and email.args["segment"] == "first-time-buyers"
+    assert email.rationale.startswith('Asked: "New customers aren\'t coming back".')
+    assert "5 of 30 first-time buyers of April 2026" in email.rationale and "vs 25%" in email.rationale
+    assert "67% of the baseline (milder than the 60%" in email.rationale
+
+
+def test_a_request_on_a_steady_rate_proposes_nothing():
+    build_control_brand()
+    assert run_agent(Lifecycle.key, intent_text="New customers aren't coming back")[1] == []
