@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from django.urls import reverse
 
-from agents.models import Agent, AgentRun, RunTrigger
+from agents.models import Agent, AgentRun, Briefing, BriefingItem, Intent, ItemKind, RunTrigger
 from agents.services import agent_run_start
 from tests.agents.agents_for_tests import Writer
 
@@ -36,3 +37,132 @@ def test_owner_configures_an_agent_and_reads_its_runs(client, owner, agent_regis
     # Runs are records: no delete, no edit.
     assert client.post(reverse("admin:agents_agentrun_delete", args=[run.pk]), {"post": "yes"}).status_code == 403
     assert AgentRun.objects.filter(pk=run.pk).exists()
+
+
+# --- briefings and intents (read-only, scoped) ----------------------------------------------------
+
+
+@pytest.fixture
+def briefing():
+    from brand.selectors import brand_today
+    from tests.agents.orchestrator.factories import ProposalFactory
+    from tests.factories import division
+
+    growth = ProposalFactory(title="Cut Spring Sale budget to 80", division=division("growth"))
+    finance = ProposalFactory(
+        title="Hold PO-77 for the cash runway", division=division("finance"), agent_key="finance.po_desk"
+    )
+    day = Briefing.objects.create(
+        brand_date=brand_today(),
+        persona="Alexia",
+        narrative="Good morning. Spring Sale ROAS fell.",
+        drafted_by="offline",
+    )
+    items = {
+        "risk": BriefingItem.objects.create(
+            briefing=day,
+            kind=ItemKind.RISK,
+            division=division("growth"),
+            title="Spring Sale ROAS fell to 0.9",
+            text="Seven days under target.",
+            numbers={"roas": 0.9},
+            ranking={"money": 280},
+        ),
+        "win": BriefingItem.objects.create(
+            briefing=day,
+            kind=ItemKind.WIN,
+            division=division("finance"),
+            title="Runway up to eleven months",
+            text="Cash in.",
+            numbers={"months": 11},
+        ),
+        "opportunity": BriefingItem.objects.create(
+            briefing=day, kind=ItemKind.OPPORTUNITY, title="Brand-wide: Mothers Day in three weeks", text="Plan."
+        ),
+    }
+    items["risk"].proposals.set([growth])
+    items["win"].proposals.set([finance])
+    return {"briefing": day, "items": items, "growth": growth, "finance": finance}
+
+
+def test_the_owner_reads_the_briefing_with_its_items_and_links(client, owner, briefing):
+    client.force_login(owner)
+    day = briefing["briefing"]
+    listing = client.get(reverse("admin:agents_briefing_changelist")).content.decode()
+    assert "offline draft" in listing and "Alexia" in listing
+    page = client.get(reverse("admin:agents_briefing_change", args=[day.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Good morning. Spring Sale ROAS fell." in html and "offline draft" in html
+    for item in briefing["items"].values():
+        assert item.title in html
+    for proposal in (briefing["growth"], briefing["finance"]):
+        assert reverse("admin:approvals_proposedaction_change", args=[proposal.pk]) in html
+    assert "280" in html  # the ranking's inputs are shown
+
+    # Read-only: no add, no edit, no delete.
+    assert client.get(reverse("admin:agents_briefing_add")).status_code == 403
+    assert client.post(reverse("admin:agents_briefing_change", args=[day.pk]), {"narrative": "x"}).status_code == 403
+    assert client.post(reverse("admin:agents_briefing_delete", args=[day.pk]), {"post": "yes"}).status_code == 403
+    day.refresh_from_db()
+    assert day.narrative.startswith("Good morning")
+
+
+def test_staff_see_the_narrative_and_only_their_divisions_items(client, growth_viewer, briefing):
+    client.force_login(growth_viewer)
+    html = client.get(reverse("admin:agents_briefing_change", args=[briefing["briefing"].pk])).content.decode()
+    assert "Good morning. Spring Sale ROAS fell." in html  # the narrative is brand-wide
+    assert briefing["items"]["risk"].title in html and briefing["items"]["opportunity"].title in html
+    assert briefing["items"]["win"].title not in html
+    assert reverse("admin:approvals_proposedaction_change", args=[briefing["growth"].pk]) in html
+    assert reverse("admin:approvals_proposedaction_change", args=[briefing["finance"].pk]) not in html
+    assert briefing["finance"].title not in html
+
+
+def test_the_index_links_to_todays_briefing(client, growth_viewer, briefing):
+    client.force_login(growth_viewer)
+    index = client.get(reverse("admin:index")).content.decode()
+    today = reverse("admin:agents_briefing_today")
+    assert today in index
+    response = client.get(today)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:agents_briefing_change", args=[briefing["briefing"].pk])
+
+
+def test_without_a_briefing_today_the_link_says_so(client, owner):
+    client.force_login(owner)
+    response = client.get(reverse("admin:agents_briefing_today"), follow=True)
+    assert response.status_code == 200
+    assert "No briefing yet" in response.content.decode()
+
+
+def test_intents_are_read_only_and_scoped(client, owner, growth_viewer, finance_director):
+    from tests.agents.orchestrator.factories import ProposalFactory, agent_run
+    from tests.factories import division
+
+    intent = Intent.objects.create(
+        text="Pause the Spring Sale ads",
+        user=growth_viewer,
+        division=division("growth"),
+        agent_keys=["growth.paid_media"],
+        confidence=0.82,
+        reason="names a campaign of growth",
+    )
+    run = agent_run("growth.paid_media", intent=intent, trigger=RunTrigger.INTENT)
+    proposal = ProposalFactory(title="Pause Spring Sale", agent_run=run)
+    url = reverse("admin:agents_intent_change", args=[intent.pk])
+
+    client.force_login(owner)
+    html = client.get(url).content.decode()
+    assert "Pause the Spring Sale ads" in html and "names a campaign of growth" in html and "0.82" in html
+    assert reverse("admin:agents_agentrun_change", args=[run.pk]) in html
+    assert reverse("admin:approvals_proposedaction_change", args=[proposal.pk]) in html
+    assert client.post(url, {"text": "changed"}).status_code == 403
+
+    client.force_login(growth_viewer)
+    assert reverse("admin:approvals_proposedaction_change", args=[proposal.pk]) in client.get(url).content.decode()
+
+    client.force_login(finance_director)
+    listing = client.get(reverse("admin:agents_intent_changelist"))
+    assert listing.status_code == 200 and not listing.context["cl"].result_list
+    assert client.get(url).status_code in (302, 403, 404)
