@@ -236,7 +236,7 @@ def test_a_growth_approver_approves_a_growth_proposal_through_the_admin_action(d
     status, html = _act(client, "approve_selected", proposal.pk)
 
     assert status == 200
-    assert "Approved 1 proposal." in html
+    assert "Approved and queued 1 proposal" in html
     decision = Decision.objects.get(proposal=proposal)
     assert (decision.user, decision.verdict, decision.via, decision.actor_label) == (
         approver,
@@ -308,11 +308,11 @@ def test_the_owner_sees_every_division_and_decides_anywhere(demo):
     html = client.get(proposals_url()).content.decode()
     assert ids_on(html, "approvals", "proposedaction") == set(ProposedAction.objects.values_list("pk", flat=True))
     assert 'value="approve_selected"' in html
-    finance = _decidable("finance")
+    finance = _decidable("finance", four_eyes=False)
     assert client.get(proposals_url(finance.pk)).status_code == 200
     status, page = _act(client, "approve_selected", finance.pk)
     assert status == 200
-    assert "Approved 1 proposal." in page
+    assert "Approved and queued 1 proposal" in page
     assert Decision.objects.get(proposal=finance).user.username == "owner"
 
 
