@@ -7,15 +7,18 @@ model and the run's counters are filled in the same way for every agent, and an 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -40,6 +43,31 @@ HOUSE_RULES = (
 )
 
 
+# How many LLM calls this process has in flight at most (ATLAS_LLM_CONCURRENCY): the runs of a
+# phase all start at once, their calls queue here, not in a smaller thread pool.
+_llm_slots: tuple[int, threading.BoundedSemaphore] | None = None
+_llm_slots_lock = threading.Lock()
+_no_slot = contextlib.nullcontext()
+
+
+def llm_slots() -> threading.BoundedSemaphore:
+    global _llm_slots
+    size = settings.ATLAS_LLM_CONCURRENCY
+    with _llm_slots_lock:
+        if _llm_slots is None or _llm_slots[0] != size:
+            _llm_slots = (size, threading.BoundedSemaphore(size))
+        return _llm_slots[1]
+
+
+def open_transactions() -> list[str]:
+    """The database aliases with a transaction open here (a test case's own wrapping not counted)."""
+    return [
+        conn.alias
+        for conn in connections.all(initialized_only=True)
+        if conn.in_atomic_block and not all(getattr(a, "_from_testcase", False) for a in conn.atomic_blocks)
+    ]
+
+
 @dataclass
 class RunContext:
     run: AgentRun
@@ -56,6 +84,7 @@ class RunContext:
     drafted_by: str = OFFLINE
     memory_written: int = 0
     proposals: list[ProposedAction] = field(default_factory=list)
+    _division: Any = field(default=None, repr=False)
 
     @property
     def division(self) -> str | None:
@@ -65,7 +94,8 @@ class RunContext:
     def remember(self, **kw: Any) -> MemoryEntry:
         from memory import services as memory_services
 
-        kw.setdefault("division", self.division)
+        if "division" not in kw:
+            kw["division"] = self._division_row()
         kw.setdefault("author_run", self.run)
         entry = memory_services.remember(**kw)
         self.memory_written += 1
@@ -90,6 +120,17 @@ class RunContext:
 
             recall = memory_selectors.recall
         return recall(query, **kw)
+
+    def _division_row(self) -> Any:
+        """The agent's Division, looked up once per run (a specialist remembers dozens of facts)."""
+        if not self.division:
+            return None
+        if self._division is None:
+            from divisions.models import Division
+
+            # An unknown slug stays a slug: memory names the problem.
+            self._division = Division.objects.filter(slug=self.division).first() or self.division
+        return self._division
 
     # --- proposals ------------------------------------------------------------------------------
     def propose(
@@ -195,10 +236,21 @@ class RunContext:
             except LLMError as exc:
                 self._record_call(provider.name, self.model, purpose, ok=False, error=str(exc))
                 raise
-        try:
-            result = provider.generate(
-                schema, system=system, prompt=prompt, model=self.model, purpose=purpose, offline=offline
+        if provider.name != OFFLINE and (aliases := open_transactions()):
+            # The call would hold the transaction, and on SQLite the write lock, for its whole
+            # latency: every other run's write would queue behind it.
+            logger.warning(
+                "%s run %s: LLM call %r made inside a transaction on %s; call ctx.write before the atomic block.",
+                self.impl.key,
+                self.run.pk,
+                purpose,
+                ", ".join(aliases),
             )
+        try:
+            with llm_slots() if provider.name != OFFLINE else _no_slot:
+                result = provider.generate(
+                    schema, system=system, prompt=prompt, model=self.model, purpose=purpose, offline=offline
+                )
         except LLMError as exc:
             self._record_call(
                 provider.name,

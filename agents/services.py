@@ -324,13 +324,19 @@ def _advance_sync(cycle_id: int) -> list[int]:
 
 
 def _run_threads(run_ids: list[int]) -> None:
+    """Every run of the phase at once, a thread each.
+
+    A run is mostly waiting (its LLM calls), so a pool smaller than the phase would make the second
+    half of the specialists wait for the first half's calls: 16 specialists on 8 threads take two
+    rounds of LLM latency. How many calls are in flight at once is bounded separately, in
+    `RunContext.write`, by ATLAS_LLM_CONCURRENCY.
+    """
     if not run_ids:
         return
     if len(run_ids) == 1:
         agent_run_execute(run_id=run_ids[0])
         return
-    workers = min(settings.ATLAS_LLM_CONCURRENCY, len(run_ids))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="atlas-agent") as pool:
+    with ThreadPoolExecutor(max_workers=len(run_ids), thread_name_prefix="atlas-agent") as pool:
         list(pool.map(_execute_in_thread, run_ids))
 
 
@@ -342,11 +348,35 @@ def _execute_in_thread(run_id: int) -> None:
         connections.close_all()
 
 
+def run_batch(run_ids: list[int]) -> list[AgentRun]:
+    """Execute a batch of queued runs concurrently (one cluster task), then move their cycles on."""
+    _run_threads(run_ids)
+    runs = list(AgentRun.objects.filter(pk__in=run_ids).select_related("agent"))
+    for cycle_id in sorted({r.cycle_id for r in runs if r.cycle_id}):
+        cycle_advance(cycle_id=cycle_id)
+    return runs
+
+
+def _batches(run_ids: list[int], count: int) -> list[list[int]]:
+    """`run_ids` dealt round-robin into at most `count` non-empty batches."""
+    count = max(1, min(count, len(run_ids)))
+    return [run_ids[i::count] for i in range(count)]
+
+
 def _enqueue(run_ids: list[int]) -> None:
+    """One cluster task per worker, each running its share of the phase in threads.
+
+    A task per run would leave the phase's concurrency at the number of workers (2 on a small
+    machine): 16 specialists would take eight rounds of LLM latency instead of one.
+    """
     from django_q.tasks import async_task
 
-    for run_id in run_ids:
-        async_task("agents.tasks.run_agent", run_id, task_name=f"agent-run-{run_id}", group="atlas-agents")
+    for batch in _batches(run_ids, settings.Q_CLUSTER.get("workers") or 1):
+        if len(batch) == 1:
+            async_task("agents.tasks.run_agent", batch[0], task_name=f"agent-run-{batch[0]}", group="atlas-agents")
+        else:
+            name = f"agent-runs-{batch[0]}-{len(batch)}"
+            async_task("agents.tasks.run_agents", batch, task_name=name, group="atlas-agents")
 
 
 def _abandon_stale(day: dt.date, scope: str) -> None:

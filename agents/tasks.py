@@ -19,6 +19,14 @@ def run_agent(run_id: int) -> str:
     return f"{run.agent.key} run {run.pk}: {run.status}"
 
 
+def run_agents(run_ids: list[int]) -> str:
+    """A batch of runs of one phase, concurrently in threads (their LLM calls overlap); then move the cycle on."""
+    from agents.services import run_batch
+
+    runs = run_batch(list(run_ids))
+    return ", ".join(f"{r.agent.key} run {r.pk}: {r.status}" for r in runs)
+
+
 def start_cycle(trigger: str = "schedule", division: str | None = None, agent_key: str | None = None) -> str:
     from agents.services import CycleAlreadyRunning, cycle_start
 
@@ -40,4 +48,4 @@ def scheduled_cycle() -> str:
         ensure_schedules()
 
 
-__all__ = ["AgentRun", "run_agent", "scheduled_cycle", "start_cycle"]
+__all__ = ["AgentRun", "run_agent", "run_agents", "scheduled_cycle", "start_cycle"]

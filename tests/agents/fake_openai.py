@@ -3,7 +3,10 @@
 It answers POST /v1/chat/completions with JSON built from the request's own json_schema (so any
 schema gets a schema-valid answer) and a `usage` block. Modes, set on the server or per request by
 putting `[mode:<name>]` in the prompt: ok, refusal, length, malformed, offschema, http500, http429
-(429 `fail_first` times, then ok), timeout (sleeps `hang` seconds). `latency` delays every answer.
+(429 `fail_first` times, then ok), timeout (sleeps `hang` seconds). `latency` delays every answer;
+`gather` holds the first requests until that many are in flight at once (or `hang` seconds passed;
+later requests pass straight through), so a test sees how many calls a client really has open at
+once without depending on timing.
 Every request is recorded with its start and end time (for the concurrency test).
 """
 
@@ -66,11 +69,15 @@ class FakeOpenAI:
     latency: float = 0.0
     hang: float = 5.0
     fail_first: int = 1
+    gather: int = 0
     tokens_in: int = 120
     tokens_out: int = 45
     calls: list[Call] = field(default_factory=list)
     requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    in_flight: int = 0
+    gathered: bool = False
+    arrived: threading.Condition = field(default_factory=threading.Condition)
     server: ThreadingHTTPServer | None = None
 
     @property
@@ -109,8 +116,18 @@ class FakeOpenAI:
                     number = fake.requests
                 if not self.path.endswith("/chat/completions"):
                     return self._send(404, {"error": {"message": f"no route {self.path}"}})
+                if fake.gather:
+                    with fake.arrived:
+                        fake.in_flight += 1
+                        if fake.in_flight >= fake.gather:
+                            fake.gathered = True
+                            fake.arrived.notify_all()
+                        fake.arrived.wait_for(lambda: fake.gathered, timeout=fake.hang)
                 if fake.latency:
                     time.sleep(fake.latency)
+                if fake.gather:
+                    with fake.arrived:
+                        fake.in_flight -= 1
                 if mode == "timeout":
                     time.sleep(fake.hang)
                 if mode == "http500":
