@@ -14,7 +14,7 @@ from approvals.registry import register
 
 from ..connectors import email as email_connector
 from ..models import AppliedAction, CalendarItem, CalendarKind, EmailCampaign, EmailStatus, Segment
-from .base import BrandAction, row_basis, when
+from .base import BrandAction, row_basis, row_key, when
 
 
 class SendArgs(pydantic.BaseModel):
@@ -127,7 +127,10 @@ class SendCampaign(BrandAction):
         basis = row_basis(segment, "built_at")
         if args.email_campaign_id is not None:
             campaign = EmailCampaign.objects.get(pk=args.email_campaign_id)
-            basis.update(row_basis(campaign, "subject", "body_text", "body_html", "status", "segment_id"))
+            basis.update(row_basis(campaign, "subject", "body_text", "body_html", "segment_id"))
+            # Draft and scheduled are both still to send: the action itself schedules a draft, and
+            # that must not make its own proposal stale when the send comes due.
+            basis[row_key(campaign)]["sendable"] = str(campaign.status in (EmailStatus.DRAFT, EmailStatus.SCHEDULED))
         return basis
 
     def _campaign_for(self, args: SendArgs, idempotency_key: str) -> EmailCampaign:

@@ -8,7 +8,7 @@ import pydantic
 
 from approvals.registry import register
 
-from ..models import CalendarItem
+from ..models import CalendarItem, EmailCampaign, EmailStatus
 from .base import BrandAction, row_basis, when
 
 
@@ -69,4 +69,12 @@ class Reschedule(BrandAction):
         if item.ends_at is not None:
             item.ends_at = item.ends_at + shift  # the item keeps its length
         item.save(update_fields=["starts_at", "ends_at"])
-        return {"item_id": item.pk, "starts_at_before": before.isoformat(), "starts_at": item.starts_at.isoformat()}
+        result = {"item_id": item.pk, "starts_at_before": before.isoformat(), "starts_at": item.starts_at.isoformat()}
+        if item.email_campaign_id is not None:
+            # Moving a send on the calendar moves the send itself, or the clash it resolves stays.
+            campaign = EmailCampaign.objects.select_for_update().get(pk=item.email_campaign_id)
+            if campaign.status in (EmailStatus.DRAFT, EmailStatus.SCHEDULED):
+                campaign.scheduled_at = args.starts_at
+                campaign.save(update_fields=["scheduled_at"])
+                result["email_campaign_id"] = campaign.pk
+        return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from decimal import Decimal
 
 import pytest
@@ -173,3 +174,67 @@ def test_an_existing_campaign_sent_now_gets_its_calendar_item(committed):
     assert campaign.status == EmailStatus.SENT
     (item,) = CalendarItem.objects.filter(email_campaign=campaign)
     assert item.segment == segment and before <= item.starts_at <= timezone.now()
+
+
+def test_rescheduling_a_send_on_the_calendar_moves_the_send_itself(committed):
+    from brand.models import CalendarItem, CalendarKind, EmailCampaign, EmailStatus
+    from divisions.models import Role
+    from tests.factories import MembershipFactory, SegmentFactory, UserFactory, division
+
+    ops = MembershipFactory(
+        user=UserFactory(username="ops_approver"), division=division("operations"), role=Role.APPROVER
+    )
+    segment = SegmentFactory(key="vip", name="VIPs")
+    at = (timezone.now() + dt.timedelta(days=3)).replace(microsecond=0)
+    campaign = EmailCampaign.objects.create(
+        name="VIP Restock Alert",
+        segment=segment,
+        subject="s",
+        body_text="b",
+        status=EmailStatus.SCHEDULED,
+        scheduled_at=at,
+    )
+    item = CalendarItem.objects.create(
+        title="VIP Restock Alert", kind=CalendarKind.EMAIL, starts_at=at, segment=segment, email_campaign=campaign
+    )
+    moved = at + dt.timedelta(days=1)
+    proposal = proposal_create(
+        action_type="calendar.reschedule",
+        args={"item_id": item.pk, "starts_at": moved.isoformat()},
+        division="operations",
+        rationale="clash",
+    )
+    committed(proposal_approve, proposal=proposal, user=ops.user)
+    proposal.refresh_from_db()
+    assert proposal.status == Status.EXECUTED
+    campaign.refresh_from_db()
+    item.refresh_from_db()
+    assert item.starts_at == moved and campaign.scheduled_at == moved
+
+
+def test_a_draft_campaign_approved_for_later_is_not_stale_when_it_comes_due(committed):
+    """The action schedules the draft (draft -> scheduled); that must not void its own approval."""
+    from approvals.executor import proposal_execute
+    from brand.models import EmailCampaign, EmailStatus
+    from tests.factories import SegmentFactory
+
+    segment = SegmentFactory(key="vip", name="VIPs")
+    segment.customers.set([CustomerFactory(email="vip@example.com")])
+    later = timezone.now() + dt.timedelta(seconds=2)
+    campaign = EmailCampaign.objects.create(name="Later", segment=segment, subject="s", body_text="b")
+    proposal = proposal_create(
+        action_type="email.send_campaign",
+        args={"email_campaign_id": campaign.pk, "scheduled_at": later.isoformat()},
+        division="retention",
+        rationale="r",
+    )
+    committed(proposal_approve, proposal=proposal, user=_retention_approver())
+    campaign.refresh_from_db()
+    assert campaign.status == EmailStatus.SCHEDULED
+    # The send comes due: the executor runs it again and it goes out.
+    while timezone.now() <= later:
+        time.sleep(0.2)
+    proposal_execute(proposal_id=proposal.pk)
+    proposal.refresh_from_db()
+    campaign.refresh_from_db()
+    assert (proposal.status, campaign.status) == (Status.EXECUTED, EmailStatus.SENT), proposal.status_reason
