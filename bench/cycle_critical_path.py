@@ -9,7 +9,8 @@ on 127.0.0.1 in this process and answers every call after `--latency` seconds; t
 cycle: {runs, llm_calls, wall_seconds, critical_path_seconds, ratio, max_overlap}. The critical path is the
 longest chain of LLM calls (slowest specialist, then slowest director, then the orchestrator): a cycle
 whose calls overlap takes about that long; one run sequentially about the sum of all calls.
-Use `--database-url` instead of `--db` for PostgreSQL.
+Use `--database-url` instead of `--db` for PostgreSQL. `--offline` times the same cycle without LLM calls:
+the agents' own work (analyses, memory writes), a floor under the wall time whatever the overlap.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ def main() -> int:
     parser.add_argument("--latency", type=float, default=1.0, help="Seconds the fake endpoint takes per answer.")
     parser.add_argument("--runs", type=int, default=1, help="Cycles to run one after the other.")
     parser.add_argument("--division", help="Only this division (default: every division).")
+    parser.add_argument(
+        "--offline", action="store_true", help="The offline provider instead: the cycle's own work, no LLM latency."
+    )
     args = parser.parse_args()
 
     from tests.agents.fake_openai import FakeOpenAI
@@ -40,7 +44,7 @@ def main() -> int:
     # Settings read the environment once, at django.setup(): point the openai provider at the fake first.
     os.environ["DATABASE_URL"] = args.database_url or f"sqlite:///{Path(args.db).resolve()}"
     os.environ.setdefault("DEBUG", "true")
-    os.environ["ATLAS_LLM_PROVIDER"] = "openai"
+    os.environ["ATLAS_LLM_PROVIDER"] = "offline" if args.offline else "openai"
     os.environ["OPENAI_API_KEY"] = "sk-bench-not-a-real-key"
     os.environ["OPENAI_BASE_URL"] = fake.base_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "atlas_project.settings")
