@@ -85,6 +85,9 @@ class AgentRunAdmin(ReadOnly):
     inlines = [LLMCallInline]
     readonly_fields = [f.name for f in AgentRun._meta.fields]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AgentRun]:
+        return _runs_visible(request, super().get_queryset(request))
+
     @admin.display(description="seconds")
     def duration(self, run: AgentRun) -> str:
         seconds = run.duration_seconds
@@ -103,8 +106,20 @@ class RunInline(admin.TabularInline):
     readonly_fields = fields
     show_change_link = True
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AgentRun]:
+        return _runs_visible(request, super().get_queryset(request))
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def _runs_visible(request: HttpRequest, runs: QuerySet[AgentRun]) -> QuerySet[AgentRun]:
+    """A run's errors and context belong to its division: staff see their divisions' agents and the
+    brand-wide ones (the orchestrator); owners see all."""
+    visible = _visible_division_ids(request)
+    if visible is None:
+        return runs
+    return runs.filter(Q(agent__division__isnull=True) | Q(agent__division_id__in=visible))
 
 
 @admin.register(Cycle)

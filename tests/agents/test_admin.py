@@ -166,3 +166,26 @@ def test_intents_are_read_only_and_scoped(client, owner, growth_viewer, finance_
     listing = client.get(reverse("admin:agents_intent_changelist"))
     assert listing.status_code == 200 and not listing.context["cl"].result_list
     assert client.get(url).status_code in (302, 403, 404)
+
+
+def test_staff_see_only_their_divisions_runs(db, growth_viewer, owner):
+    from django.test import Client
+    from django.urls import reverse
+
+    from agents import registry
+    from agents.models import Agent, AgentRun
+
+    from django.contrib.auth.models import Permission
+
+    growth_viewer.user_permissions.add(Permission.objects.get(codename="view_agentrun"))
+    registry.sync_agents()
+    growth_run = AgentRun.objects.create(agent=Agent.objects.get(key="growth.director"), error="growth detail")
+    finance_run = AgentRun.objects.create(agent=Agent.objects.get(key="finance.director"), error="finance detail")
+    client = Client()
+    client.force_login(growth_viewer)
+    page = client.get(reverse("admin:agents_agentrun_changelist")).content.decode()
+    assert f"/agentrun/{growth_run.pk}/change/" in page and f"/agentrun/{finance_run.pk}/change/" not in page
+    assert client.get(reverse("admin:agents_agentrun_change", args=[finance_run.pk])).status_code in (302, 404)
+    client.force_login(owner)
+    page = client.get(reverse("admin:agents_agentrun_changelist")).content.decode()
+    assert f"/agentrun/{finance_run.pk}/change/" in page
