@@ -169,13 +169,12 @@ def test_intents_are_read_only_and_scoped(client, owner, growth_viewer, finance_
 
 
 def test_staff_see_only_their_divisions_runs(db, growth_viewer, owner):
+    from django.contrib.auth.models import Permission
     from django.test import Client
     from django.urls import reverse
 
     from agents import registry
     from agents.models import Agent, AgentRun
-
-    from django.contrib.auth.models import Permission
 
     growth_viewer.user_permissions.add(Permission.objects.get(codename="view_agentrun"))
     registry.sync_agents()
