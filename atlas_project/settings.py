@@ -250,7 +250,7 @@ if ATLAS_LLM_PROVIDER == "openai" and not OPENAI_API_KEY:
 ATLAS_LLM_MODEL: str = env.str("ATLAS_LLM_MODEL", default="gpt-4o-mini")
 ATLAS_LLM_TIMEOUT: int = _parsed("ATLAS_LLM_TIMEOUT", 60, _positive_int)
 ATLAS_LLM_MAX_RETRIES: int = _parsed("ATLAS_LLM_MAX_RETRIES", 2, int)
-ATLAS_LLM_CONCURRENCY: int = _parsed("ATLAS_LLM_CONCURRENCY", 8, _positive_int)
+ATLAS_LLM_CONCURRENCY: int = _parsed("ATLAS_LLM_CONCURRENCY", 16, _positive_int)
 # USD per million tokens, input and output, per model. A model missing here costs 0 and the
 # run says so, rather than guessing a price.
 ATLAS_LLM_PRICES: dict[str, dict[str, float]] = _parsed(
