@@ -60,6 +60,12 @@ def main() -> int:
     parser.add_argument("--cluster", action="store_true", help="Through a real qcluster subprocess (see above).")
     parser.add_argument("--workers", type=int, default=2, help="Q_WORKERS of the cluster (--cluster).")
     parser.add_argument("--redis-url", default="", help="Redis broker for the cluster (default: the ORM broker).")
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="An untimed cycle on the same cluster first (workers' imports, connections and caches warm; "
+        "the timed cycle is then the day's second and finds the first one's memory).",
+    )
     parser.add_argument("--log", default="", help="Where the cluster's output goes (default: next to the database).")
     args = parser.parse_args()
     if args.cluster and args.offline:
@@ -97,7 +103,9 @@ def main() -> int:
                 if number:
                     _fresh_database(source_url, database_url)
                 log = Path(args.log) if args.log else _log_path(source_url)
-                result = _time_cycle_on_cluster(division=args.division, log=log, redis_url=args.redis_url)
+                result = _time_cycle_on_cluster(
+                    division=args.division, log=log, redis_url=args.redis_url, warm=args.warm
+                )
             else:
                 result = time_cycle(division=args.division)
             result["max_overlap"] = fake.max_overlap()
@@ -192,27 +200,38 @@ def _flush_redis(redis_url: str) -> None:
     redis.Redis.from_url(redis_url).flushdb()
 
 
-def _time_cycle_on_cluster(*, division: str | None, log: Path, redis_url: str, timeout: float = 600) -> dict[str, Any]:
+def _wait_done(cycle: Any, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    from agents.models import Cycle, CycleStatus
+
+    started = time.monotonic()
+    while Cycle.objects.filter(pk=cycle.pk, status=CycleStatus.RUNNING).exists():
+        if proc.poll() is not None:
+            raise RuntimeError(f"qcluster died during cycle {cycle.pk}; see {log}")
+        if time.monotonic() - started > timeout:
+            raise RuntimeError(f"cycle {cycle.pk} not done after {timeout} s; see {log}")
+        time.sleep(0.02)
+
+
+def _time_cycle_on_cluster(
+    *, division: str | None, log: Path, redis_url: str, warm: bool = False, timeout: float = 600
+) -> dict[str, Any]:
     from django.db.models import Sum
     from django.utils import timezone
 
     from agents.bench import critical_path_seconds
-    from agents.models import AgentRun, Cycle, CycleStatus
+    from agents.models import AgentRun
     from agents.services import cycle_start
 
     if redis_url:
         _flush_redis(redis_url)
     proc, startup = _start_cluster(log)
     try:
+        if warm:
+            _wait_done(cycle_start(trigger="manual", division=division, sync=False), proc, log, timeout)
         triggered_at = timezone.now()
         started = time.monotonic()
         cycle = cycle_start(trigger="manual", division=division, sync=False)
-        while Cycle.objects.filter(pk=cycle.pk, status=CycleStatus.RUNNING).exists():
-            if proc.poll() is not None:
-                raise RuntimeError(f"qcluster died during the cycle; see {log}")
-            if time.monotonic() - started > timeout:
-                raise RuntimeError(f"cycle {cycle.pk} not done after {timeout} s; see {log}")
-            time.sleep(0.02)
+        _wait_done(cycle, proc, log, timeout)
         wall = time.monotonic() - started
     finally:
         _stop_cluster(proc)
@@ -224,6 +243,7 @@ def _time_cycle_on_cluster(*, division: str | None, log: Path, redis_url: str, t
         "broker": "redis" if redis_url else "orm",
         "database": _vendor(),
         "workers": int(os.environ["Q_WORKERS"]),
+        "warm": warm,
         "cycle": cycle.pk,
         "status": cycle.status,
         "runs": runs.count(),
