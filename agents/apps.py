@@ -11,13 +11,26 @@ def _sync_agents_after_migrate(sender, using="default", **kwargs) -> None:
     sync_agents()
 
 
+def _warm_llm_client(sender, proc_name="", **kwargs) -> None:
+    """A new qcluster worker loads the agents and the LLM client before it takes a task: importing
+    them costs about a second, which a cold worker would otherwise add to the first run it takes."""
+    from agents import registry
+    from agents.llm import get_provider
+
+    registry.autodiscover()
+    get_provider()
+
+
 class AgentsConfig(AppConfig):
     name = "agents"
     verbose_name = "Agents"
 
     def ready(self) -> None:
+        from django_q.signals import post_spawn
+
         from agents.revisions import rerun_on_send_back
         from approvals.hooks import connect_send_back
 
         post_migrate.connect(_sync_agents_after_migrate, sender=self, dispatch_uid="agents.sync_agents")
+        post_spawn.connect(_warm_llm_client, dispatch_uid="agents.warm_llm_client")
         connect_send_back(rerun_on_send_back, dispatch_uid="agents.rerun_on_send_back")

@@ -166,7 +166,8 @@ Q_CLUSTER: dict[str, Any] = {
     "save_limit": 1000,
     "ack_failures": True,
     "label": "Agent jobs",
-    "poll": 0.5,
+    # The ORM broker polls; each phase of a cycle waits up to one poll to start (Redis does not).
+    "poll": 0.2,
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
