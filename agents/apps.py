@@ -1,3 +1,5 @@
+import logging
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
@@ -17,8 +19,11 @@ def _warm_llm_client(sender, proc_name="", **kwargs) -> None:
     from agents import registry
     from agents.llm import get_provider
 
-    registry.autodiscover()
-    get_provider()
+    try:
+        registry.autodiscover()
+        get_provider()
+    except Exception:  # a warm-up must never keep a worker from starting; the first task will say why
+        logging.getLogger(__name__).exception("qcluster worker %s: warm-up failed", proc_name)
 
 
 class AgentsConfig(AppConfig):
