@@ -172,6 +172,53 @@ class ProposedActionAdmin(SimpleHistoryAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[ProposedAction]:
         return proposals_visible_to(request.user)
 
+    # What a person decides on first; the machinery (arguments, basis, claim) folded away below.
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "title",
+                    "preview",
+                    "rationale",
+                    "drafted",
+                    ("money_at_stake", "currency"),
+                    ("status", "expires_at"),
+                    "status_reason",
+                    "hold_reason",
+                    "bundled_with",
+                )
+            },
+        ),
+        (
+            "Who proposed it, and on what",
+            {
+                "fields": (
+                    ("division", "agent_key", "agent_run"),
+                    "proposed_by",
+                    ("confidence", "priority"),
+                    "evidence",
+                    "revision_of",
+                )
+            },
+        ),
+        (
+            "Technical",
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    ("action_type", "category"),
+                    "args",
+                    "basis",
+                    "basis_fingerprint",
+                    ("created_at", "updated_at"),
+                    ("claimed_at", "claim_token", "attempts", "next_attempt_at"),
+                    "drafted_by",
+                ),
+            },
+        ),
+    )
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in self.model._meta.fields] + ["drafted", "evidence", "bundled_with"]
 
