@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from atlas_project.audit import current_actor
@@ -175,7 +176,9 @@ def _author_identity(entry: MemoryEntry) -> tuple[str, Any]:
     disagreement; the label is the fallback once the run or user row is gone.
     """
     if entry.author_run_id is not None:
-        return ("agent", entry.author_run.agent_id)
+        # A read of the key's current entry annotates its run's agent (no join of the whole run).
+        agent_id = getattr(entry, "author_agent_id", None)
+        return ("agent", agent_id if agent_id is not None else entry.author_run.agent_id)
     if entry.author_user_id is not None:
         return ("user", entry.author_user_id)
     return ("label", entry.author_label)
@@ -287,7 +290,16 @@ def _is_one_current_violation(exc: IntegrityError) -> bool:
 
 def _write_keyed(entry: MemoryEntry) -> MemoryEntry:
     now = timezone.now()
-    previous = MemoryEntry.objects.select_related("author_run").filter(key=entry.key, is_current=True).first()
+    # No ORDER BY: the memory_one_current_per_key constraint leaves at most one current entry per key,
+    # and ordering it (Meta.ordering) costs a sort and query compilation on every write.
+    previous = next(
+        iter(
+            MemoryEntry.objects.filter(key=entry.key, is_current=True)
+            .annotate(author_agent_id=F("author_run__agent_id"))
+            .order_by()[:1]
+        ),
+        None,
+    )
     if previous is not None:
         still_valid = previous.valid_until is None or previous.valid_until > now
         same_author = _author_identity(previous) == _author_identity(entry)

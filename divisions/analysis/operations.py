@@ -25,12 +25,12 @@ from brand.models import (
     CampaignStatus,
     EmailCampaign,
     EmailStatus,
+    OrderLine,
     POStatus,
     PurchaseOrderLine,
     Variant,
 )
 from divisions.analysis.brand_days import brand_tz, day_start, days_window
-from divisions.analysis.expressions import units_sold
 
 OPEN_PO = (POStatus.DRAFT, POStatus.CONFIRMED)
 
@@ -104,10 +104,19 @@ def sku_cover(today: dt.date, *, sales_window_days: int = 28) -> list[SkuCover]:
         summed = lines.order_by().values("variant").annotate(s=Sum("quantity")).values("s")
         return Coalesce(Subquery(summed, output_field=IntegerField()), Value(0))
 
+    # Units as a correlated subquery rather than a join + GROUP BY: grouped, the PO subqueries below
+    # would be evaluated once per order line instead of once per SKU.
+    units = (
+        OrderLine.objects.filter(variant=OuterRef("pk"), order__created_at__gte=start, order__created_at__lt=end)
+        .order_by()
+        .values("variant")
+        .annotate(s=Sum("quantity"))
+        .values("s")
+    )
     rows = (
         Variant.objects.filter(is_active=True)
         .annotate(
-            units=units_sold(start, end),
+            units=Coalesce(Subquery(units, output_field=IntegerField()), Value(0)),
             lead=Coalesce("lead_time_days", "supplier__lead_time_days"),
             incoming=po_units(po_lines),
             drafted=po_units(po_lines.filter(purchase_order__status=POStatus.DRAFT)),
