@@ -81,6 +81,18 @@ def autodiscover() -> None:
         _discovered = True
 
 
+def warm_up() -> None:
+    """Import every agent and the configured LLM provider's client now, not inside the first run.
+
+    Importing them costs about a second (the openai package alone); a qcluster worker does this
+    when it spawns, and the in-process benchmark before its clock starts, as a worker would have.
+    """
+    from agents.llm import get_provider
+
+    autodiscover()
+    get_provider()
+
+
 def all_agents() -> dict[str, type[BaseAgent]]:
     autodiscover()
     return dict(sorted(_registry.items()))

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
 from agents import registry
@@ -35,6 +35,7 @@ from agents.models import (
     RunStatus,
     RunTrigger,
 )
+from agents.work_slots import work_slots
 from atlas_project.audit import Actor, acting_as
 
 logger = logging.getLogger(__name__)
@@ -70,10 +71,12 @@ def agent_run_create(
     return AgentRun.objects.create(agent=agent, trigger=trigger, cycle=cycle, intent=intent, context=context or {})
 
 
-def agent_run_execute(*, run_id: int) -> AgentRun:
+def agent_run_execute(*, run_id: int, priority: float = 0) -> AgentRun:
     """Execute one queued run: claim it, run the agent's code, record how it went.
 
     Never raises for the agent's own failures: they become the run's status, error and traceback.
+    The agent's work waits for one of the process's work slots (`priority`: lower goes first) and
+    gives it up during LLM calls.
     """
     now = timezone.now()
     claimed = AgentRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
@@ -101,8 +104,9 @@ def agent_run_execute(*, run_id: int) -> AgentRun:
         intent=run.intent,
         feedback=_feedback(run),
         provider=get_provider(),
+        slots=work_slots(),
     )
-    with acting_as(Actor.for_agent_run(agent.key, run.pk)):
+    with acting_as(Actor.for_agent_run(agent.key, run.pk)), ctx.slots.holding(priority):
         try:
             impl.run(ctx)
         except LLMError as exc:
@@ -324,25 +328,44 @@ def _advance_sync(cycle_id: int) -> list[int]:
 
 
 def _run_threads(run_ids: list[int]) -> None:
-    """Every run of the phase at once, a thread each.
+    """Every run of the phase at once, a thread each, longest expected LLM chain first.
 
     A run is mostly waiting (its LLM calls), so a pool smaller than the phase would make the second
     half of the specialists wait for the first half's calls: 16 specialists on 8 threads take two
     rounds of LLM latency. How many calls are in flight at once is bounded separately, in
-    `RunContext.write`, by ATLAS_LLM_CONCURRENCY.
+    `RunContext.write`, by ATLAS_LLM_CONCURRENCY; how many runs work between calls, by the work
+    slots (`agents.work_slots`), which serve the runs in the order given here.
     """
     if not run_ids:
         return
     if len(run_ids) == 1:
         agent_run_execute(run_id=run_ids[0])
         return
-    with ThreadPoolExecutor(max_workers=len(run_ids), thread_name_prefix="atlas-agent") as pool:
-        list(pool.map(_execute_in_thread, run_ids))
+    ordered = longest_chains_first(run_ids)
+    with ThreadPoolExecutor(max_workers=len(ordered), thread_name_prefix="atlas-agent") as pool:
+        list(pool.map(_execute_in_thread, ordered, range(len(ordered))))
 
 
-def _execute_in_thread(run_id: int) -> None:
+def longest_chains_first(run_ids: list[int]) -> list[int]:
+    """The runs, those whose agent made the most LLM calls in its last finished run first.
+
+    Those calls are the cycle's critical path: the sooner such a run reaches its first call, the
+    sooner the phase can end. An agent never run before counts as none; ties keep the given order.
+    """
+    last_calls = (
+        AgentRun.objects.filter(agent=OuterRef("agent"), finished_at__isnull=False)
+        .order_by("-finished_at")
+        .values("llm_calls")[:1]
+    )
+    expected = dict(
+        AgentRun.objects.filter(pk__in=run_ids).annotate(expected=Subquery(last_calls)).values_list("pk", "expected")
+    )
+    return sorted(run_ids, key=lambda pk: -(expected.get(pk) or 0))
+
+
+def _execute_in_thread(run_id: int, priority: int) -> None:
     try:
-        agent_run_execute(run_id=run_id)
+        agent_run_execute(run_id=run_id, priority=priority)
     finally:
         # Each worker thread has its own connection; leaving it open would leak one per thread.
         connections.close_all()
@@ -371,7 +394,8 @@ def _enqueue(run_ids: list[int]) -> None:
     """
     from django_q.tasks import async_task
 
-    for batch in _batches(run_ids, settings.Q_CLUSTER.get("workers") or 1):
+    # Dealt in chain order, so that each worker starts its share of the longest chains first.
+    for batch in _batches(longest_chains_first(run_ids), settings.Q_CLUSTER.get("workers") or 1):
         if len(batch) == 1:
             async_task("agents.tasks.run_agent", batch[0], task_name=f"agent-run-{batch[0]}", group="atlas-agents")
         else:

@@ -9,7 +9,8 @@
 Build the database first (`DEBUG=true DATABASE_URL=sqlite:////tmp/bench/atlas.sqlite3 manage.py migrate`,
 then `... atlas_demo --seed 1`). A fake OpenAI-compatible server (tests/agents/fake_openai.py) starts
 on 127.0.0.1 in this process and answers every call after `--latency` seconds; the cycle runs in-process
-(`sync`, a thread per run up to ATLAS_LLM_CONCURRENCY) with the real registry. Prints one JSON object per
+(`sync`, a thread per run, ATLAS_AGENT_WORK_SLOTS of them working at once) with the real registry, after
+the warm-up a qcluster worker does when it spawns (agents and LLM client imported). Prints one JSON object per
 cycle: {runs, llm_calls, wall_seconds, critical_path_seconds, ratio, max_overlap}. The critical path is the
 longest chain of LLM calls (slowest specialist, then slowest director, then the orchestrator): a cycle
 whose calls overlap takes about that long; one run sequentially about the sum of all calls.
@@ -20,7 +21,8 @@ the agents' own work (analyses, memory writes), a floor under the wall time what
 ORM broker, or Redis with `--redis-url`). Each run starts from a fresh copy of the built database (a copied
 file next to it, or a PostgreSQL database `<name>_run` created from `<name>` as a template), starts the
 cluster, waits until it is up, then times from the trigger (`cycle_start(sync=False)`, as `atlas_run`
-without --sync) until the cycle is done. The JSON adds the cluster's startup time and, phase by phase, how
+without --sync) until the cycle is done; it triggers once every worker has logged its warm-up, as a cluster
+started before the morning hour would be. The JSON adds the cluster's startup time and, phase by phase, how
 long the first run waited after the previous phase ended (`handoff_seconds`: broker poll, task pickup) and
 how long the phase took from its first start to its last finish (`span_seconds`).
 """
@@ -157,7 +159,7 @@ def _fresh_database(source_url: str, run_url: str) -> None:
 
 
 def _start_cluster(log: Path) -> tuple[subprocess.Popen[bytes], float]:
-    """A real `manage.py qcluster` with this process's settings; returns it once it says it is running."""
+    """A real `manage.py qcluster` with this process's settings; returns it once its workers are warm."""
     env = {**os.environ, "LOG_LEVEL": "INFO"}
     started = time.monotonic()
     with log.open("wb") as out:
@@ -169,8 +171,14 @@ def _start_cluster(log: Path) -> tuple[subprocess.Popen[bytes], float]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    from agents.apps import WARM_MESSAGE
+
+    warm = WARM_MESSAGE.encode()
+    workers = int(os.environ["Q_WORKERS"])
     try:
-        while b" running." not in log.read_bytes():
+        # Running, and every worker has loaded the agents and the LLM client (its post_spawn
+        # warm-up), as a cluster started before the morning hour would have.
+        while b" running." not in (out := log.read_bytes()) or out.count(warm) < workers:
             if proc.poll() is not None:
                 raise RuntimeError(f"qcluster exited with {proc.returncode}; see {log}")
             if time.monotonic() - started > 120:

@@ -1,24 +1,17 @@
-"""Writes to the shared memory: remember, people's preferences, conflict resolution.
+"""Writes to the shared memory: people's preferences and conflict resolution.
 
-One current entry per key is an invariant of the database (the partial unique constraint
-`memory_one_current_per_key`); the code here only has to be correct about *which* entry wins
-when two writers race, and never leave a key with none or two current entries.
-
-Reads live in `memory.selectors`; the read functions of the contract are re-exported here so that
-`from memory.services import current` works as well.
+Agents' writes (`remember`, `remember_many`) live in `memory.writes` and reads in
+`memory.selectors`; the functions of the contract are re-exported here so that
+`from memory.services import remember, current` works.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import re
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 
 from atlas_project.audit import current_actor
@@ -28,11 +21,11 @@ from divisions.permissions import is_director, is_owner
 from .errors import ConflictAlreadyResolved, InvalidMemory, NotPermitted
 from .models import Conflict, Kind, MemoryEntry
 from .selectors import as_of, context_for, current, open_conflict_keys, recall
+from .writes import KEY_RE, _resolve_division, entry_value, remember, remember_many
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
-    from agents.models import AgentRun
 
 __all__ = [
     "KEY_RE",
@@ -45,290 +38,8 @@ __all__ = [
     "open_conflict_keys",
     "recall",
     "remember",
+    "remember_many",
 ]
-
-# entity:attribute, e.g. sku:HP-104:days_of_cover or campaign:12:roas_7d. The entity type is
-# lower case so that `sku:` and `SKU:` cannot become two keys for one fact.
-KEY_RE = re.compile(r"\A[a-z][a-z0-9_]*(?::[A-Za-z0-9_.\-]+)+\Z")
-KEY_MAX_LENGTH = MemoryEntry._meta.get_field("key").max_length
-SUBJECT_MAX_LENGTH = MemoryEntry._meta.get_field("subject").max_length
-# A race on one key is lost at most once per concurrent writer; a handful of retries is plenty,
-# and a bound keeps a pathological loop from spinning forever.
-MAX_WRITE_ATTEMPTS = 8
-# On PostgreSQL, writers of one key queue on a transaction-scoped advisory lock, so that a busy
-# key does not turn into a retry storm; the constraint and the retries below stay the guarantee
-# (and are what SQLite relies on, where IMMEDIATE transactions serialise writers anyway).
-SERIALISE_KEY_WRITES = True
-_ADVISORY_LOCK_CLASS = 0x4D454D  # "MEM": keeps our lock ids apart from other advisory locks
-
-
-class _LostRace(Exception):
-    """Another writer superseded the entry we read; read the key again."""
-
-
-def entry_value(*, data: dict | None, text: str) -> Any:
-    """What a keyed entry says: `data["value"]` when present, otherwise its text (the contract)."""
-    if data and "value" in data:
-        return data["value"]
-    return text
-
-
-# --- validation ---------------------------------------------------------------------------------
-
-
-def _validate_key(key: str | None) -> str | None:
-    if key is None:
-        return None
-    if not isinstance(key, str) or not key:
-        raise InvalidMemory("key", key, "expected entity:attribute, e.g. sku:HP-104:days_of_cover")
-    if len(key) > KEY_MAX_LENGTH:
-        raise InvalidMemory("key", key, f"longer than {KEY_MAX_LENGTH} characters")
-    if not KEY_RE.match(key):
-        raise InvalidMemory(
-            "key",
-            key,
-            "expected entity:attribute with a lower-case entity type and segments of letters, digits, "
-            "'_', '.', '-' separated by ':', e.g. sku:HP-104:days_of_cover",
-        )
-    return key
-
-
-def _validate_json(field: str, value: Any, expected: type) -> Any:
-    if not isinstance(value, expected):
-        raise InvalidMemory(field, value, f"expected a JSON {'object' if expected is dict else 'array'}")
-    try:
-        # Round-trip so that what is stored is exactly what a reader gets back (no tuples, no NaN).
-        return json.loads(json.dumps(value, allow_nan=False))
-    except (TypeError, ValueError) as exc:
-        raise InvalidMemory(field, value, f"not JSON-serialisable: {exc}") from exc
-
-
-def _validate_evidence(evidence: list[dict] | None) -> list[dict]:
-    if evidence is None:
-        return []
-    evidence = _validate_json("evidence", evidence, list)
-    for position, item in enumerate(evidence):
-        ok = isinstance(item, dict) and (
-            ("memory" in item and isinstance(item["memory"], int))
-            or ("model" in item and isinstance(item["model"], str) and "." in item["model"] and "pk" in item)
-        )
-        if not ok:
-            raise InvalidMemory(
-                f"evidence[{position}]",
-                item,
-                'expected {"model": "app.model", "pk": ..., "version": ...} or {"memory": <entry id>}',
-            )
-    return evidence
-
-
-def _resolve_division(division: Division | str | None) -> Division | None:
-    if division is None or division == "":
-        return None
-    if isinstance(division, Division):
-        if division.pk is None:
-            raise InvalidMemory("division", division, "not saved")
-        return division
-    if isinstance(division, str):
-        found = Division.objects.filter(slug=division).first()
-        if found is None:
-            known = ", ".join(Division.objects.values_list("slug", flat=True))
-            raise InvalidMemory("division", division, f"no such division (known: {known})")
-        return found
-    raise InvalidMemory("division", division, "expected a Division or its slug")
-
-
-def _validate_confidence(confidence: Any) -> float:
-    if isinstance(confidence, bool) or not isinstance(confidence, int | float):
-        raise InvalidMemory("confidence", confidence, "expected a number between 0 and 1")
-    if math.isnan(confidence) or not 0 <= confidence <= 1:
-        raise InvalidMemory("confidence", confidence, "expected a number between 0 and 1")
-    return float(confidence)
-
-
-def _validate_time(field: str, value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, datetime):
-        raise InvalidMemory(field, value, "expected a datetime")
-    if timezone.is_naive(value):
-        raise InvalidMemory(field, value, "expected an aware datetime (with a time zone)")
-    return value
-
-
-def _author_label(author_run: AgentRun | None, author_user: AbstractBaseUser | None) -> str:
-    if (author_run is None) == (author_user is None):
-        raise InvalidMemory(
-            "author", (author_run, author_user), "give exactly one of author_run (an agent run) or author_user"
-        )
-    if author_run is not None:
-        if getattr(author_run, "pk", None) is None:
-            raise InvalidMemory("author_run", author_run, "not a saved agent run")
-        return author_run.agent.key
-    if getattr(author_user, "pk", None) is None:
-        raise InvalidMemory("author_user", author_user, "not a saved user")
-    return author_user.get_username()
-
-
-def _author_identity(entry: MemoryEntry) -> tuple[str, Any]:
-    """Who wrote an entry, for conflict purposes: the agent (not the run) or the user.
-
-    Two runs of one agent on different days are one author updating its own fact, not a
-    disagreement; the label is the fallback once the run or user row is gone.
-    """
-    if entry.author_run_id is not None:
-        # A read of the key's current entry annotates its run's agent (no join of the whole run).
-        agent_id = getattr(entry, "author_agent_id", None)
-        return ("agent", agent_id if agent_id is not None else entry.author_run.agent_id)
-    if entry.author_user_id is not None:
-        return ("user", entry.author_user_id)
-    return ("label", entry.author_label)
-
-
-def _write_history(entry: MemoryEntry) -> None:
-    """History row for a change made with a conditional `update()`, which simple-history cannot see."""
-    actor = current_actor()
-    user = actor.user if actor is not None else None
-    MemoryEntry.history.bulk_history_create(
-        [entry],
-        update=True,
-        default_user=user,
-        custom_historical_attrs={"history_actor": actor.label if actor is not None else "system"},
-    )
-
-
-# --- remember ------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def remember(
-    *,
-    text: str,
-    kind: str = Kind.OBSERVATION,
-    key: str | None = None,
-    subject: str = "",
-    data: dict | None = None,
-    division: Division | str | None = None,
-    author_run: AgentRun | None = None,
-    author_user: AbstractBaseUser | None = None,
-    confidence: float = 1.0,
-    evidence: list[dict] | None = None,
-    valid_from: datetime | None = None,
-    valid_until: datetime | None = None,
-) -> MemoryEntry:
-    """Write one entry. A keyed entry supersedes the key's current entry in the same transaction.
-
-    Rules for a keyed write, against the key's current entry:
-    - the same author saying exactly the same thing again (value, text, confidence, evidence,
-      validity) while the entry is still valid is a refresh: the current entry is returned and
-      nothing is written, so daily re-observations do not bury a key's history in copies;
-    - anything else becomes the new current entry, and the old one is kept, superseded;
-    - a different author with a different value while the old entry is still valid also opens a
-      Conflict, so that nobody's fact is overwritten silently.
-    """
-    if kind not in Kind.values:
-        raise InvalidMemory("kind", kind, f"expected one of {', '.join(Kind.values)}")
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidMemory("text", text, "must not be empty")
-    if not isinstance(subject, str) or len(subject) > SUBJECT_MAX_LENGTH:
-        raise InvalidMemory("subject", subject, f"expected text of at most {SUBJECT_MAX_LENGTH} characters")
-    key = _validate_key(key)
-    data = {} if data is None else _validate_json("data", data, dict)
-    evidence = _validate_evidence(evidence)
-    confidence = _validate_confidence(confidence)
-    valid_from = _validate_time("valid_from", valid_from) or timezone.now()
-    valid_until = _validate_time("valid_until", valid_until)
-    if valid_until is not None and valid_until <= valid_from:
-        raise InvalidMemory("valid_until", valid_until, f"must be after valid_from ({valid_from.isoformat()})")
-    division_row = _resolve_division(division)
-    label = _author_label(author_run, author_user)
-
-    entry = MemoryEntry(
-        kind=kind,
-        key=key,
-        subject=subject,
-        text=text.strip(),
-        data=data,
-        division=division_row,
-        author_run=author_run,
-        author_user=author_user,
-        author_label=label,
-        confidence=confidence,
-        evidence=evidence,
-        valid_from=valid_from,
-        valid_until=valid_until,
-        is_current=True,
-    )
-    if key is None:
-        entry.save()
-        return entry
-
-    if SERIALISE_KEY_WRITES and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_ADVISORY_LOCK_CLASS, key])
-    # Each lost race means another writer's entry for the key committed, so W concurrent writers
-    # lose at most W - 1 times each; the bound is generous for real fan-outs.
-    for attempt in range(1, MAX_WRITE_ATTEMPTS + 1):
-        try:
-            # A savepoint per attempt: a lost race (unique violation) rolls back only this attempt.
-            with transaction.atomic():
-                return _write_keyed(entry)
-        except (_LostRace, IntegrityError) as exc:
-            if isinstance(exc, IntegrityError) and not _is_one_current_violation(exc):
-                raise
-            if attempt == MAX_WRITE_ATTEMPTS:
-                raise
-            entry.pk = None
-            entry.supersedes = None
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _is_one_current_violation(exc: IntegrityError) -> bool:
-    message = str(exc)
-    # PostgreSQL names the constraint; SQLite names the columns of the partial unique index.
-    return "memory_one_current_per_key" in message or "memory_memoryentry.key" in message
-
-
-def _write_keyed(entry: MemoryEntry) -> MemoryEntry:
-    now = timezone.now()
-    # No ORDER BY: the memory_one_current_per_key constraint leaves at most one current entry per key,
-    # and ordering it (Meta.ordering) costs a sort and query compilation on every write.
-    previous = next(
-        iter(
-            MemoryEntry.objects.filter(key=entry.key, is_current=True)
-            .annotate(author_agent_id=F("author_run__agent_id"))
-            .order_by()[:1]
-        ),
-        None,
-    )
-    if previous is not None:
-        still_valid = previous.valid_until is None or previous.valid_until > now
-        same_author = _author_identity(previous) == _author_identity(entry)
-        new_value = entry_value(data=entry.data, text=entry.text)
-        old_value = entry_value(data=previous.data, text=previous.text)
-        if (
-            same_author
-            and still_valid
-            and new_value == old_value
-            and previous.text == entry.text
-            and previous.data == entry.data
-            and previous.confidence == entry.confidence
-            and previous.evidence == entry.evidence
-            and previous.valid_until == entry.valid_until
-            and previous.kind == entry.kind
-            and previous.division_id == entry.division_id
-        ):
-            return previous
-        # Conditional: if another writer superseded it since we read it, start again from its entry.
-        if not MemoryEntry.objects.filter(pk=previous.pk, is_current=True).update(is_current=False):
-            raise _LostRace
-        previous.is_current = False
-        _write_history(previous)
-        entry.supersedes = previous
-    entry.save()
-    if previous is not None and still_valid and not same_author and new_value != old_value:
-        Conflict.objects.create(key=entry.key, earlier=previous, later=entry)
-    return entry
-
 
 # --- people -------------------------------------------------------------------------------------
 

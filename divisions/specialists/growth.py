@@ -75,33 +75,39 @@ class PaidMedia(Specialist):
         if named:
             config["weak_ratio"] = max(float(config["weak_ratio"]), float(config["intent_weak_ratio"]))
             findings = paid_media_analysis(ctx.today, config)
-        entries: dict[int, Any] = {}
-        for c in findings.campaigns:
-            if c.spend_28d <= 0:
-                continue
+        facts: list[dict] = []
+        spending = [c for c in findings.campaigns if c.spend_28d > 0]
+        for c in spending:
             evidence = [{"model": "brand.adcampaign", "pk": c.campaign_id}]
-            ctx.remember(
-                key=f"campaign:{c.campaign_id}:roas_28d",
-                kind="metric",
-                subject=c.name,
-                data={"value": round(c.roas_28d or 0, 2), "spend": str(c.spend_28d), "revenue": str(c.revenue_28d)},
-                evidence=evidence,
-                text=f"{c.name}: 28-day ROAS {_roas(c.roas_28d)} on {_usd(c.spend_28d)} spend",
+            facts.append(
+                dict(
+                    key=f"campaign:{c.campaign_id}:roas_28d",
+                    kind="metric",
+                    subject=c.name,
+                    data={"value": round(c.roas_28d or 0, 2), "spend": str(c.spend_28d), "revenue": str(c.revenue_28d)},
+                    evidence=evidence,
+                    text=f"{c.name}: 28-day ROAS {_roas(c.roas_28d)} on {_usd(c.spend_28d)} spend",
+                )
             )
-            entries[c.campaign_id] = ctx.remember(
-                key=f"campaign:{c.campaign_id}:roas_7d",
-                kind="metric",
-                subject=c.name,
-                data={
-                    "value": round(c.roas_7d or 0, 2),
-                    "spend": str(c.spend_7d),
-                    "revenue": str(c.revenue_7d),
-                    "marginal_roas": None if c.marginal_roas is None else round(c.marginal_roas, 2),
-                    "capped_days": c.capped_days,
-                },
-                evidence=evidence,
-                text=f"{c.name}: 7-day ROAS {_roas(c.roas_7d)} on {_usd(c.spend_7d)} spend",
+            facts.append(
+                dict(
+                    key=f"campaign:{c.campaign_id}:roas_7d",
+                    kind="metric",
+                    subject=c.name,
+                    data={
+                        "value": round(c.roas_7d or 0, 2),
+                        "spend": str(c.spend_7d),
+                        "revenue": str(c.revenue_7d),
+                        "marginal_roas": None if c.marginal_roas is None else round(c.marginal_roas, 2),
+                        "capped_days": c.capped_days,
+                    },
+                    evidence=evidence,
+                    text=f"{c.name}: 7-day ROAS {_roas(c.roas_7d)} on {_usd(c.spend_7d)} spend",
+                )
             )
+        written = ctx.remember_many(facts)
+        # Two facts per campaign, 28-day then 7-day: proposals cite the 7-day one.
+        entries: dict[int, Any] = {c.campaign_id: written[2 * i + 1] for i, c in enumerate(spending)}
         weak = [c for c in findings.weak if not named or c.name in named]
         winners = [w for w in findings.winners if self._can_scale(ctx, w)]
         budget = int(config["max_proposals"])

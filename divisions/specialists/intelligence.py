@@ -60,31 +60,37 @@ class Trends(Specialist):
         cfg = dict(ctx.config)
         asked = focus.intent_text(ctx)
         report = trends(ctx.today, cfg)
+        facts: list[dict] = []
         for t in report.products:
             named = focus.mentions(asked, t.name, t.title)
             rising = t.rising({**cfg, "min_z": cfg["focus_min_z"]} if named else cfg)
             if t.units_7d + t.units_prev_7d < int(cfg["memory_min_units"]) and not named:
                 continue
-            ctx.remember(
-                key=f"product:{t.name}:trend_wow",
-                kind="insight" if rising else "metric",
-                subject=t.title,
-                text=_trend_text(t) + (" Trending up." if rising else ""),
-                data=_trend_data(t, rising),
-                evidence=[{"model": "brand.product", "pk": t.product_id}],
-                confidence=0.9 if rising else 1.0,
+            facts.append(
+                dict(
+                    key=f"product:{t.name}:trend_wow",
+                    kind="insight" if rising else "metric",
+                    subject=t.title,
+                    text=_trend_text(t) + (" Trending up." if rising else ""),
+                    data=_trend_data(t, rising),
+                    evidence=[{"model": "brand.product", "pk": t.product_id}],
+                    confidence=0.9 if rising else 1.0,
+                )
             )
         for t in report.categories:
             rising = t.rising(cfg)
             if t.units_7d + t.units_prev_7d < int(cfg["memory_min_units"]):
                 continue
-            ctx.remember(
-                key=f"category:{slugify(t.name)}:trend_wow",
-                kind="insight" if rising else "metric",
-                subject=t.title,
-                text=_trend_text(t) + (" Trending up." if rising else ""),
-                data=_trend_data(t, rising),
+            facts.append(
+                dict(
+                    key=f"category:{slugify(t.name)}:trend_wow",
+                    kind="insight" if rising else "metric",
+                    subject=t.title,
+                    text=_trend_text(t) + (" Trending up." if rising else ""),
+                    data=_trend_data(t, rising),
+                )
             )
+        ctx.remember_many(facts)
 
 
 @register
@@ -108,24 +114,28 @@ class Anomalies(Specialist):
 
     def run(self, ctx: RunContext) -> None:
         report = daily_anomalies(ctx.today, ctx.config)
+        facts: list[dict] = []
         for anomaly in report.anomalies:
-            ctx.remember(
-                key=f"brand:anomaly:{anomaly.day.isoformat()}:{anomaly.kind}",
-                kind="insight",
-                subject=f"{anomaly.kind} anomaly {anomaly.day.isoformat()}",
-                text=self._text(anomaly),
-                data={
-                    "value": anomaly.main.z,
-                    "risk": True,
-                    "date": anomaly.day.isoformat(),
-                    "metric": anomaly.kind,
-                    **{
-                        name: {"value": s.value, "median": s.median, "mad": s.mad, "z": s.z}
-                        for name, s in anomaly.scores.items()
+            facts.append(
+                dict(
+                    key=f"brand:anomaly:{anomaly.day.isoformat()}:{anomaly.kind}",
+                    kind="insight",
+                    subject=f"{anomaly.kind} anomaly {anomaly.day.isoformat()}",
+                    text=self._text(anomaly),
+                    data={
+                        "value": anomaly.main.z,
+                        "risk": True,
+                        "date": anomaly.day.isoformat(),
+                        "metric": anomaly.kind,
+                        **{
+                            name: {"value": s.value, "median": s.median, "mad": s.mad, "z": s.z}
+                            for name, s in anomaly.scores.items()
+                        },
                     },
-                },
-                confidence=0.9,
+                    confidence=0.9,
+                )
             )
+        ctx.remember_many(facts)
 
     @staticmethod
     def _text(a: Anomaly) -> str:

@@ -48,12 +48,10 @@ class Inventory(Specialist):
             named = {s.sku for s in findings.skus if s.sku.lower() in text or s.title.lower() in text}
             if named:
                 at_risk = [s for s in at_risk if s.sku in named]
-        entries: dict[str, Any] = {}
         # Cover of the at-risk SKUs and of every SKU a live campaign pushes: what paid media reads.
-        for s in findings.skus:
-            if s not in at_risk and not (s.campaigns and s.days_of_cover is not None):
-                continue
-            entries[s.sku] = ctx.remember(
+        covered = [s for s in findings.skus if s in at_risk or (s.campaigns and s.days_of_cover is not None)]
+        written = ctx.remember_many(
+            dict(
                 key=f"sku:{s.sku}:days_of_cover",
                 kind="metric",
                 subject=f"{s.sku} {s.title}",
@@ -68,6 +66,9 @@ class Inventory(Specialist):
                 evidence=[{"model": "brand.variant", "pk": s.variant_id}],
                 text=_cover_text(s),
             )
+            for s in covered
+        )
+        entries: dict[str, Any] = {s.sku: entry for s, entry in zip(covered, written, strict=True)}
         proposals: list[tuple[float, str, dict, str, list, float]] = []
         by_supplier: dict[str, list[SkuCover]] = defaultdict(list)
         for s in at_risk:

@@ -179,35 +179,43 @@ class Returns(Specialist):
         cfg = dict(ctx.config)
         asked = focus.intent_text(ctx)
         rows = refund_rates(ctx.today, cfg)
-        entries = {}
+        facts: list[dict] = []
         for r in refund_rates(ctx.today, cfg, level="product"):
             if r.orders < int(cfg["min_orders"]):
                 continue
-            ctx.remember(
-                key=f"product:{r.handle}:refund_rate",
-                kind="metric",
-                subject=r.title,
-                text=(
-                    f"{r.title}: {r.refunded} of {r.orders} orders refunded in {cfg['window_days']} days "
-                    f"({pct(r.rate, 1)}) vs {pct(r.rest_rate, 1)} for the rest of the catalogue."
-                ),
-                data=self._data(r, cfg),
-                evidence=[{"model": "brand.product", "pk": r.product_id}],
+            facts.append(
+                dict(
+                    key=f"product:{r.handle}:refund_rate",
+                    kind="metric",
+                    subject=r.title,
+                    text=(
+                        f"{r.title}: {r.refunded} of {r.orders} orders refunded in {cfg['window_days']} days "
+                        f"({pct(r.rate, 1)}) vs {pct(r.rest_rate, 1)} for the rest of the catalogue."
+                    ),
+                    data=self._data(r, cfg),
+                    evidence=[{"model": "brand.product", "pk": r.product_id}],
+                )
             )
+        skus = [r.sku for r in rows if r.orders >= int(cfg["min_orders"])]
         for r in rows:
             if r.orders < int(cfg["min_orders"]):
                 continue
-            entries[r.sku] = ctx.remember(
-                key=f"sku:{r.sku}:refund_rate",
-                kind="metric",
-                subject=r.title,
-                text=(
-                    f"{r.sku} {r.title}: {r.refunded} of {r.orders} orders refunded in {cfg['window_days']} days "
-                    f"({pct(r.rate, 1)}) vs {pct(r.rest_rate, 1)} for the other SKUs."
-                ),
-                data=self._data(r, cfg),
-                evidence=[{"model": "brand.variant", "pk": r.variant_id}],
+            facts.append(
+                dict(
+                    key=f"sku:{r.sku}:refund_rate",
+                    kind="metric",
+                    subject=r.title,
+                    text=(
+                        f"{r.sku} {r.title}: {r.refunded} of {r.orders} orders refunded in {cfg['window_days']} days "
+                        f"({pct(r.rate, 1)}) vs {pct(r.rest_rate, 1)} for the other SKUs."
+                    ),
+                    data=self._data(r, cfg),
+                    evidence=[{"model": "brand.variant", "pk": r.variant_id}],
+                )
             )
+        # One write for the whole catalogue: the SKU entries are the batch's tail, in `skus` order.
+        written = ctx.remember_many(facts)
+        entries = dict(zip(skus, written[len(written) - len(skus) :], strict=True))
         flagged = [r for r in rows if r.flagged(cfg)]
         if asked:
             relaxed = {**cfg, "min_ratio": cfg["focus_min_ratio"], "min_z": cfg["focus_min_z"]}

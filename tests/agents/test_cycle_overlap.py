@@ -24,7 +24,12 @@ def _statuses(cycle: Cycle) -> set[str]:
 
 
 def test_every_specialist_call_is_in_flight_at_once(agent_registry_tx, openai_settings, settings):
-    """More specialists than the old thread pool had threads: all their calls still overlap."""
+    """More specialists than the old thread pool had threads: all their calls still overlap.
+
+    With one work slot, too: a run gives its slot up while it waits for its answer, or the
+    second run could not reach its call before the first one's answer.
+    """
+    settings.ATLAS_AGENT_WORK_SLOTS = 1
     settings.ATLAS_LLM_CONCURRENCY = 16
     settings.ATLAS_LLM_TIMEOUT = 30
     openai_settings.gather, openai_settings.hang = WRITERS, 20
