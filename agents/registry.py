@@ -106,6 +106,13 @@ def of_kind(kind: str, *, division: str | None = None) -> list[type[BaseAgent]]:
     return [c for c in all_agents().values() if c.kind == kind and (division is None or c.division == division)]
 
 
+def _differs(row: Agent, field: str, value: object) -> bool:
+    if field == "division":
+        # Compare ids: reading row.division would load the division, a query per agent and call.
+        return row.division_id != (value.pk if value is not None else None)  # type: ignore[attr-defined]
+    return getattr(row, field) != value
+
+
 @transaction.atomic
 def sync_agents() -> dict[str, int]:
     """Mirror the registry to `Agent` rows: create missing, update code-owned fields, flag removed.
@@ -138,7 +145,7 @@ def sync_agents() -> dict[str, int]:
         if row is None:
             Agent.objects.create(key=key, **wanted)
             counts["created"] += 1
-        elif any(getattr(row, f) != v for f, v in wanted.items()):
+        elif any(_differs(row, f, v) for f, v in wanted.items()):
             for f, v in wanted.items():
                 setattr(row, f, v)
             row.save()

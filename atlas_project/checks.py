@@ -52,3 +52,23 @@ def check_llm_timeout(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
             )
         ]
     return []
+
+
+@register(Tags.database)
+def check_bulk_insert_returns_ids(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[Error]:
+    """Memory batches and briefings are bulk inserts whose new ids are used at once (as evidence,
+    as links): the database must hand them back, which SQLite does from 3.35 on."""
+    from django.db import connections
+
+    errors: list[Error] = []
+    for alias in databases or ():
+        connection = connections[alias]
+        if not connection.features.can_return_rows_from_bulk_insert:
+            errors.append(
+                Error(
+                    f"Database {alias!r} ({connection.vendor}) does not return ids from bulk inserts.",
+                    hint="Use PostgreSQL, or SQLite 3.35 or newer.",
+                    id="atlas.E004",
+                )
+            )
+    return errors

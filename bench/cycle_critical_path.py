@@ -11,16 +11,17 @@ then `... atlas_demo --seed 1`). A fake OpenAI-compatible server (tests/agents/f
 on 127.0.0.1 in this process and answers every call after `--latency` seconds; the cycle runs in-process
 (`sync`, a thread per run, ATLAS_AGENT_WORK_SLOTS of them working at once) with the real registry, after
 the warm-up a qcluster worker does when it spawns (agents and LLM client imported). Prints one JSON object per
-cycle: {runs, llm_calls, wall_seconds, critical_path_seconds, ratio, max_overlap}. The critical path is the
+cycle: {runs, llm_calls, wall_seconds, critical_path_seconds, ratio, max_overlap}, then with `--runs` over 1 a
+summary (median, min and max ratio). Every cycle runs on a fresh copy of the built database (a copied file next
+to it, or a PostgreSQL database `<name>_run` made from `<name>` as a template). The critical path is the
 longest chain of LLM calls (slowest specialist, then slowest director, then the orchestrator): a cycle
 whose calls overlap takes about that long; one run sequentially about the sum of all calls.
 Use `--database-url` instead of `--db` for PostgreSQL. `--offline` times the same cycle without LLM calls:
 the agents' own work (analyses, memory writes), a floor under the wall time whatever the overlap.
 
 `--cluster` runs the cycle through a real `manage.py qcluster` subprocess instead (`--workers`, default 2;
-ORM broker, or Redis with `--redis-url`). Each run starts from a fresh copy of the built database (a copied
-file next to it, or a PostgreSQL database `<name>_run` created from `<name>` as a template), starts the
-cluster, waits until it is up, then times from the trigger (`cycle_start(sync=False)`, as `atlas_run`
+ORM broker, or Redis with `--redis-url`). Each run starts the cluster on its fresh copy, waits until it is up,
+then times from the trigger (`cycle_start(sync=False)`, as `atlas_run`
 without --sync) until the cycle is done; it triggers once every worker has logged its warm-up, as a cluster
 started before the morning hour would be. The JSON adds the cluster's startup time and, phase by phase, how
 long the first run waited after the previous phase ended (`handoff_seconds`: broker poll, task pickup) and
@@ -35,6 +36,7 @@ import os
 import shutil
 import signal
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -77,8 +79,9 @@ def main() -> int:
 
     fake = FakeOpenAI(latency=args.latency).start()
     source_url = args.database_url or f"sqlite:///{Path(args.db).resolve()}"
-    # The cluster runs on a fresh copy for each run; this process must use the same copy.
-    database_url = _run_database_url(source_url) if args.cluster else source_url
+    # Every cycle runs on a fresh copy of the built database (the day's first cycle each time, and the
+    # built database stays as atlas_demo left it); this process and the cluster use the same copy.
+    database_url = _run_database_url(source_url)
     # Settings read the environment once, at django.setup(): point the openai provider at the fake first.
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DEBUG", "true")
@@ -91,19 +94,19 @@ def main() -> int:
         os.environ["REDIS_URL"] = args.redis_url
         os.environ["Q_WORKERS"] = str(args.workers)
         os.environ.setdefault("Q_CLUSTER_NAME", "atlas-qbench")
-    if args.cluster:
-        _fresh_database(source_url, database_url)
+    _fresh_database(source_url, database_url)
     import django
 
     django.setup()
     from agents.bench import time_cycle
 
+    results: list[dict[str, Any]] = []
     try:
         for number in range(args.runs):
             fake.calls.clear()
+            if number:
+                _fresh_database(source_url, database_url)
             if args.cluster:
-                if number:
-                    _fresh_database(source_url, database_url)
                 log = Path(args.log) if args.log else _log_path(source_url)
                 result = _time_cycle_on_cluster(
                     division=args.division, log=log, redis_url=args.redis_url, warm=args.warm
@@ -111,10 +114,27 @@ def main() -> int:
             else:
                 result = time_cycle(division=args.division)
             result["max_overlap"] = fake.max_overlap()
+            results.append(result)
             print(json.dumps(result), flush=True)
     finally:
         fake.stop()
+    if len(results) > 1:
+        print(json.dumps(summary(results)), flush=True)
     return 0
+
+
+def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The runs' spread: one loaded moment on a small machine must not decide the verdict either way."""
+    ratios = [r["ratio"] for r in results if r.get("ratio") is not None]
+    walls = [r["wall_seconds"] for r in results]
+    return {
+        "summary": True,
+        "runs": len(results),
+        "wall_seconds_median": round(statistics.median(walls), 3),
+        "ratio_median": round(statistics.median(ratios), 3) if ratios else None,
+        "ratio_min": min(ratios, default=None),
+        "ratio_max": max(ratios, default=None),
+    }
 
 
 # --- the cluster mode ---------------------------------------------------------------------------

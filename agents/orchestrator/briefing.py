@@ -390,9 +390,10 @@ def briefing_write(
     from divisions.models import Division
 
     divisions = {d.slug: d for d in Division.objects.all()}
+    items: list[tuple[BriefingItem, list[ProposedAction]]] = []
     for kind in ("win", "risk", "opportunity"):
         head = heads[kind]
-        item = BriefingItem.objects.create(
+        item = BriefingItem(
             briefing=briefing,
             kind=head.kind,
             rank=0,
@@ -402,10 +403,10 @@ def briefing_write(
             numbers=head.numbers,
             ranking=head.ranking(),
         )
-        item.proposals.set(head.proposals)
+        items.append((item, list(head.proposals)))
     for position, ranked in enumerate(rest[:MAX_RANKED], start=1):
         p = ranked.proposal
-        item = BriefingItem.objects.create(
+        item = BriefingItem(
             briefing=briefing,
             kind=ItemKind.RANKED,
             rank=position,
@@ -415,7 +416,13 @@ def briefing_write(
             numbers={"proposal": p.pk, "action_type": p.action_type, "status": p.status},
             ranking=ranked.inputs(),
         )
-        item.proposals.set([p])
+        items.append((item, [p]))
+    # Two inserts for the whole briefing (items, then their proposal links), not two per item.
+    BriefingItem.objects.bulk_create([item for item, _ in items])
+    links = BriefingItem.proposals.through
+    links.objects.bulk_create(
+        [links(briefingitem_id=item.pk, proposedaction_id=p.pk) for item, proposals in items for p in proposals]
+    )
     return briefing
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count
+from django.db.models import Avg
 
 from approvals.models import ProposedAction
 
@@ -57,7 +57,9 @@ def urgency(expires_at: dt.datetime | None, now: dt.datetime) -> tuple[float, fl
     return 1 + URGENCY_HALF_LIFE_HOURS / (URGENCY_HALF_LIFE_HOURS + hours), hours
 
 
-def impact_money(proposal: ProposedAction) -> tuple[Decimal, str]:
+def impact_money(
+    proposal: ProposedAction, segment_orders: dict[int, tuple[int, Decimal]] | None = None
+) -> tuple[Decimal, str]:
     """What the proposal puts at stake or is worth, and where the figure comes from."""
     best, basis = proposal.money_at_stake or Decimal("0"), "money at stake of the action"
     for entry in proposal.evidence.all():
@@ -70,13 +72,15 @@ def impact_money(proposal: ProposedAction) -> tuple[Decimal, str]:
             if amount is not None and amount > best:
                 best, basis = amount, f"{key.replace('_', ' ')} from memory #{entry.pk}"
     if best == 0 and proposal.action_type == "email.send_campaign":
-        estimate = _send_estimate(proposal)
+        estimate = _send_estimate(proposal, {} if segment_orders is None else segment_orders)
         if estimate is not None:
             best, basis = estimate
     return best, basis
 
 
-def _send_estimate(proposal: ProposedAction) -> tuple[Decimal, str] | None:
+def _send_estimate(
+    proposal: ProposedAction, segment_orders: dict[int, tuple[int, Decimal]]
+) -> tuple[Decimal, str] | None:
     from brand import models as bm
 
     args = proposal.args or {}
@@ -84,23 +88,30 @@ def _send_estimate(proposal: ProposedAction) -> tuple[Decimal, str] | None:
     segment = email.segment if email else bm.Segment.objects.filter(key=str(args.get("segment") or "")).first()
     if segment is None:
         return None
-    recipients = segment.customers.count()
-    stats = bm.Order.objects.filter(customer__segments=segment).aggregate(aov=Avg("total"), n=Count("pk"))
-    aov = Decimal(stats["aov"] or 0).quantize(Decimal("0.01"))
+    if segment.pk not in segment_orders:
+        # Several sends often target one segment: its size and average order are read once a ranking.
+        members = segment.customers.values("pk")
+        stats = bm.Order.objects.filter(customer_id__in=members).aggregate(aov=Avg("total"))
+        segment_orders[segment.pk] = (segment.customers.count(), Decimal(stats["aov"] or 0))
+    recipients, average = segment_orders[segment.pk]
+    aov = average.quantize(Decimal("0.01"))
     if not recipients or not aov:
         return None
     value = (recipients * aov * EMAIL_RESPONSE_RATE).quantize(Decimal("0.01"))
     return value, f"estimate: {recipients} recipients x {aov} average order x {EMAIL_RESPONSE_RATE:.0%} response"
 
 
-def rank_one(proposal: ProposedAction, now: dt.datetime) -> Ranked:
-    money, basis = impact_money(proposal)
+def rank_one(
+    proposal: ProposedAction, now: dt.datetime, segment_orders: dict[int, tuple[int, Decimal]] | None = None
+) -> Ranked:
+    money, basis = impact_money(proposal, segment_orders)
     urg, hours = urgency(proposal.expires_at, now)
     return Ranked(proposal, money, basis, float(proposal.confidence or 0), urg, hours)
 
 
 def rank(proposals: list[ProposedAction], now: dt.datetime) -> list[Ranked]:
     """Highest expected impact first; ties by the agents' own priority, then the oldest."""
-    ranked = [rank_one(p, now) for p in proposals]
+    segment_orders: dict[int, tuple[int, Decimal]] = {}
+    ranked = [rank_one(p, now, segment_orders) for p in proposals]
     ranked.sort(key=lambda r: (-r.score, -r.proposal.priority, r.proposal.pk))
     return ranked

@@ -55,6 +55,18 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 def campaign_of(proposal: ProposedAction) -> bm.AdCampaign | None:
+    # Every rule and headline asks about the same few proposals: look each one's campaign up once
+    # (kept on the instance, which lives for one orchestrator run).
+    cached = proposal.__dict__.get("_campaign_of", _UNSET)
+    if cached is _UNSET:
+        cached = proposal.__dict__["_campaign_of"] = _lookup_campaign(proposal)
+    return cached
+
+
+_UNSET = object()
+
+
+def _lookup_campaign(proposal: ProposedAction) -> bm.AdCampaign | None:
     args = proposal.args or {}
     if args.get("campaign_id") is not None:
         return bm.AdCampaign.objects.filter(pk=args["campaign_id"]).first()

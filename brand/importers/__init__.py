@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.db import transaction
+from django.apps import apps
+from django.db import connection, transaction
 
 from ..models import Channel
 from ..selectors import brand_profile, brand_timezone
@@ -77,4 +78,20 @@ def import_file(
             counter.clear()
         result.errors.sort(key=lambda error: (error.line, error.position))
         raise ImportRefused(result)
+    refresh_planner_statistics()
     return result
+
+
+def refresh_planner_statistics() -> None:
+    """Bring PostgreSQL's table statistics up to date after an import.
+
+    The planner sizes its joins from statistics that autovacuum refreshes only a while later:
+    right after a bulk import it would still plan for nearly empty tables (a join built for a
+    hundred rows that meets ten thousand), and the agents' analyses pay for it. SQLite has no
+    statistics unless asked (ANALYZE) and plans from its indexes alone.
+    """
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in apps.get_app_config("brand").get_models())
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")

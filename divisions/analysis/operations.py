@@ -25,12 +25,12 @@ from brand.models import (
     CampaignStatus,
     EmailCampaign,
     EmailStatus,
-    OrderLine,
     POStatus,
     PurchaseOrderLine,
     Variant,
 )
 from divisions.analysis.brand_days import brand_tz, day_start, days_window
+from divisions.analysis.expressions import units_by_variant
 
 OPEN_PO = (POStatus.DRAFT, POStatus.CONFIRMED)
 
@@ -95,7 +95,8 @@ class InventoryFindings:
 
 
 def sku_cover(today: dt.date, *, sales_window_days: int = 28) -> list[SkuCover]:
-    """Cover of every active SKU (two queries: the SKUs with their sums, the live campaigns per SKU)."""
+    """Cover of every active SKU (three queries: the SKUs with their PO sums, the live campaigns per SKU,
+    the units sold per SKU)."""
     tz = brand_tz()
     start, end = days_window(today, sales_window_days, tz)
     po_lines = PurchaseOrderLine.objects.filter(variant=OuterRef("pk"), purchase_order__status__in=OPEN_PO)
@@ -104,19 +105,9 @@ def sku_cover(today: dt.date, *, sales_window_days: int = 28) -> list[SkuCover]:
         summed = lines.order_by().values("variant").annotate(s=Sum("quantity")).values("s")
         return Coalesce(Subquery(summed, output_field=IntegerField()), Value(0))
 
-    # Units as a correlated subquery rather than a join + GROUP BY: grouped, the PO subqueries below
-    # would be evaluated once per order line instead of once per SKU.
-    units = (
-        OrderLine.objects.filter(variant=OuterRef("pk"), order__created_at__gte=start, order__created_at__lt=end)
-        .order_by()
-        .values("variant")
-        .annotate(s=Sum("quantity"))
-        .values("s")
-    )
     rows = (
         Variant.objects.filter(is_active=True)
         .annotate(
-            units=Coalesce(Subquery(units, output_field=IntegerField()), Value(0)),
             lead=Coalesce("lead_time_days", "supplier__lead_time_days"),
             incoming=po_units(po_lines),
             drafted=po_units(po_lines.filter(purchase_order__status=POStatus.DRAFT)),
@@ -132,7 +123,6 @@ def sku_cover(today: dt.date, *, sales_window_days: int = 28) -> list[SkuCover]:
             "sku",
             "product__title",
             "stock",
-            "units",
             "lead",
             "supplier_id",
             "supplier__name",
@@ -147,13 +137,14 @@ def sku_cover(today: dt.date, *, sales_window_days: int = 28) -> list[SkuCover]:
         adcampaign__status=CampaignStatus.ACTIVE
     ).values_list("variant_id", "adcampaign_id", "adcampaign__name", "adcampaign__channel"):
         campaigns[variant_id].append(LiveCampaign(campaign_id=cid, name=name, channel=channel))
+    units = units_by_variant(start, end)
     return [
         SkuCover(
             variant_id=r["pk"],
             sku=r["sku"],
             title=r["product__title"],
             stock=r["stock"],
-            units_28d=r["units"],
+            units_28d=units.get(r["pk"], 0),
             lead_time_days=r["lead"],
             supplier_id=r["supplier_id"],
             supplier_name=r["supplier__name"] or "",

@@ -15,7 +15,7 @@ from django.db.models import Count, F, Q
 
 from brand.models import OrderLine, Variant
 from divisions.analysis.brand_days import brand_tz, days_window
-from divisions.analysis.expressions import units_sold
+from divisions.analysis.expressions import units_by_variant
 from divisions.analysis.figures import money, safe_ratio
 
 # --- assortment: slow movers ----------------------------------------------------------------------
@@ -45,20 +45,21 @@ def slow_movers(today: dt.date, config: dict[str, Any]) -> list[SlowMover]:
 
     Days of cover = stock / (units sold in the last `window_days` brand days / window_days).
     SKUs already marked down (compare-at price above the price) are left out: a markdown is live.
-    Sorted by the stock value at risk (stock x cost), largest first. 2 queries (the brand's
-    timezone, then one aggregate over the SKUs).
+    Sorted by the stock value at risk (stock x cost), largest first. 3 queries (the brand's
+    timezone, the SKUs, the units sold per SKU in the window).
     """
     window = int(config["window_days"])
     start, end = days_window(today, window, brand_tz())
     rows = (
         Variant.objects.filter(is_active=True, stock__gte=int(config["min_stock"]))
         .exclude(compare_at_price__gt=F("price"))
-        .annotate(units=units_sold(start, end))
-        .values("pk", "sku", "title", "stock", "price", "cost", "product__handle", "product__title", "units")
+        .values("pk", "sku", "title", "stock", "price", "cost", "product__handle", "product__title")
         .order_by("sku")
     )
+    sold = units_by_variant(start, end)
     found = []
     for row in rows:
+        row["units"] = sold.get(row["pk"], 0)
         rate = row["units"] / window
         cover = row["stock"] / rate if rate else math.inf
         if cover <= float(config["min_days_of_cover"]):

@@ -11,8 +11,24 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum, Value, Window
-from django.db.models.functions import Coalesce, PercentRank, TruncMonth
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, PercentRank
 
 from brand.models import Customer, Order, OrderLine
 from divisions.analysis.brand_days import add_months, brand_tz, day_start, month_start
@@ -176,10 +192,18 @@ def lifecycle_analysis(today: dt.date, config: dict[str, Any]) -> LifecycleFindi
     latest_month = add_months(month_start(today), -1)
     first_month = add_months(latest_month, -baseline_months)
     orders = Order.objects.filter(customer=OuterRef("pk")).order_by("created_at", "pk").values("created_at")
+    months = [add_months(first_month, i) for i in range(baseline_months + 1)]
+    starts = [day_start(m, tz) for m in [*months, month_start(today)]]
+    # The cohort is the brand-time month of the first order, found by comparing with each month's
+    # start (an aware datetime): plain SQL, where TruncMonth with a time zone would call back into
+    # Python for every customer on SQLite.
+    cohort_of = Case(
+        *[When(first_at__lt=starts[i + 1], then=Value(i)) for i in range(len(months))], output_field=IntegerField()
+    )
     rows = (
         Customer.objects.annotate(first_at=Subquery(orders[:1]), second_at=Subquery(orders[1:2]))
-        .filter(first_at__gte=day_start(first_month, tz), first_at__lt=day_start(month_start(today), tz))
-        .annotate(cohort=TruncMonth("first_at", tzinfo=tz))
+        .filter(first_at__gte=starts[0], first_at__lt=starts[-1])
+        .annotate(cohort=cohort_of)
         .values("cohort")
         .annotate(
             buyers=Count("pk"),
@@ -189,9 +213,7 @@ def lifecycle_analysis(today: dt.date, config: dict[str, Any]) -> LifecycleFindi
     )
     by_month: dict[dt.date, Cohort] = {}
     for r in rows:
-        cohort = r["cohort"]
-        month = cohort.astimezone(tz).date() if isinstance(cohort, dt.datetime) and cohort.tzinfo else cohort
-        month = month.date() if isinstance(month, dt.datetime) else month
+        month = months[r["cohort"]]
         by_month[month] = Cohort(month=month, buyers=r["buyers"], repeaters=r["repeaters"])
 
     def cohort(month: dt.date) -> Cohort:

@@ -11,7 +11,7 @@ import pytest
 from django.core.checks import Error
 from django.test import override_settings
 
-from atlas_project.checks import check_llm_timeout, check_q_cluster
+from atlas_project.checks import check_bulk_insert_returns_ids, check_llm_timeout, check_q_cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
@@ -99,3 +99,11 @@ def test_the_database_runs_with_the_embedded_or_scale_out_defaults(db):
         cursor.execute("PRAGMA busy_timeout")
         assert cursor.fetchone()[0] >= 1000
     assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+def test_a_database_that_returns_no_ids_from_bulk_inserts_is_an_error(monkeypatch):
+    from django.db import connection
+
+    assert check_bulk_insert_returns_ids(databases=["default"]) == []  # SQLite 3.35+ and PostgreSQL do
+    monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)
+    assert [e.id for e in check_bulk_insert_returns_ids(databases=["default"])] == ["atlas.E004"]
