@@ -254,6 +254,9 @@ def _time_cycle_on_cluster(
         _flush_redis(redis_url)
     proc, startup = _start_cluster(log)
     try:
+        # The trigger's side warm too: in production it is the scheduled task inside a warm worker;
+        # here a cold first cycle_start would time this process importing the agents and connecting.
+        _warm_trigger()
         if warm:
             _wait_done(cycle_start(trigger="manual", division=division, sync=False), proc, log, timeout)
         triggered_at = timezone.now()
@@ -282,6 +285,17 @@ def _time_cycle_on_cluster(
         "ratio": round(wall / critical, 3) if critical else None,
         "phases": _phases(list(runs), triggered_at, cycle.finished_at),
     }
+
+
+def _warm_trigger() -> None:
+    from django_q.brokers import get_broker
+
+    from agents import registry
+    from agents.models import Agent
+
+    registry.warm_up()
+    Agent.objects.exists()
+    get_broker().ping()
 
 
 def _vendor() -> str:
