@@ -161,7 +161,7 @@ def _finish(
 
 
 def _remember_outcome(proposal: ProposedAction, execution: Execution) -> None:
-    from .services import remember_about
+    from .remembering import remember_about
 
     if execution.ok:
         text = f"Executed {proposal.title or proposal.action_type}: {proposal.preview}"
@@ -198,7 +198,7 @@ def proposal_execute(*, proposal_id: int) -> Execution | None:
         return finish(to=Status.FAILED, ok=False, error=f"refused: the approvals on record lack {gate.missing}")
 
     key = idempotency_key_for(proposal.pk)
-    from .services import basis_drift
+    from .guards import basis_drift
 
     # A previous attempt may have applied the effect and died before logging it: then the basis has
     # moved because of the effect itself, and the cap already counted it; the execute call below

@@ -3,9 +3,10 @@
 It does not do the work itself: it reads what every agent proposed and remembered, holds what
 conflicts, ranks the rest, briefs people in plain language and routes their requests.
 
-Submodules: `rules` (the judgement rules), `ranking`, `briefing` (the Briefing and `briefing_json`),
-`routing` (text -> division and agents), `intents` (`intent_submit`), `digest` (the e-mails),
-`agent` (the registered `Orchestrator`).
+Submodules: `rules` (the judgement rules), `ranking`, `headlines` (the win, risk and opportunity),
+`briefing` (writing the Briefing), `selectors` (reading it: `briefing_json`), `routing` (text ->
+division and agents), `intents` (`intent_submit`), `digest` (the e-mails), `agent` (the registered
+`Orchestrator`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from agents.orchestrator.agent import Orchestrator
 def __getattr__(name: str) -> Any:
     # Lazy, so that importing the package (the registry does, at start-up) does not import models early.
     if name == "briefing_json":
-        from agents.orchestrator.briefing import briefing_json
+        from agents.orchestrator.selectors import briefing_json
 
         return briefing_json
     if name == "intent_submit":

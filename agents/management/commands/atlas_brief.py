@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from agents.clock import brand_today
 from agents.llm import drafted_by_label
-from agents.orchestrator.briefing import briefing_for, briefing_json
+from agents.orchestrator.selectors import briefing_for, briefing_json
 
 
 class Command(BaseCommand):

@@ -217,7 +217,7 @@ def test_an_expired_preference_no_longer_holds():
 
 
 def test_the_briefing_lists_every_hold_with_its_reason_and_bundle(hearth_pot, skillet):
-    from agents.orchestrator.briefing import held_json
+    from agents.orchestrator.selectors import held_json
 
     cover("HP-104", 6, 21, True)
     raise_ = raise_budget(hearth_pot, "300.00")

@@ -1,0 +1,343 @@
+"""The briefing's headlines: exactly one win, one risk and one opportunity, each with its numbers and
+the drafted work attached, then the rest of the pending work ranked.
+
+Candidates come from memory (what the specialists found: stock-outs, pacing), from the brand's
+own numbers (the best campaign, the fastest-growing product) and from the pending proposals. Each
+candidate is scored like any proposal (money x confidence x urgency) and the best of each kind
+heads the briefing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import DecimalField, F, Sum
+from django.db.models.functions import Coalesce
+
+from agents.models import ItemKind
+from agents.orchestrator import rules
+from agents.orchestrator.ranking import Ranked, rank, urgency
+from approvals.models import ProposedAction, Status
+from brand import models as bm
+from memory.models import MemoryEntry
+
+ZERO = Decimal("0")
+RISK_TYPES = ("po.create", "po.confirm", "ads.pause_campaign", "pricing.retire_discount", "calendar.reschedule")
+OPPORTUNITY_TYPES = (
+    "email.send_campaign",
+    "segment.build",
+    "pricing.create_discount",
+    "pricing.set_markdown",
+    "ads.set_daily_budget",
+    "ads.resume_campaign",
+    "ads.create_campaign",
+    "calendar.add",
+)
+WIN_MIN_SPEND = Decimal("300")
+WIN_MIN_ROAS = Decimal("4")
+TREND_MIN_UNITS = 40
+TREND_MIN_RATIO = Decimal("1.5")
+MAX_RANKED = 25
+
+
+@dataclass
+class Headline:
+    kind: str
+    title: str
+    text: str
+    numbers: dict[str, Any]
+    money: Decimal
+    confidence: float
+    urgency: float
+    division: str | None = None
+    proposals: list[ProposedAction] = field(default_factory=list)
+    money_basis: str = ""
+
+    @property
+    def score(self) -> float:
+        return float(self.money) * self.confidence * self.urgency
+
+    def ranking(self) -> dict[str, Any]:
+        return {
+            "money_at_stake": f"{self.money:.2f}",
+            "money_basis": self.money_basis,
+            "confidence": round(self.confidence, 2),
+            "urgency": round(self.urgency, 2),
+            "score": round(self.score, 2),
+            "formula": "money at stake x confidence x urgency",
+        }
+
+
+def _money(value: Decimal | float | int) -> str:
+    return f"${Decimal(value):,.0f}"
+
+
+def _window(today: dt.date, days: int, *, end_offset: int = 1) -> tuple[dt.datetime, dt.datetime]:
+    """Whole brand days: the `days` days ending the day before `today` (by default)."""
+    from agents.clock import brand_day_start
+
+    end = brand_day_start(today - dt.timedelta(days=end_offset - 1))
+    return end - dt.timedelta(days=days), end
+
+
+def _pending() -> list[ProposedAction]:
+    return list(
+        ProposedAction.objects.filter(status=Status.PENDING)
+        .select_related("division")
+        .prefetch_related("evidence", "bundled_with")
+        .order_by("created_at", "pk")
+    )
+
+
+# --- risks --------------------------------------------------------------------------------------
+
+
+def _sku_revenue(sku: str, today: dt.date, days: int = 28) -> tuple[Decimal, Decimal]:
+    start, end = _window(today, days)
+    totals = bm.OrderLine.objects.filter(
+        variant__sku=sku, order__created_at__gte=start, order__created_at__lt=end
+    ).aggregate(
+        units=Coalesce(Sum("quantity"), 0),
+        revenue=Coalesce(Sum(F("quantity") * F("price"), output_field=DecimalField()), ZERO),
+    )
+    return Decimal(totals["units"]) / days, Decimal(totals["revenue"]) / days
+
+
+def stockout_risks(today: dt.date, now: dt.datetime, pending: list[ProposedAction]) -> list[Headline]:
+    found = []
+    entries = MemoryEntry.objects.filter(key__startswith="sku:", key__endswith=":days_of_cover", is_current=True)
+    for entry in entries.select_related("division"):
+        data = entry.data or {}
+        if not data.get("runs_out_before_delivery"):
+            continue
+        sku = entry.key.split(":")[1]
+        variant = bm.Variant.objects.filter(sku=sku).select_related("product", "supplier").first()
+        cover = Decimal(str(data.get("value") or 0))
+        lead = Decimal(str(data.get("lead_time_days") or (variant.effective_lead_time_days if variant else 0) or 0))
+        units_day, revenue_day = _sku_revenue(sku, today)
+        gap = max(ZERO, lead - cover)
+        at_risk = (revenue_day * gap).quantize(Decimal("1"))
+        attached = [
+            p
+            for p in pending
+            if (p.action_type in RISK_TYPES and sku in rules.skus_of(p)) or (p.hold_reason and sku in rules.skus_of(p))
+        ]
+        # The reorder the day already drafted counts even when policy approved it at once.
+        attached += [p for p in _recent_fixes(now) if sku in rules.skus_of(p) and p not in attached]
+        name = str(variant) if variant else sku
+        supplier = variant.supplier.name if variant and variant.supplier_id else "the supplier"
+        text = (
+            f"{name} has {cover:.0f} days of stock at {units_day:.1f} units a day; {supplier} needs {lead:.0f} days "
+            f"to deliver, so it is out for about {gap:.0f} days: {_money(at_risk)} of sales at risk."
+        )
+        if attached:
+            text += " Drafted: " + "; ".join(f"#{p.pk} {p.title or p.action_type} ({p.status})" for p in attached) + "."
+        urg, _ = urgency(now + dt.timedelta(days=float(cover)), now)
+        found.append(
+            Headline(
+                kind=ItemKind.RISK,
+                title=f"{sku} runs out before its next delivery",
+                text=text,
+                numbers={
+                    "sku": sku,
+                    "days_of_cover": float(cover),
+                    "lead_time_days": float(lead),
+                    "days_out_of_stock": float(gap),
+                    "units_per_day": round(float(units_day), 2),
+                    "revenue_per_day": f"{revenue_day:.2f}",
+                    "revenue_at_risk": f"{at_risk:.2f}",
+                },
+                money=at_risk,
+                money_basis=f"{gap:.0f} days out of stock x {_money(revenue_day)} a day",
+                confidence=float(entry.confidence),
+                urgency=urg,
+                division="operations",
+                proposals=attached,
+            )
+        )
+    return found
+
+
+def _recent_fixes(now: dt.datetime) -> list[ProposedAction]:
+    return list(
+        ProposedAction.objects.filter(action_type__in=RISK_TYPES, created_at__gte=now - dt.timedelta(hours=24))
+        .exclude(status__in=[Status.PENDING, Status.REJECTED, Status.CANCELLED, Status.EXPIRED])
+        .select_related("division")
+        .order_by("pk")
+    )
+
+
+def _is_cut(p: ProposedAction) -> bool:
+    return p.action_type == "ads.set_daily_budget" and rules.raised_spend_campaign(p) is None
+
+
+def _is_opportunity(p: ProposedAction) -> bool:
+    """Work that grows something: a send, a promotion, a raise (a budget cut protects, it is not a chance)."""
+    if p.action_type not in OPPORTUNITY_TYPES or p.hold_reason:
+        return False
+    if p.action_type == "ads.set_daily_budget":
+        return rules.raised_spend_campaign(p) is not None
+    return True
+
+
+def proposal_headline(kind: str, ranked: Ranked) -> Headline:
+    p = ranked.proposal
+    text = p.preview or p.title or p.action_type
+    if p.rationale:
+        text = f"{text}. {p.rationale.strip()}"
+    if p.hold_reason:
+        text += f" (Held: {p.hold_reason})"
+    return Headline(
+        kind=kind,
+        title=(p.title or p.action_type)[:200],
+        text=text,
+        numbers={"proposal": p.pk, "action_type": p.action_type, **ranked.inputs()},
+        money=ranked.money,
+        money_basis=ranked.money_basis,
+        confidence=ranked.confidence,
+        urgency=ranked.urgency,
+        division=p.division.slug,
+        proposals=[p, *p.bundled_with.all()],
+    )
+
+
+# --- wins ---------------------------------------------------------------------------------------
+
+
+def campaign_wins(today: dt.date, pending: list[ProposedAction], short_skus: set[str]) -> list[Headline]:
+    """The campaigns earning most per dollar over 28 days, unless scaling them would sell out a SKU."""
+    start = today - dt.timedelta(days=28)
+    rows = (
+        bm.AdMetric.objects.filter(date__gte=start, date__lt=today)
+        .values("campaign_id")
+        .annotate(spend=Sum("spend"), revenue=Sum("revenue"))
+        .filter(spend__gte=WIN_MIN_SPEND)
+    )
+    found = []
+    for row in rows:
+        roas = row["revenue"] / row["spend"] if row["spend"] else ZERO
+        if roas < WIN_MIN_ROAS:
+            continue
+        campaign = bm.AdCampaign.objects.get(pk=row["campaign_id"])
+        if short_skus & set(campaign.skus.values_list("sku", flat=True)):
+            continue
+        attached = [p for p in pending if p.action_type.startswith("ads.") and rules.campaign_of(p) == campaign]
+        text = (
+            f"{campaign.name} ({campaign.get_channel_display()}) returned {roas:.1f}x its spend over 28 days: "
+            f"{_money(row['revenue'])} of revenue on {_money(row['spend'])}."
+        )
+        if attached:
+            text += " Drafted: " + "; ".join(f"#{p.pk} {p.preview or p.title}" for p in attached) + "."
+        found.append(
+            Headline(
+                kind=ItemKind.WIN,
+                title=f"{campaign.name} is earning {roas:.1f}x",
+                text=text,
+                numbers={
+                    "campaign": campaign.name,
+                    "roas_28d": round(float(roas), 2),
+                    "revenue_28d": f"{row['revenue']:.2f}",
+                    "spend_28d": f"{row['spend']:.2f}",
+                },
+                money=row["revenue"] - row["spend"],
+                money_basis="28-day revenue minus spend",
+                confidence=0.9,
+                urgency=1.0,
+                division="growth",
+                proposals=attached,
+            )
+        )
+    return found
+
+
+def trend_wins(today: dt.date, pending: list[ProposedAction]) -> list[Headline]:
+    """Products whose units in the last 7 days are well up on the 7 days before."""
+    last_start, last_end = _window(today, 7)
+    prev_start = last_start - dt.timedelta(days=7)
+
+    def units(start: dt.datetime, end: dt.datetime) -> dict[str, tuple[int, Decimal]]:
+        rows = (
+            bm.OrderLine.objects.filter(order__created_at__gte=start, order__created_at__lt=end)
+            .values("variant__sku")
+            .annotate(
+                units=Sum("quantity"),
+                revenue=Sum(F("quantity") * F("price"), output_field=DecimalField()),
+            )
+        )
+        return {r["variant__sku"]: (r["units"], r["revenue"]) for r in rows}
+
+    last, prev = units(last_start, last_end), units(prev_start, last_start)
+    found = []
+    for sku, (n, revenue) in last.items():
+        before, _ = prev.get(sku, (0, ZERO))
+        if n < TREND_MIN_UNITS or not before or Decimal(n) / before < TREND_MIN_RATIO:
+            continue
+        variant = bm.Variant.objects.select_related("product").get(sku=sku)
+        growth = Decimal(n) / before - 1
+        attached = [p for p in pending if sku in rules.skus_of(p) and not p.hold_reason]
+        found.append(
+            Headline(
+                kind=ItemKind.WIN,
+                title=f"{variant.product.title} is trending: up {growth:.0%} week on week",
+                text=f"{variant} sold {n} units in the last 7 days against {before} the week before "
+                f"({_money(revenue)} of revenue).",
+                numbers={"sku": sku, "units_7d": n, "units_prev_7d": before, "growth": round(float(growth), 3)},
+                money=revenue,
+                money_basis="last 7 days' revenue",
+                confidence=0.8,
+                urgency=1.0,
+                division="intelligence",
+                proposals=attached,
+            )
+        )
+    return found
+
+
+# --- assembling ---------------------------------------------------------------------------------
+
+
+def _empty(kind: str) -> Headline:
+    words = {ItemKind.WIN: "win", ItemKind.RISK: "risk", ItemKind.OPPORTUNITY: "opportunity"}[kind]
+    return Headline(kind, f"No {words} stood out today", "Nothing in today's data cleared the bar.", {}, ZERO, 0, 1)
+
+
+def headlines(today: dt.date, now: dt.datetime) -> tuple[dict[str, Headline], list[Ranked]]:
+    """The win, the risk and the opportunity, and the rest of the pending work ranked."""
+    pending = _pending()
+    ranked = rank(pending, now)
+    risks = stockout_risks(today, now, pending)
+    short = {h.numbers["sku"] for h in risks}
+    # A PO or a pause that is the fix of a stock-out is that risk, not a second one.
+    covered = {p.pk for h in risks for p in h.proposals}
+    risks += [
+        proposal_headline(ItemKind.RISK, r)
+        for r in ranked
+        if (r.proposal.action_type in RISK_TYPES or r.proposal.hold_reason or _is_cut(r.proposal))
+        and r.proposal.pk not in covered
+    ]
+    risk = max(risks, key=lambda h: h.score, default=_empty(ItemKind.RISK))
+
+    used = {p.pk for p in risk.proposals}
+    wins = campaign_wins(today, pending, short) + trend_wins(today, pending)
+    wins = [w for w in wins if not used & {p.pk for p in w.proposals}]
+    win = max(wins, key=lambda h: h.score, default=_empty(ItemKind.WIN))
+    used |= {p.pk for p in win.proposals}
+
+    chances = [
+        proposal_headline(ItemKind.OPPORTUNITY, r)
+        for r in ranked
+        if _is_opportunity(r.proposal)
+        and r.proposal.pk not in used
+        and rules.raised_spend_campaign(r.proposal) not in _campaigns_short(short)
+    ]
+    opportunity = max(chances, key=lambda h: h.score, default=_empty(ItemKind.OPPORTUNITY))
+    used |= {p.pk for p in opportunity.proposals}
+    rest = [r for r in ranked if r.proposal.pk not in used]
+    return {"win": win, "risk": risk, "opportunity": opportunity}, rest
+
+
+def _campaigns_short(skus: set[str]) -> set[bm.AdCampaign]:
+    return set(bm.AdCampaign.objects.filter(skus__sku__in=skus)) if skus else set()

@@ -1,0 +1,48 @@
+"""What approvals tells the shared memory: decisions and outcomes, with an author on record."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from .models import Decision, ProposedAction
+
+logger = logging.getLogger(__name__)
+
+
+def memory_author(proposal: ProposedAction, user: Any = None) -> dict[str, Any] | None:
+    """Memory needs one author: the deciding person, else the proposing agent run, else a person who
+    approved or proposed it. None when nobody is on record (a system-made proposal)."""
+    if user is not None:
+        return {"author_user": user}
+    if proposal.agent_run_id is not None:
+        return {"author_run": proposal.agent_run}
+    approver = (
+        Decision.objects.filter(proposal=proposal, user__isnull=False).select_related("user").order_by("-at").first()
+    )
+    if approver is not None:
+        return {"author_user": approver.user}
+    if proposal.proposed_by_id is not None:
+        return {"author_user": proposal.proposed_by}
+    return None
+
+
+def remember_about(
+    proposal: ProposedAction, *, kind: str, text: str, user: Any = None, data: dict | None = None
+) -> None:
+    """Decisions and outcomes go to the shared memory, so tomorrow's agents know what was done and why."""
+    from memory.services import remember
+
+    author = memory_author(proposal, user)
+    if author is None:
+        logger.info("proposal %s: no author on record, %s not written to memory", proposal.pk, kind)
+        return
+    remember(
+        text=text[:4000],
+        kind=kind,
+        subject=(proposal.title or proposal.action_type)[:200],
+        data={"proposal": proposal.pk, "action_type": proposal.action_type, "args": proposal.args, **(data or {})},
+        division=proposal.division,
+        evidence=[{"model": "approvals.proposedaction", "pk": proposal.pk, "version": None}],
+        **author,
+    )
