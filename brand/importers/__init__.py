@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.apps import apps
 from django.db import connection, transaction
+from simple_history.models import HistoricalChanges
 
 from ..models import Channel
 from ..selectors import brand_profile, brand_timezone
@@ -89,9 +90,14 @@ def refresh_planner_statistics() -> None:
     right after a bulk import it would still plan for nearly empty tables (a join built for a
     hundred rows that meets ten thousand), and the agents' analyses pay for it. SQLite has no
     statistics unless asked (ANALYZE) and plans from its indexes alone.
+
+    The live tables and their many-to-many links (segment members, campaign SKUs), which the
+    analyses read; not the history tables, which only the audit pages do.
     """
     if connection.vendor != "postgresql":
         return
-    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in apps.get_app_config("brand").get_models())
+    models = apps.get_app_config("brand").get_models(include_auto_created=True)
+    live = [m for m in models if not issubclass(m, HistoricalChanges)]
+    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in live)
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {tables}")
