@@ -29,6 +29,19 @@ def _trend_data(t: Trend, rising: bool) -> dict:
     }
 
 
+def _trend_fact(key: str, t: Trend, rising: bool, *, evidence: list | None = None, confidence: float = 1.0) -> dict:
+    """A week-on-week trend fact for memory: an insight when rising, a metric otherwise."""
+    return {
+        "key": key,
+        "kind": "insight" if rising else "metric",
+        "subject": t.title,
+        "text": _trend_text(t) + (" Trending up." if rising else ""),
+        "data": _trend_data(t, rising),
+        "evidence": evidence,
+        "confidence": confidence,
+    }
+
+
 def _trend_text(t: Trend) -> str:
     growth = "n/a (nothing the week before)" if t.growth is None else f"{'+' if t.growth >= 0 else ''}{pct(t.growth)}"
     accel = "" if t.acceleration is None else f", acceleration {t.acceleration:+.2f}"
@@ -67,12 +80,10 @@ class Trends(Specialist):
             if t.units_7d + t.units_prev_7d < int(cfg["memory_min_units"]) and not named:
                 continue
             facts.append(
-                dict(
-                    key=f"product:{t.name}:trend_wow",
-                    kind="insight" if rising else "metric",
-                    subject=t.title,
-                    text=_trend_text(t) + (" Trending up." if rising else ""),
-                    data=_trend_data(t, rising),
+                _trend_fact(
+                    f"product:{t.name}:trend_wow",
+                    t,
+                    rising,
                     evidence=[{"model": "brand.product", "pk": t.product_id}],
                     confidence=0.9 if rising else 1.0,
                 )
@@ -81,15 +92,7 @@ class Trends(Specialist):
             rising = t.rising(cfg)
             if t.units_7d + t.units_prev_7d < int(cfg["memory_min_units"]):
                 continue
-            facts.append(
-                dict(
-                    key=f"category:{slugify(t.name)}:trend_wow",
-                    kind="insight" if rising else "metric",
-                    subject=t.title,
-                    text=_trend_text(t) + (" Trending up." if rising else ""),
-                    data=_trend_data(t, rising),
-                )
-            )
+            facts.append(_trend_fact(f"category:{slugify(t.name)}:trend_wow", t, rising))
         ctx.remember_many(facts)
 
 

@@ -179,43 +179,20 @@ class Returns(Specialist):
         cfg = dict(ctx.config)
         asked = focus.intent_text(ctx)
         rows = refund_rates(ctx.today, cfg)
-        facts: list[dict] = []
-        for r in refund_rates(ctx.today, cfg, level="product"):
-            if r.orders < int(cfg["min_orders"]):
-                continue
-            facts.append(
-                dict(
-                    key=f"product:{r.handle}:refund_rate",
-                    kind="metric",
-                    subject=r.title,
-                    text=(
-                        f"{r.title}: {r.refunded} of {r.orders} orders refunded in {cfg['window_days']} days "
-                        f"({pct(r.rate, 1)}) vs {pct(r.rest_rate, 1)} for the rest of the catalogue."
-                    ),
-                    data=self._data(r, cfg),
-                    evidence=[{"model": "brand.product", "pk": r.product_id}],
-                )
-            )
-        skus = [r.sku for r in rows if r.orders >= int(cfg["min_orders"])]
-        for r in rows:
-            if r.orders < int(cfg["min_orders"]):
-                continue
-            facts.append(
-                dict(
-                    key=f"sku:{r.sku}:refund_rate",
-                    kind="metric",
-                    subject=r.title,
-                    text=(
-                        f"{r.sku} {r.title}: {r.refunded} of {r.orders} orders refunded in {cfg['window_days']} days "
-                        f"({pct(r.rate, 1)}) vs {pct(r.rest_rate, 1)} for the other SKUs."
-                    ),
-                    data=self._data(r, cfg),
-                    evidence=[{"model": "brand.variant", "pk": r.variant_id}],
-                )
-            )
-        # One write for the whole catalogue: the SKU entries are the batch's tail, in `skus` order.
-        written = ctx.remember_many(facts)
-        entries = dict(zip(skus, written[len(written) - len(skus) :], strict=True))
+        enough = int(cfg["min_orders"])
+        products = [r for r in refund_rates(ctx.today, cfg, level="product") if r.orders >= enough]
+        skus = [r for r in rows if r.orders >= enough]
+        product_facts = [
+            self._fact(r, cfg, f"product:{r.handle}", r.title, "the rest of the catalogue", ("product", r.product_id))
+            for r in products
+        ]
+        sku_facts = [
+            self._fact(r, cfg, f"sku:{r.sku}", f"{r.sku} {r.title}", "the other SKUs", ("variant", r.variant_id))
+            for r in skus
+        ]
+        # One write for the whole catalogue; the SKU entries come back after the products'.
+        written = ctx.remember_many(product_facts + sku_facts)
+        entries = {r.sku: entry for r, entry in zip(skus, written[len(product_facts) :], strict=True)}
         flagged = [r for r in rows if r.flagged(cfg)]
         if asked:
             relaxed = {**cfg, "min_ratio": cfg["focus_min_ratio"], "min_z": cfg["focus_min_z"]}
@@ -241,6 +218,21 @@ class Returns(Specialist):
                 )
             )
         self._publish(ctx, flagged, insights)
+
+    @classmethod
+    def _fact(cls, r: ProductReturns, cfg: dict, entity: str, label: str, rest: str, model_pk: tuple[str, int]) -> dict:
+        """A refund-rate fact for memory, of a product or a SKU (`entity` is the key's prefix)."""
+        return {
+            "key": f"{entity}:refund_rate",
+            "kind": "metric",
+            "subject": r.title,
+            "text": (
+                f"{label}: {r.refunded} of {r.orders} orders refunded in {cfg['window_days']} days "
+                f"({pct(r.rate, 1)}) vs {pct(r.rest_rate, 1)} for {rest}."
+            ),
+            "data": cls._data(r, cfg),
+            "evidence": [{"model": f"brand.{model_pk[0]}", "pk": model_pk[1]}],
+        }
 
     @staticmethod
     def _data(r: ProductReturns, cfg: dict) -> dict:
