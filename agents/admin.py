@@ -19,8 +19,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from agents.llm.base import drafted_by_label
 from agents.models import Agent, AgentRun, Briefing, BriefingItem, Cycle, Intent, LLMCall
+from agents.runtime.llm.base import drafted_by_label
 from divisions import permissions
 
 
@@ -206,7 +206,7 @@ class BriefingAdmin(ReadOnly):
 
     def today_view(self, request: HttpRequest) -> HttpResponse:
         """The index links here: today's briefing (brand date), or the latest with a word why."""
-        from brand.selectors import brand_today
+        from brand.clock import brand_today
 
         if not self.has_view_permission(request):
             return HttpResponseRedirect(reverse("admin:index"))

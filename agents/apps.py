@@ -7,7 +7,7 @@ from django.db.models.signals import post_migrate
 
 def _sync_agents_after_migrate(sender, using="default", **kwargs) -> None:
     """Keep the Agent rows in step with the code after every migrate (plumbing, not domain flow)."""
-    from agents.registry import sync_agents
+    from agents.runtime.registry import sync_agents
 
     if using != "default":
         return
@@ -20,7 +20,7 @@ WARM_MESSAGE = "loaded the agents and the LLM client"
 def _warm_llm_client(sender, proc_name="", **kwargs) -> None:
     """A new qcluster worker loads the agents and the LLM client before it takes a task: importing
     them costs about a second, which a cold worker would otherwise add to the first run it takes."""
-    from agents import registry
+    from agents.runtime import registry
 
     logger = logging.getLogger(__name__)
     started = time.monotonic()
@@ -40,9 +40,18 @@ class AgentsConfig(AppConfig):
     def ready(self) -> None:
         from django_q.signals import post_spawn
 
-        from agents.revisions import rerun_on_send_back
+        from agents.orchestrator.tasks import DIGEST_SCHEDULE, digest_if_due
+        from agents.runtime.revisions import rerun_on_send_back
+        from agents.runtime.schedules import register_schedule
         from approvals.hooks import connect_send_back
+        from approvals.tasks import executions_sweep, proposals_expire
 
         post_migrate.connect(_sync_agents_after_migrate, sender=self, dispatch_uid="agents.sync_agents")
         post_spawn.connect(_warm_llm_client, dispatch_uid="agents.warm_llm_client")
         connect_send_back(rerun_on_send_back, dispatch_uid="agents.rerun_on_send_back")
+        # Every recurring schedule in one table. The approvals sweepers: approved work whose
+        # execution never started or whose claim expired, and pending proposals past their expiry.
+        # The digest is polled, not timed: it follows the cycle whenever the cycle finishes.
+        register_schedule("approvals: executions sweep", executions_sweep, minutes=1)
+        register_schedule("approvals: expire proposals", proposals_expire, minutes=5)
+        register_schedule(DIGEST_SCHEDULE, digest_if_due, minutes=15)

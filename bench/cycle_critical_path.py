@@ -98,7 +98,7 @@ def main() -> int:
     import django
 
     django.setup()
-    from agents.bench import time_cycle
+    from agents.runtime.bench import time_cycle
 
     results: list[dict[str, Any]] = []
     try:
@@ -246,9 +246,9 @@ def _time_cycle_on_cluster(
     from django.db.models import Sum
     from django.utils import timezone
 
-    from agents.bench import critical_path_seconds
     from agents.models import AgentRun
-    from agents.services import cycle_start
+    from agents.runtime.bench import critical_path_seconds
+    from agents.runtime.services import cycle_start
 
     if redis_url:
         _flush_redis(redis_url)
@@ -290,8 +290,8 @@ def _time_cycle_on_cluster(
 def _warm_trigger() -> None:
     from django_q.brokers import get_broker
 
-    from agents import registry
     from agents.models import Agent
+    from agents.runtime import registry
 
     registry.warm_up()
     Agent.objects.exists()

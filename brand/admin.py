@@ -19,7 +19,7 @@ from django.utils.functional import cached_property
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import models as bm
-from .selectors import brand_today
+from .clock import brand_today
 
 
 class CheapPaginator(Paginator):

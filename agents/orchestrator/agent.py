@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from agents import base
 from agents.orchestrator import rules
 from agents.orchestrator.briefing import briefing_build
-from agents.registry import register
+from agents.runtime import base
+from agents.runtime.registry import register
 
 
 @register

@@ -78,8 +78,8 @@ def digest_for(user: Any, briefing: Briefing) -> Digest:
 
 def chart_series(day: dt.date) -> tuple[list[dt.date], list[float], list[float]]:
     """Revenue (orders, by brand day) and ad spend over the 28 whole days before `day`."""
-    from agents.clock import brand_day_start, brand_tz
     from brand import models as bm
+    from brand.clock import brand_day_start, brand_tz
 
     days = [day - dt.timedelta(days=n) for n in range(CHART_DAYS, 0, -1)]
     start, end = brand_day_start(days[0]), brand_day_start(day)
@@ -133,7 +133,7 @@ def chart_png(day: dt.date) -> bytes:
 def digest_message(
     digest: Digest, briefing: Briefing, chart: bytes, *, connection: Any = None
 ) -> EmailMultiAlternatives:
-    from agents.llm import drafted_by_label
+    from agents.runtime.llm import drafted_by_label
     from brand.selectors import brand_profile
 
     profile = brand_profile()
@@ -200,7 +200,7 @@ def digests_send(*, day: dt.date | None = None, dry_run: bool = False) -> list[d
 
     Raises `LookupError` when the day has no briefing. With `dry_run` nothing is sent.
     """
-    from agents.clock import brand_today
+    from brand.clock import brand_today
 
     day = day or brand_today()
     briefing = Briefing.objects.filter(brand_date=day).first()

@@ -77,7 +77,7 @@ def _money(value: Decimal | float | int) -> str:
 
 def _window(today: dt.date, days: int, *, end_offset: int = 1) -> tuple[dt.datetime, dt.datetime]:
     """Whole brand days: the `days` days ending the day before `today` (by default)."""
-    from agents.clock import brand_day_start
+    from brand.clock import brand_day_start
 
     end = brand_day_start(today - dt.timedelta(days=end_offset - 1))
     return end - dt.timedelta(days=days), end

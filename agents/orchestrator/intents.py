@@ -27,7 +27,7 @@ def intent_route(*, text: str, division: str | None = None) -> Route:
         return route_offline(text, division=division)
     if settings.ATLAS_LLM_PROVIDER == "offline":
         return route_offline(text)
-    from agents.llm import LLMError, get_provider
+    from agents.runtime.llm import LLMError, get_provider
 
     try:
         return route_with_provider(text, provider=get_provider(), model=settings.ATLAS_LLM_MODEL)
@@ -61,7 +61,7 @@ def intent_submit(*, user: Any, text: str, division: str | None = None, sync: bo
     their proposals); otherwise they are queued on the cluster. Their proposals link back through
     `AgentRun.intent` (`intent_proposals`).
     """
-    from agents.services import agent_run_start
+    from agents.runtime.services import agent_run_start
 
     text = (text or "").strip()
     if not text:

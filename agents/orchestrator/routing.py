@@ -101,8 +101,8 @@ def division_mandates() -> dict[str, tuple[str, str]]:
 
 def specialists() -> list[AgentInfo]:
     """The registered specialists (their descriptions route intents), minus those disabled in the admin."""
-    from agents import registry
     from agents.models import Agent, AgentKind
+    from agents.runtime import registry
 
     disabled = set(Agent.objects.filter(enabled=False).values_list("key", flat=True))
     return [

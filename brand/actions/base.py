@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from approvals.registry import ActionType
 
+from ..clock import brand_tz
 from ..connectors import webhook
 from ..models import AppliedAction, BrandProfile, OrderLine
 
@@ -26,13 +27,8 @@ def brand_currency() -> str:
 
 
 def brand_timezone() -> dt.tzinfo:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    profile = BrandProfile.objects.order_by("pk").first()
-    try:
-        return ZoneInfo(profile.timezone if profile else "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    """The brand clock's time zone (a bad name fails loudly there, never a silent UTC)."""
+    return brand_tz()
 
 
 def money(amount: Decimal | int | float | None) -> str:

@@ -13,8 +13,9 @@ from django.apps import apps
 from django.db import connection, transaction
 from simple_history.models import HistoricalChanges
 
+from ..clock import brand_tz
 from ..models import Channel
-from ..selectors import brand_profile, brand_timezone
+from ..selectors import brand_profile
 from .common import (
     CHUNK_SIZE,
     BaseImporter,
@@ -60,7 +61,7 @@ def import_file(
     profile = brand_profile()
     extra: dict[str, object] = {}
     if kind == ShopifyOrdersImporter.kind:
-        extra = {"tz": brand_timezone(profile), "currency": profile.currency}
+        extra = {"tz": brand_tz(profile), "currency": profile.currency}
     elif kind == MetaAdsImporter.kind:
         extra = {"channel": channel}
     try:

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pydantic
 from pydantic import BaseModel
 
-from agents.base import RunContext, Specialist
+from agents.runtime.base import RunContext, Specialist
 from approvals import registry as action_registry
 
 

@@ -8,8 +8,8 @@ CLUSTER_AGENTS = ("Writer", "SecondWriter", "Boom", "RetentionWriter")
 
 
 def use_test_registry() -> None:
-    from agents import registry
     from agents.directors import DIRECTORS
+    from agents.runtime import registry
     from approvals import registry as action_registry
     from tests.agents import agents_for_tests
 

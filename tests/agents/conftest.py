@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from agents import registry
 from agents.directors import DIRECTORS
 from agents.models import Agent
+from agents.runtime import registry
 from approvals import registry as action_registry
 from divisions.catalog import DIVISIONS
 from divisions.models import Division

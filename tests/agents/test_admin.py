@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from agents.models import Agent, AgentRun, Briefing, BriefingItem, Intent, ItemKind, RunTrigger
-from agents.services import agent_run_start
+from agents.runtime.services import agent_run_start
 from tests.agents.agents_for_tests import Writer
 
 
@@ -44,7 +44,7 @@ def test_owner_configures_an_agent_and_reads_its_runs(client, owner, agent_regis
 
 @pytest.fixture
 def briefing():
-    from brand.selectors import brand_today
+    from brand.clock import brand_today
     from tests.agents.orchestrator.factories import ProposalFactory
     from tests.factories import division
 
@@ -173,8 +173,8 @@ def test_staff_see_only_their_divisions_runs(db, growth_viewer, owner):
     from django.test import Client
     from django.urls import reverse
 
-    from agents import registry
     from agents.models import Agent, AgentRun
+    from agents.runtime import registry
 
     growth_viewer.user_permissions.add(Permission.objects.get(codename="view_agentrun"))
     registry.sync_agents()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from agents import registry
+from agents.runtime import registry
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from agents.models import AgentRun, LLMCall, RunStatus, RunTrigger
-from agents.services import agent_run_start
+from agents.runtime.services import agent_run_start
 from tests.agents.agents_for_tests import SecondWriter, Writer
 from tests.agents.conftest import configure
 

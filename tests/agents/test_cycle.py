@@ -8,10 +8,10 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from agents.clock import brand_today
 from agents.models import Cycle, CycleStatus, RunStatus
-from agents.services import CycleAlreadyRunning, cycle_start
+from agents.runtime.services import CycleAlreadyRunning, cycle_start
 from approvals.models import ProposedAction
+from brand.clock import brand_today
 from memory.models import MemoryEntry
 from tests.agents.agents_for_tests import Boom, RetentionWriter, SecondWriter, Writer, writer_class
 from tests.agents.conftest import configure
@@ -132,7 +132,7 @@ def test_specialists_llm_calls_run_concurrently(agent_registry_tx, openai_settin
 
 def test_the_real_registry_gives_a_run_for_every_registered_agent(transactional_db, divisions_present):
     """Whatever specialists the divisions ship, one cycle runs each of them and reports its status."""
-    from agents import registry
+    from agents.runtime import registry
 
     report = run_json()
     assert {r["agent"] for r in report["runs"]} == set(registry.all_agents())

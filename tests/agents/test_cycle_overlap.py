@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from agents.context import open_transactions
 from agents.models import AgentRun, Cycle, CycleStatus, RunStatus
-from agents.services import _batches, cycle_start
+from agents.runtime.context import open_transactions
+from agents.runtime.services import _batches, cycle_start
 from tests.agents.agents_for_tests import writer_class
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel
 
-from agents.llm import LLMError, OfflineProvider, drafted_by_label
+from agents.runtime.llm import LLMError, OfflineProvider, drafted_by_label
 from tests.agents.agents_for_tests import Note
 
 

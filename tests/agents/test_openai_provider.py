@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from agents.llm import LLMError
-from agents.llm.openai_provider import OpenAIProvider
 from agents.models import LLMCall, RunStatus, RunTrigger
-from agents.services import agent_run_start
+from agents.runtime.llm import LLMError
+from agents.runtime.llm.openai_provider import OpenAIProvider
+from agents.runtime.services import agent_run_start
 from tests.agents.agents_for_tests import Note, Writer
 from tests.agents.conftest import configure
 

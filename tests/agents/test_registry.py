@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from agents import registry
-from agents.base import Director, Specialist
+from agents.directors import Director
 from agents.models import Agent, AgentKind
+from agents.runtime import registry
+from agents.runtime.base import Specialist
 from tests.agents.agents_for_tests import Boom, Writer
 
 

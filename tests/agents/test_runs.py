@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agents.models import AgentRun, LLMCall, RunStatus, RunTrigger
-from agents.services import agent_run_create, agent_run_execute, agent_run_start
+from agents.runtime.services import agent_run_create, agent_run_execute, agent_run_start
 from approvals.models import ProposedAction
 from memory.models import MemoryEntry
 from tests.agents.agents_for_tests import BadProposer, Boom, Writer

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from django.core.management import call_command
 from django_q.models import Schedule
 
-from agents.schedules import MORNING_CYCLE, ensure_schedules, next_morning
+from agents.runtime.schedules import MORNING_CYCLE, ensure_schedules, next_morning
 from brand.selectors import brand_profile
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -48,7 +48,7 @@ def test_ensure_schedules_is_idempotent_and_follows_the_brands_hour(db):
         "orchestrator: morning digest",
     }
     morning = Schedule.objects.get(name=MORNING_CYCLE)
-    assert (morning.func, morning.schedule_type) == ("agents.tasks.scheduled_cycle", Schedule.DAILY)
+    assert (morning.func, morning.schedule_type) == ("agents.runtime.schedules.scheduled_cycle", Schedule.DAILY)
     assert morning.next_run.astimezone(NEW_YORK).hour == 7
     sweep = Schedule.objects.get(name="approvals: executions sweep")
     assert (sweep.func, sweep.schedule_type, sweep.minutes) == ("approvals.tasks.executions_sweep", "I", 1)
@@ -66,10 +66,7 @@ def test_a_fresh_process_knows_every_schedule_atlas_registers():
     import subprocess
     import sys
 
-    code = (
-        "import django; django.setup(); from agents import registry; from agents.schedules import _recurring;"
-        "registry.autodiscover(); print(sorted(_recurring))"
-    )
+    code = "import django; django.setup(); from agents.runtime.schedules import recurring; print(sorted(recurring()))"
     out = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

@@ -6,7 +6,7 @@ import pytest
 from django_q.conf import Conf
 
 from agents.models import AgentRun, RunStatus, RunTrigger
-from agents.services import agent_run_start
+from agents.runtime.services import agent_run_start
 from approvals.models import ProposedAction, Status
 from approvals.services import proposal_send_back
 from tests.agents.agents_for_tests import Writer

@@ -15,8 +15,8 @@ import pytest
 from django.utils import timezone
 
 from agents.models import AgentRun, RunStatus
-from agents.services import longest_chains_first
-from agents.work_slots import WorkSlots
+from agents.runtime.services import longest_chains_first
+from agents.runtime.work_slots import WorkSlots
 from tests.memory.factories import run_of
 
 

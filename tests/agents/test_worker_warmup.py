@@ -12,9 +12,9 @@ def test_a_spawned_worker_loads_the_agents_and_the_llm_client():
     code = (
         "import sys, django; django.setup();"
         "from django_q.signals import post_spawn;"
-        "before = 'agents.llm.openai_provider' in sys.modules or 'divisions.specialists.growth' in sys.modules;"
+        "before = 'agents.runtime.llm.openai_provider' in sys.modules or 'agents.specialists.growth' in sys.modules;"
         "post_spawn.send(sender='django_q', proc_name='worker-1');"
-        "print(before, 'agents.llm.openai_provider' in sys.modules, 'divisions.specialists.growth' in sys.modules)"
+        "print(before, 'agents.runtime.llm.openai_provider' in sys.modules, 'agents.specialists.growth' in sys.modules)"
     )
     env = {
         **os.environ,

@@ -21,8 +21,8 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from agents.models import Briefing, Cycle, CycleStatus
-from agents.registry import sync_agents
-from agents.services import cycle_start
+from agents.runtime.registry import sync_agents
+from agents.runtime.services import cycle_start
 from approvals.models import Decision, ProposedAction, Status, Verdict
 from approvals.policy import approvals_status, needs_four_eyes
 from brand import models as bm

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agents.models import Agent
-from agents.registry import sync_agents
+from agents.runtime.registry import sync_agents
 from approvals.models import Decision
 from approvals.services import proposal_create
 from divisions.models import Division
@@ -143,7 +143,7 @@ def test_sync_agents_is_quiet_when_no_division_exists(caplog):
     """After a transactional test's flush post_migrate syncs the agents before the divisions are back."""
     Agent.objects.all().delete()
     Division.objects.all().delete()
-    with caplog.at_level(logging.DEBUG, logger="agents.registry"):
+    with caplog.at_level(logging.DEBUG, logger="agents.runtime.registry"):
         sync_agents()
     assert not Agent.objects.filter(division__isnull=False).exists()  # only the orchestrator, which has none
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
@@ -152,7 +152,7 @@ def test_sync_agents_is_quiet_when_no_division_exists(caplog):
     # One division back: the agents of the others name a division that genuinely does not exist.
     Division.objects.create(slug="growth", name="Growth", mandate="")
     caplog.clear()
-    with caplog.at_level(logging.DEBUG, logger="agents.registry"):
+    with caplog.at_level(logging.DEBUG, logger="agents.runtime.registry"):
         counts = sync_agents()
     assert counts["created"] > 0
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]

@@ -8,9 +8,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from agents.clock import brand_today
-from agents.llm import drafted_by_label
 from agents.orchestrator.selectors import briefing_for, briefing_json
+from agents.runtime.llm import drafted_by_label
+from brand.clock import brand_today
 
 
 class Command(BaseCommand):

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from agents.clock import brand_today
 from agents.orchestrator.digest import digests_send
+from brand.clock import brand_today
 
 
 class Command(BaseCommand):

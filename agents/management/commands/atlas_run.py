@@ -10,8 +10,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from agents.models import Cycle, CycleStatus, RunStatus
-from agents.selectors import cycle_report
-from agents.services import CycleAlreadyRunning, CycleError, cycle_progress, cycle_start
+from agents.orchestrator.selectors import briefing_json
+from agents.runtime.selectors import cycle_report
+from agents.runtime.services import CycleAlreadyRunning, CycleError, cycle_progress, cycle_start
 
 
 class Command(BaseCommand):
@@ -51,7 +52,7 @@ class Command(BaseCommand):
             if not opts["sync"]:
                 self._wait(cycle, opts["timeout"])
         cycle.refresh_from_db()
-        report = cycle_report(cycle)
+        report = {**cycle_report(cycle), "briefing": briefing_json(cycle)}
         if opts["json"]:
             self.stdout.write(json.dumps(report, indent=2, default=str))
         else:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from agents.schedules import ensure_schedules
+from agents.runtime.schedules import ensure_schedules
 
 
 class Command(BaseCommand):

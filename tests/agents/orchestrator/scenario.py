@@ -9,9 +9,9 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from agents.clock import brand_today
 from approvals.models import Category, ProposedAction
 from brand import models as bm
+from brand.clock import brand_today
 from tests import factories as f
 from tests.agents.orchestrator.factories import ProposalFactory, fact
 from tests.factories import division

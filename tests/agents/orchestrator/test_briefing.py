@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from agents.models import Briefing, BriefingItem
-from agents.orchestrator import briefing_json
-from agents.services import agent_run_start
+from agents.orchestrator.selectors import briefing_json
+from agents.runtime.services import agent_run_start
 from tests.agents.orchestrator.scenario import build_day
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from django.test import override_settings
 
 from agents.orchestrator.digest import digest_due, digests_send
 from agents.orchestrator.tasks import digest_if_due
-from agents.services import agent_run_start
+from agents.runtime.services import agent_run_start
 from memory.selectors import current
 from tests.agents.orchestrator.scenario import build_day
 
@@ -157,7 +157,7 @@ def test_no_briefing_is_a_clear_error(db):
 def test_the_digest_schedule_is_registered_with_the_others(db):
     from django_q.models import Schedule
 
-    from agents.schedules import ensure_schedules
+    from agents.runtime.schedules import ensure_schedules
 
     ensure_schedules()
     ensure_schedules()

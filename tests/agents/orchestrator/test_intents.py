@@ -8,9 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from agents.base import RunContext, Specialist
 from agents.models import AgentRun, Intent
 from agents.orchestrator.intents import IntentError, intent_proposals, intent_submit
+from agents.runtime.base import RunContext, Specialist
 from approvals import registry as action_registry
 from tests.agents.agents_for_tests import FakeSetBudget
 from tests.agents.orchestrator.factories import demo_names

@@ -99,7 +99,7 @@ class ChoosingProvider:
         self.prompts: list[str] = []
 
     def generate(self, schema, *, system, prompt, model, purpose, offline=None):
-        from agents.llm import LLMResult
+        from agents.runtime.llm import LLMResult
 
         self.prompts.append(prompt)
         return LLMResult(parsed=schema(**self.answer), tokens_in=10, tokens_out=5, latency_ms=1, model=model)

@@ -1,0 +1,252 @@
+"""Finance's specialists: the budget guard (spend pacing per channel) and the PO desk (draft POs).
+
+The numbers and the decision to propose come from `brand.metrics.finance`; the LLM (or the
+offline templates) only words the note that follows the numbers in each rationale.
+"""
+
+from __future__ import annotations
+
+import calendar
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+
+from agents.runtime.base import RunContext, Specialist
+from agents.runtime.registry import register
+from agents.specialists import focus
+from brand.metrics.figures import pct, usd
+from brand.metrics.finance import BudgetCap, ChannelPacing, budget_caps, channel_pacing, draft_purchase_orders
+
+
+class Note(BaseModel):
+    """A short sentence or two that follows the numbers in a rationale."""
+
+    note: str = Field(max_length=600)
+
+
+def _channel_label(channel: str) -> str:
+    return {"meta": "Meta", "google": "Google", "tiktok": "TikTok", "pinterest": "Pinterest"}.get(channel, channel)
+
+
+@register
+class BudgetGuard(Specialist):
+    key = "finance.budget_guard"
+    division = "finance"
+    name = "Budget guard"
+    description = (
+        "Month-to-date ad spend pacing per channel (Meta, Google, TikTok, Pinterest) against finance's monthly "
+        "channel budgets; caps the daily budgets of an overspending channel's campaigns so that the channel lands "
+        "on its budget by the end of the month. Ask it about overspend, pacing, budget caps, spend limits."
+    )
+    instructions = "You are a careful finance controller explaining why an ad channel's daily budgets must come down."
+    defaults = {
+        "pacing_threshold": 1.15,  # cap a channel spending 15% ahead of its prorated budget
+        "focus_pacing_threshold": 1.02,  # when a person names the channel
+        "min_daily_budget": "5.00",  # never cap a campaign below this: pausing is another decision
+        "max_proposals": 3,
+    }
+
+    def run(self, ctx: RunContext) -> None:
+        cfg = ctx.config
+        asked = focus.intent_text(ctx)
+        pacings = channel_pacing(ctx.today, cfg)
+        entries = {}
+        for p in pacings:
+            entries[p.channel] = ctx.remember(
+                key=f"channel:{p.channel}:pacing",
+                kind="metric",
+                subject=_channel_label(p.channel),
+                text=(
+                    f"{_channel_label(p.channel)} has spent {usd(p.mtd_spend)} of its {usd(p.budget)} "
+                    f"{calendar.month_name[p.month.month]} budget after {p.days_elapsed} of {p.days_in_month} days: "
+                    f"pacing at {pct(p.ratio)} of the prorated {usd(p.expected_spend)}."
+                ),
+                data={
+                    "value": p.ratio,
+                    "mtd_spend": float(p.mtd_spend),
+                    "budget": float(p.budget),
+                    "expected_spend": float(p.expected_spend),
+                    "month": p.month.isoformat(),
+                    "days_elapsed": p.days_elapsed,
+                    "days_in_month": p.days_in_month,
+                    "daily_allowance": float(p.daily_allowance),
+                },
+                evidence=[{"model": "brand.channelbudget", "pk": p.budget_id}],
+            )
+
+        revising = focus.sent_back_args(ctx)
+        caps: list[tuple[BudgetCap, ChannelPacing]] = []
+        taken = focus.open_targets("ads.set_daily_budget", "campaign_id", agent_key=self.key)
+        for p in pacings:
+            named = focus.mentions(asked, p.channel, _channel_label(p.channel))
+            threshold = cfg["focus_pacing_threshold"] if named else cfg["pacing_threshold"]
+            if asked and not named and not revising:
+                continue  # a request about another channel: stay on what was asked
+            if p.ratio < float(threshold):
+                continue
+            for cap in budget_caps(p, min_daily_budget=Decimal(str(cfg["min_daily_budget"]))):
+                if str(cap.campaign_id) not in taken or revising.get("campaign_id") == cap.campaign_id:
+                    caps.append((cap, p))
+        if revising:
+            caps = [(c, p) for c, p in caps if c.campaign_id == revising.get("campaign_id")] or caps
+        caps.sort(key=lambda cp: cp[0].cut * cp[1].days_left, reverse=True)
+        for cap, p in focus.pick(caps, cfg["max_proposals"]):
+            self._propose(ctx, cap, p, entries[p.channel])
+
+    def _propose(self, ctx: RunContext, cap: BudgetCap, p: ChannelPacing, entry) -> None:
+        proposed = cap.proposed
+        asked_for = focus.first_amount(focus.feedback_comment(ctx))
+        if asked_for is not None and asked_for > 0:
+            proposed = asked_for.quantize(Decimal("0.01"))
+        channel = _channel_label(p.channel)
+        numbers = (
+            f"{channel} is pacing at {pct(p.ratio)}: {usd(p.mtd_spend)} spent of a {usd(p.budget)} monthly budget "
+            f"after {p.days_elapsed} of {p.days_in_month} days (prorated {usd(p.expected_spend)}). "
+            f"{usd(max(p.remaining, Decimal(0)))} is left for {p.days_left} days, {usd(p.daily_allowance)} a day, "
+            f"while its active campaigns are budgeted {usd(p.active_daily_budget)} a day "
+            f"(projected month {usd(p.projected_spend)}). Cap {cap.name}: {usd(cap.current)} -> {usd(proposed)} a day."
+        )
+        if asked_for is not None:
+            numbers += f" Revised as asked: {focus.feedback_comment(ctx)!r}."
+        facts = {
+            "channel": channel,
+            "pacing": p.ratio,
+            "mtd_spend": p.mtd_spend,
+            "budget": p.budget,
+            "campaign": cap.name,
+            "daily_budget_now": cap.current,
+            "daily_budget_proposed": proposed,
+            "days_left": p.days_left,
+            "feedback": focus.feedback_comment(ctx),
+        }
+        note = ctx.write(
+            Note,
+            task="In one or two sentences, say why this campaign's daily budget should be capped. Cite no new numbers.",
+            facts=facts,
+            offline=lambda: Note(
+                note=f"Every active {channel} campaign is scaled by the same factor, so the mix stays growth's call "
+                "and the total lands on finance's budget."
+            ),
+            purpose="budget cap rationale",
+        )
+        ctx.propose(
+            "ads.set_daily_budget",
+            {"campaign_id": cap.campaign_id, "daily_budget": str(proposed)},
+            rationale=f"{numbers} {note.note}".strip(),
+            evidence=[entry],
+            confidence=0.85 if p.ratio >= 1.25 else 0.7,
+            priority=float((cap.current - proposed) * p.days_left),
+        )
+
+
+@register
+class PODesk(Specialist):
+    key = "finance.po_desk"
+    division = "finance"
+    name = "PO desk"
+    description = (
+        "Reviews draft purchase orders: their total and cash impact, the supplier's payment terms (net days), the "
+        "cash due date and the expected arrival against the days of cover of their SKUs, and proposes to confirm "
+        "them. Ask it about purchase orders, suppliers, cash commitments, confirming a PO."
+    )
+    instructions = "You are the finance team's buyer's assistant explaining a purchase order's cash impact."
+    defaults = {
+        "min_age_days": 1,  # give the buyer a day to edit a fresh draft before confirming it
+        "max_proposals": 3,
+    }
+
+    def run(self, ctx: RunContext) -> None:
+        cfg = ctx.config
+        asked = focus.intent_text(ctx)
+        report = draft_purchase_orders(ctx.today, cfg)
+        taken = focus.open_targets("po.confirm", "po")
+        revising = focus.sent_back_args(ctx).get("po")
+        candidates = []
+        for po in report.drafts:
+            covers = []
+            for line in po.lines:
+                entry = ctx.current(f"sku:{line.sku}:days_of_cover")
+                if entry is not None and isinstance(entry.data, dict) and entry.data.get("value") is not None:
+                    covers.append((float(entry.data["value"]), line.sku, entry))
+            covers.sort(key=lambda c: c[0])
+            entry = ctx.remember(
+                key=f"po:{po.number}:cash_impact",
+                kind="metric",
+                subject=po.number,
+                text=(
+                    f"{po.number} ({po.supplier}) is a draft worth {usd(po.total)}; confirmed today it is due "
+                    f"{po.cash_due:%Y-%m-%d} (net {po.payment_terms_days}) and arrives about "
+                    f"{po.expected_arrival:%Y-%m-%d}."
+                ),
+                data={
+                    "value": float(po.total),
+                    "supplier": po.supplier,
+                    "payment_terms_days": po.payment_terms_days,
+                    "cash_due": po.cash_due.isoformat(),
+                    "expected_arrival": po.expected_arrival.isoformat(),
+                    "age_days": po.age_days,
+                    "committed_before": float(report.committed),
+                },
+                evidence=[{"model": "brand.purchaseorder", "pk": po.po_id}],
+            )
+            named = focus.mentions(asked, po.number, po.supplier)
+            if asked and not named and revising != po.number:
+                continue
+            min_age = 0 if named or revising == po.number else int(cfg["min_age_days"])
+            if po.age_days < min_age or (po.number in taken and revising != po.number):
+                continue
+            if not po.meets_minimum:
+                ctx.warn(
+                    f"{po.number}: {usd(po.total)} is under {po.supplier}'s minimum order of "
+                    f"{usd(po.minimum_order_value)}; not proposed for confirmation."
+                )
+                continue
+            candidates.append((po, covers, entry))
+        # Most urgent first: the SKU with the fewest days of cover against the PO's arrival.
+        candidates.sort(key=lambda c: (c[1][0][0] if c[1] else float("inf"), -c[0].age_days))
+        for po, covers, entry in focus.pick(candidates, cfg["max_proposals"]):
+            self._propose(ctx, po, covers, entry, report.committed)
+
+    def _propose(self, ctx: RunContext, po, covers, entry, committed: Decimal) -> None:
+        skus = ", ".join(f"{line.sku} x {line.quantity}" for line in po.lines)
+        numbers = (
+            f"{po.number} to {po.supplier}: {usd(po.total)} for {skus}; waiting as a draft for {po.age_days} days. "
+            f"Supplier terms net {po.payment_terms_days}: confirmed today, {usd(po.total)} is due on "
+            f"{po.cash_due:%Y-%m-%d}; "
+            f"expected arrival {po.expected_arrival:%Y-%m-%d} ({po.lead_time_days}-day lead time). "
+            f"Confirmed POs already commit {usd(committed)}; this brings open commitments to "
+            f"{usd(committed + po.total)}."
+        )
+        evidence = [entry]
+        if covers:
+            arrives_in = (po.expected_arrival - ctx.today).days
+            cover_text = "; ".join(f"{sku} has {days:.0f} days of cover" for days, sku, _ in covers[:3])
+            late = [sku for days, sku, _ in covers if days < arrives_in]
+            numbers += f" {cover_text} vs {arrives_in} days to arrival"
+            numbers += f" ({', '.join(late)} will run out first)." if late else "."
+            evidence += [e for _, _, e in covers[:3]]
+        note = ctx.write(
+            Note,
+            task="In one or two sentences, advise whether to confirm this purchase order now. Cite no new numbers.",
+            facts={
+                "po": po.number,
+                "supplier": po.supplier,
+                "total": po.total,
+                "terms_days": po.payment_terms_days,
+                "cash_due": po.cash_due,
+                "arrival": po.expected_arrival,
+                "feedback": focus.feedback_comment(ctx),
+            },
+            offline=lambda: Note(
+                note="Confirming now starts the supplier's lead time; the cash leaves only at the due date."
+            ),
+            purpose="PO confirmation rationale",
+        )
+        ctx.propose(
+            "po.confirm",
+            {"po": po.number},
+            rationale=f"{numbers} {note.note}".strip(),
+            evidence=evidence,
+            confidence=0.75,
+            priority=float(po.total) / 100 + (50 if covers and covers[0][0] < po.lead_time_days else 0),
+        )

@@ -1,0 +1,312 @@
+"""Product's specialists: assortment (slow movers -> markdowns) and returns (refund rate by product).
+
+The numbers and the decision to propose come from `brand.metrics.product`; the LLM (or the
+offline templates) writes the note after the numbers and the returns report's prose.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_DOWN, Decimal
+
+from pydantic import BaseModel, Field
+
+from agents.runtime.base import RunContext, Specialist
+from agents.runtime.registry import register
+from agents.specialists import focus
+from brand.metrics.figures import pct, usd
+from brand.metrics.product import ProductReturns, SlowMover, refund_rates, slow_movers
+
+
+class Note(BaseModel):
+    note: str = Field(max_length=600)
+
+
+class Report(BaseModel):
+    title: str = Field(max_length=200)
+    body: str
+
+
+def markdown_percent(mover: SlowMover, cfg: dict) -> Decimal | None:
+    """The markdown for a slow mover: deeper past `deep_cover_days`, never below the margin floor."""
+    wanted = Decimal(
+        str(cfg["deep_markdown_percent"] if mover.days_of_cover >= cfg["deep_cover_days"] else cfg["markdown_percent"])
+    )
+    if mover.cost is not None and mover.price:
+        floor_price = mover.cost * (1 + Decimal(str(cfg["min_margin_after_markdown"])))
+        room = ((1 - floor_price / mover.price) * 100).quantize(Decimal("1"), rounding=ROUND_DOWN)
+        wanted = min(wanted, room)
+    return wanted if wanted >= Decimal(str(cfg["min_markdown_percent"])) else None
+
+
+@register
+class Assortment(Specialist):
+    key = "product.assortment"
+    division = "product"
+    name = "Assortment"
+    description = (
+        "Finds slow movers in the assortment: SKUs with high stock and low sales velocity, over 120 days of cover, "
+        "and proposes price markdowns that keep a margin over cost. Ask it about overstock, dead stock, slow sellers, "
+        "markdowns, clearance, a product that does not sell."
+    )
+    instructions = "You are a merchandiser explaining why a slow-moving product should be marked down."
+    defaults = {
+        "window_days": 28,
+        "min_stock": 50,
+        "min_days_of_cover": 120,
+        "focus_min_days_of_cover": 60,  # when a person names the product ("we're overstocked on ...")
+        "focus_min_stock": 10,
+        "markdown_percent": 25,
+        "deep_markdown_percent": 40,
+        "deep_cover_days": 365,
+        "min_margin_after_markdown": 0.15,  # the marked-down price stays at least 15% above cost
+        "min_markdown_percent": 5,
+        "max_proposals": 3,
+    }
+
+    def run(self, ctx: RunContext) -> None:
+        cfg = dict(ctx.config)
+        asked = focus.intent_text(ctx)
+        revising = focus.sent_back_args(ctx).get("sku")
+        if asked or revising:
+            cfg["min_days_of_cover"] = min(cfg["min_days_of_cover"], cfg["focus_min_days_of_cover"])
+            cfg["min_stock"] = min(cfg["min_stock"], cfg["focus_min_stock"])
+        movers = slow_movers(ctx.today, cfg)
+        if asked or revising:
+            named = [m for m in movers if m.sku == revising or focus.mentions(asked, m.sku, m.handle, m.title)]
+            # A named product gets the relaxed thresholds; the rest still needs the default ones.
+            movers = named or [m for m in movers if m.days_of_cover > ctx.config["min_days_of_cover"]]
+        taken = focus.open_targets("pricing.set_markdown", "sku")
+        chosen = 0
+        for mover in movers:
+            if chosen >= int(cfg["max_proposals"]):
+                break
+            entry = ctx.remember(
+                key=f"sku:{mover.sku}:slow_mover",
+                kind="observation",
+                subject=mover.title,
+                text=(
+                    f"{mover.sku} {mover.title}: {mover.stock} in stock, {mover.units} sold in {mover.window_days} "
+                    f"days: {mover.cover_label} of cover."
+                ),
+                data={
+                    "value": None if math.isinf(mover.days_of_cover) else mover.days_of_cover,
+                    "stock": mover.stock,
+                    "units": mover.units,
+                    "window_days": mover.window_days,
+                    "daily_rate": mover.daily_rate,
+                },
+                evidence=[{"model": "brand.variant", "pk": mover.variant_id}],
+            )
+            if mover.sku in taken and mover.sku != revising:
+                continue
+            percent = markdown_percent(mover, cfg)
+            asked_percent = focus.first_percent(focus.feedback_comment(ctx)) if mover.sku == revising else None
+            if asked_percent is not None and 0 < asked_percent < 100:
+                percent = asked_percent
+            if percent is None:
+                ctx.warn(
+                    f"{mover.sku}: no markdown keeps the price {pct(cfg['min_margin_after_markdown'])} above cost."
+                )
+                continue
+            self._propose(ctx, mover, percent, entry)
+            chosen += 1
+
+    def _propose(self, ctx: RunContext, mover: SlowMover, percent: Decimal, entry) -> None:
+        new_price = (mover.price * (100 - percent) / 100).quantize(Decimal("0.01"))
+        numbers = (
+            f"{mover.sku} {mover.title}: {mover.stock} in stock, {mover.units} sold in the last {mover.window_days} "
+            f"days ({mover.daily_rate:.2f}/day): {mover.cover_label} of cover vs a "
+            f"{ctx.config['min_days_of_cover']}-day "
+            f"limit. A {percent.normalize():f}% markdown takes it from {usd(mover.price)} to {usd(new_price)}"
+        )
+        if mover.cost is not None and new_price:
+            numbers += f", still {pct(float((new_price - mover.cost) / new_price))} over its {usd(mover.cost)} cost."
+        else:
+            numbers += "."
+        if focus.feedback_comment(ctx):
+            numbers += f" Revised after: {focus.feedback_comment(ctx)!r}."
+        note = ctx.write(
+            Note,
+            task="In one or two sentences, say why this markdown frees cash. Cite no new numbers.",
+            facts={
+                "sku": mover.sku,
+                "title": mover.title,
+                "stock": mover.stock,
+                "units": mover.units,
+                "percent": percent,
+                "feedback": focus.feedback_comment(ctx),
+            },
+            offline=lambda: Note(
+                note="Stock that does not sell ties up cash and shelf space; a markdown turns it back "
+                "into revenue while the margin stays positive."
+            ),
+            purpose="markdown rationale",
+        )
+        ctx.propose(
+            "pricing.set_markdown",
+            {"sku": mover.sku, "percent": f"{percent.normalize():f}"},
+            rationale=f"{numbers} {note.note}".strip(),
+            evidence=[entry],
+            confidence=0.75,
+            priority=float(mover.stock * (mover.cost or mover.price)) / 100,
+        )
+
+
+@register
+class Returns(Specialist):
+    key = "product.returns"
+    division = "product"
+    name = "Returns"
+    description = (
+        "Refund rate by product from the orders' refunds, against the rest of the catalogue with a significance "
+        "test; flags products returned far more often than the rest and publishes a returns report. Ask it about "
+        "returns, refunds, product quality, complaints, defective products."
+    )
+    instructions = "You are a product quality analyst writing a short internal returns report."
+    defaults = {
+        "window_days": 90,
+        "min_orders": 30,
+        "min_refunds": 5,
+        "min_ratio": 2.5,  # at least 2.5 times the rest's refund rate
+        "min_z": 3.0,
+        "focus_min_ratio": 1.3,
+        "focus_min_z": 2.0,
+        "max_proposals": 3,
+    }
+
+    def run(self, ctx: RunContext) -> None:
+        cfg = dict(ctx.config)
+        asked = focus.intent_text(ctx)
+        rows = refund_rates(ctx.today, cfg)
+        enough = int(cfg["min_orders"])
+        products = [r for r in refund_rates(ctx.today, cfg, level="product") if r.orders >= enough]
+        skus = [r for r in rows if r.orders >= enough]
+        product_facts = [
+            self._fact(r, cfg, f"product:{r.handle}", r.title, "the rest of the catalogue", ("product", r.product_id))
+            for r in products
+        ]
+        sku_facts = [
+            self._fact(r, cfg, f"sku:{r.sku}", f"{r.sku} {r.title}", "the other SKUs", ("variant", r.variant_id))
+            for r in skus
+        ]
+        # One write for the whole catalogue; the SKU entries come back after the products'.
+        written = ctx.remember_many(product_facts + sku_facts)
+        entries = {r.sku: entry for r, entry in zip(skus, written[len(product_facts) :], strict=True)}
+        flagged = [r for r in rows if r.flagged(cfg)]
+        if asked:
+            relaxed = {**cfg, "min_ratio": cfg["focus_min_ratio"], "min_z": cfg["focus_min_z"]}
+            named = [r for r in rows if focus.mentions(asked, r.sku, r.handle, r.title) and r.flagged(relaxed)]
+            flagged = named or flagged
+        flagged = focus.pick(flagged, cfg["max_proposals"])
+        if not flagged:
+            return
+        insights = []
+        for r in flagged:
+            insights.append(
+                ctx.remember(
+                    key=f"sku:{r.sku}:returns_alert",
+                    kind="insight",
+                    subject=r.title,
+                    text=(
+                        f"{r.title} is refunded {r.ratio:.1f}x as often as the rest: {pct(r.rate, 1)} of {r.orders} "
+                        f"orders vs {pct(r.rest_rate, 1)} (z = {r.z:.1f})."
+                    ),
+                    data={"value": r.ratio, "rate": r.rate, "rest_rate": r.rest_rate, "orders": r.orders, "z": r.z},
+                    evidence=[{"memory": entries[r.sku].pk}] if r.sku in entries else [],
+                    confidence=min(0.99, 0.6 + r.z / 20),
+                )
+            )
+        self._publish(ctx, flagged, insights)
+
+    @classmethod
+    def _fact(cls, r: ProductReturns, cfg: dict, entity: str, label: str, rest: str, model_pk: tuple[str, int]) -> dict:
+        """A refund-rate fact for memory, of a product or a SKU (`entity` is the key's prefix)."""
+        return {
+            "key": f"{entity}:refund_rate",
+            "kind": "metric",
+            "subject": r.title,
+            "text": (
+                f"{label}: {r.refunded} of {r.orders} orders refunded in {cfg['window_days']} days "
+                f"({pct(r.rate, 1)}) vs {pct(r.rest_rate, 1)} for {rest}."
+            ),
+            "data": cls._data(r, cfg),
+            "evidence": [{"model": f"brand.{model_pk[0]}", "pk": model_pk[1]}],
+        }
+
+    @staticmethod
+    def _data(r: ProductReturns, cfg: dict) -> dict:
+        return {
+            "value": r.rate,
+            "orders": r.orders,
+            "refunded": r.refunded,
+            "rest_rate": r.rest_rate,
+            "ratio": r.ratio,
+            "z": r.z,
+            "window_days": int(cfg["window_days"]),
+        }
+
+    def _publish(self, ctx: RunContext, flagged: list[ProductReturns], insights: list) -> None:
+        window = int(ctx.config["window_days"])
+        lines = [
+            f"- {r.sku} {r.title}: {r.refunded} of {r.orders} orders refunded ({pct(r.rate, 1)}), "
+            f"{r.ratio:.1f}x the rest's "
+            f"{pct(r.rest_rate, 1)} (z = {r.z:.1f})"
+            for r in flagged
+        ]
+        title = f"Returns report: {', '.join(r.title for r in flagged)} refunded far above the catalogue"
+        facts = {
+            "window_days": window,
+            "products": [r.__dict__ for r in flagged],
+            "feedback": focus.feedback_comment(ctx),
+        }
+
+        def offline() -> Report:
+            body = (
+                f"Refund rates over the last {window} days, by product, against the rest of the catalogue:\n"
+                + "\n".join(lines)
+                + "\n\nNext steps: read the refund reasons and reviews of these products, check the latest "
+                "batch with the supplier, and hold paid promotion of them until the cause is known."
+            )
+            return Report(title=title[:200], body=body)
+
+        report = ctx.write(
+            Report,
+            task="Write a short internal returns report from these refund rates.",
+            facts=facts,
+            offline=offline,
+            purpose="returns report",
+        )
+        worst = flagged[0]
+        ctx.propose(
+            "report.publish",
+            {
+                "title": report.title[:200],
+                "body": report.body,
+                "data": {
+                    "window_days": window,
+                    "products": [
+                        {
+                            "sku": r.sku,
+                            "handle": r.handle,
+                            "orders": r.orders,
+                            "refunded": r.refunded,
+                            "rate": r.rate,
+                            "rest_rate": r.rest_rate,
+                            "ratio": r.ratio,
+                            "z": r.z,
+                        }
+                        for r in flagged
+                    ],
+                },
+            },
+            rationale=(
+                f"{worst.title} is refunded {worst.ratio:.1f}x as often as the rest: "
+                f"{worst.refunded} of {worst.orders} "
+                f"orders ({pct(worst.rate, 1)}) vs {pct(worst.rest_rate, 1)} over {window} days (z = {worst.z:.1f})."
+                + (f" {len(flagged) - 1} more product(s) in the report." if len(flagged) > 1 else "")
+            ),
+            evidence=insights,
+            confidence=0.8,
+            priority=float(worst.z),
+        )

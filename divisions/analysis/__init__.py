@@ -1,1 +1,0 @@
-"""The specialists' analyses: selector-style functions `(today, config) -> dataclasses`, one module per division."""
