@@ -1,10 +1,10 @@
 """The briefing's headlines: exactly one win, one risk and one opportunity, each with its numbers and
 the drafted work attached, then the rest of the pending work ranked.
 
-Candidates come from memory (what the specialists found: stock-outs, pacing), from the brand's
-own numbers (the best campaign, the fastest-growing product) and from the pending proposals. Each
-candidate is scored like any proposal (money x confidence x urgency) and the best of each kind
-heads the briefing.
+Candidates come from what the specialists wrote to memory (operations' stock-outs, paid media's
+ROAS per campaign, intelligence's trends) and from the pending proposals: the orchestrator reads
+the team's findings, it does not recompute their analyses. Each candidate is scored like any
+proposal (money x confidence x urgency) and the best of each kind heads the briefing.
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-
-from django.db.models import DecimalField, F, Sum
-from django.db.models.functions import Coalesce
 
 from agents.models import ItemKind
 from agents.orchestrator import rules
@@ -75,14 +72,6 @@ def _money(value: Decimal | float | int) -> str:
     return f"${Decimal(value):,.0f}"
 
 
-def _window(today: dt.date, days: int, *, end_offset: int = 1) -> tuple[dt.datetime, dt.datetime]:
-    """Whole brand days: the `days` days ending the day before `today` (by default)."""
-    from brand.clock import brand_day_start
-
-    end = brand_day_start(today - dt.timedelta(days=end_offset - 1))
-    return end - dt.timedelta(days=days), end
-
-
 def _pending() -> list[ProposedAction]:
     return list(
         ProposedAction.objects.filter(status=Status.PENDING)
@@ -95,21 +84,19 @@ def _pending() -> list[ProposedAction]:
 # --- risks --------------------------------------------------------------------------------------
 
 
-def _sku_revenue(sku: str, today: dt.date, days: int = 28) -> tuple[Decimal, Decimal]:
-    start, end = _window(today, days)
-    totals = bm.OrderLine.objects.filter(
-        variant__sku=sku, order__created_at__gte=start, order__created_at__lt=end
-    ).aggregate(
-        units=Coalesce(Sum("quantity"), 0),
-        revenue=Coalesce(Sum(F("quantity") * F("price"), output_field=DecimalField()), ZERO),
+def _current(prefix: str, suffix: str) -> list[MemoryEntry]:
+    """The team's current facts under keys `<prefix>...<suffix>` (e.g. every SKU's days of cover)."""
+    return list(
+        MemoryEntry.objects.filter(key__startswith=prefix, key__endswith=suffix, is_current=True).select_related(
+            "division"
+        )
     )
-    return Decimal(totals["units"]) / days, Decimal(totals["revenue"]) / days
 
 
-def stockout_risks(today: dt.date, now: dt.datetime, pending: list[ProposedAction]) -> list[Headline]:
+def stockout_risks(now: dt.datetime, pending: list[ProposedAction]) -> list[Headline]:
+    """Operations' `sku:<SKU>:days_of_cover` facts that run out before the next delivery."""
     found = []
-    entries = MemoryEntry.objects.filter(key__startswith="sku:", key__endswith=":days_of_cover", is_current=True)
-    for entry in entries.select_related("division"):
+    for entry in _current("sku:", ":days_of_cover"):
         data = entry.data or {}
         if not data.get("runs_out_before_delivery"):
             continue
@@ -117,7 +104,9 @@ def stockout_risks(today: dt.date, now: dt.datetime, pending: list[ProposedActio
         variant = bm.Variant.objects.filter(sku=sku).select_related("product", "supplier").first()
         cover = Decimal(str(data.get("value") or 0))
         lead = Decimal(str(data.get("lead_time_days") or (variant.effective_lead_time_days if variant else 0) or 0))
-        units_day, revenue_day = _sku_revenue(sku, today)
+        # Operations counts the units of the last 28 days; the money at risk is at today's price.
+        units_day = Decimal(str(data.get("units_28d") or 0)) / 28
+        revenue_day = units_day * (variant.price if variant else ZERO)
         gap = max(ZERO, lead - cover)
         at_risk = (revenue_day * gap).quantize(Decimal("1"))
         attached = [
@@ -207,27 +196,26 @@ def proposal_headline(kind: str, ranked: Ranked) -> Headline:
 # --- wins ---------------------------------------------------------------------------------------
 
 
-def campaign_wins(today: dt.date, pending: list[ProposedAction], short_skus: set[str]) -> list[Headline]:
-    """The campaigns earning most per dollar over 28 days, unless scaling them would sell out a SKU."""
-    start = today - dt.timedelta(days=28)
-    rows = (
-        bm.AdMetric.objects.filter(date__gte=start, date__lt=today)
-        .values("campaign_id")
-        .annotate(spend=Sum("spend"), revenue=Sum("revenue"))
-        .filter(spend__gte=WIN_MIN_SPEND)
-    )
+def campaign_wins(pending: list[ProposedAction], short_skus: set[str]) -> list[Headline]:
+    """Paid media's `campaign:<id>:roas_28d` facts: the campaigns earning most per dollar over 28 days,
+    unless scaling them would sell out a SKU."""
+    facts = {}
+    for entry in _current("campaign:", ":roas_28d"):
+        data = entry.data or {}
+        spend, revenue = Decimal(str(data.get("spend") or 0)), Decimal(str(data.get("revenue") or 0))
+        if spend >= WIN_MIN_SPEND and revenue / spend >= WIN_MIN_ROAS:
+            facts[int(entry.key.split(":")[1])] = (entry, spend, revenue)
+    campaigns = bm.AdCampaign.objects.filter(pk__in=facts).prefetch_related("skus")
     found = []
-    for row in rows:
-        roas = row["revenue"] / row["spend"] if row["spend"] else ZERO
-        if roas < WIN_MIN_ROAS:
-            continue
-        campaign = bm.AdCampaign.objects.get(pk=row["campaign_id"])
-        if short_skus & set(campaign.skus.values_list("sku", flat=True)):
+    for campaign in campaigns:
+        entry, spend, revenue = facts[campaign.pk]
+        roas = revenue / spend
+        if short_skus & {v.sku for v in campaign.skus.all()}:
             continue
         attached = [p for p in pending if p.action_type.startswith("ads.") and rules.campaign_of(p) == campaign]
         text = (
             f"{campaign.name} ({campaign.get_channel_display()}) returned {roas:.1f}x its spend over 28 days: "
-            f"{_money(row['revenue'])} of revenue on {_money(row['spend'])}."
+            f"{_money(revenue)} of revenue on {_money(spend)}."
         )
         if attached:
             text += " Drafted: " + "; ".join(f"#{p.pk} {p.preview or p.title}" for p in attached) + "."
@@ -239,12 +227,13 @@ def campaign_wins(today: dt.date, pending: list[ProposedAction], short_skus: set
                 numbers={
                     "campaign": campaign.name,
                     "roas_28d": round(float(roas), 2),
-                    "revenue_28d": f"{row['revenue']:.2f}",
-                    "spend_28d": f"{row['spend']:.2f}",
+                    "revenue_28d": f"{revenue:.2f}",
+                    "spend_28d": f"{spend:.2f}",
+                    "memory": entry.key,
                 },
-                money=row["revenue"] - row["spend"],
+                money=revenue - spend,
                 money_basis="28-day revenue minus spend",
-                confidence=0.9,
+                confidence=min(0.9, float(entry.confidence)),
                 urgency=1.0,
                 division="growth",
                 proposals=attached,
@@ -253,41 +242,40 @@ def campaign_wins(today: dt.date, pending: list[ProposedAction], short_skus: set
     return found
 
 
-def trend_wins(today: dt.date, pending: list[ProposedAction]) -> list[Headline]:
-    """Products whose units in the last 7 days are well up on the 7 days before."""
-    last_start, last_end = _window(today, 7)
-    prev_start = last_start - dt.timedelta(days=7)
-
-    def units(start: dt.datetime, end: dt.datetime) -> dict[str, tuple[int, Decimal]]:
-        rows = (
-            bm.OrderLine.objects.filter(order__created_at__gte=start, order__created_at__lt=end)
-            .values("variant__sku")
-            .annotate(
-                units=Sum("quantity"),
-                revenue=Sum(F("quantity") * F("price"), output_field=DecimalField()),
-            )
-        )
-        return {r["variant__sku"]: (r["units"], r["revenue"]) for r in rows}
-
-    last, prev = units(last_start, last_end), units(prev_start, last_start)
+def trend_wins(pending: list[ProposedAction]) -> list[Headline]:
+    """Intelligence's rising `product:<handle>:trend_wow` facts with enough volume to matter."""
+    facts = {}
+    for entry in _current("product:", ":trend_wow"):
+        data = entry.data or {}
+        units, before = int(data.get("units_7d") or 0), int(data.get("units_prev_7d") or 0)
+        if data.get("rising") and units >= TREND_MIN_UNITS and before and Decimal(units) / before >= TREND_MIN_RATIO:
+            facts[entry.key.split(":")[1]] = (entry, units, before)
+    products = bm.Product.objects.filter(handle__in=facts).prefetch_related("variants")
     found = []
-    for sku, (n, revenue) in last.items():
-        before, _ = prev.get(sku, (0, ZERO))
-        if n < TREND_MIN_UNITS or not before or Decimal(n) / before < TREND_MIN_RATIO:
-            continue
-        variant = bm.Variant.objects.select_related("product").get(sku=sku)
-        growth = Decimal(n) / before - 1
-        attached = [p for p in pending if sku in rules.skus_of(p) and not p.hold_reason]
+    for product in products:
+        entry, units, before = facts[product.handle]
+        skus = {v.sku for v in product.variants.all()}
+        # Money in play: the last week's units at today's prices (the product's mean price).
+        prices = [v.price for v in product.variants.all()]
+        revenue = (Decimal(units) * sum(prices, ZERO) / len(prices)).quantize(Decimal("1")) if prices else ZERO
+        growth = Decimal(units) / before - 1
+        attached = [p for p in pending if skus & set(rules.skus_of(p)) and not p.hold_reason]
         found.append(
             Headline(
                 kind=ItemKind.WIN,
-                title=f"{variant.product.title} is trending: up {growth:.0%} week on week",
-                text=f"{variant} sold {n} units in the last 7 days against {before} the week before "
-                f"({_money(revenue)} of revenue).",
-                numbers={"sku": sku, "units_7d": n, "units_prev_7d": before, "growth": round(float(growth), 3)},
+                title=f"{product.title} is trending: up {growth:.0%} week on week",
+                text=f"{product.title} sold {units} units in the last 7 days against {before} the week before "
+                f"(about {_money(revenue)} of sales).",
+                numbers={
+                    "product": product.handle,
+                    "units_7d": units,
+                    "units_prev_7d": before,
+                    "growth": round(float(growth), 3),
+                    "memory": entry.key,
+                },
                 money=revenue,
-                money_basis="last 7 days' revenue",
-                confidence=0.8,
+                money_basis="last 7 days' units at today's prices",
+                confidence=min(0.8, float(entry.confidence)),
                 urgency=1.0,
                 division="intelligence",
                 proposals=attached,
@@ -308,7 +296,7 @@ def headlines(today: dt.date, now: dt.datetime) -> tuple[dict[str, Headline], li
     """The win, the risk and the opportunity, and the rest of the pending work ranked."""
     pending = _pending()
     ranked = rank(pending, now)
-    risks = stockout_risks(today, now, pending)
+    risks = stockout_risks(now, pending)
     short = {h.numbers["sku"] for h in risks}
     # A PO or a pause that is the fix of a stock-out is that risk, not a second one.
     covered = {p.pk for h in risks for p in h.proposals}
@@ -321,7 +309,7 @@ def headlines(today: dt.date, now: dt.datetime) -> tuple[dict[str, Headline], li
     risk = max(risks, key=lambda h: h.score, default=_empty(ItemKind.RISK))
 
     used = {p.pk for p in risk.proposals}
-    wins = campaign_wins(today, pending, short) + trend_wins(today, pending)
+    wins = campaign_wins(pending, short) + trend_wins(pending)
     wins = [w for w in wins if not used & {p.pk for p in w.proposals}]
     win = max(wins, key=lambda h: h.score, default=_empty(ItemKind.WIN))
     used |= {p.pk for p in win.proposals}

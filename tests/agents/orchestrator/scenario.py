@@ -54,7 +54,20 @@ def build_day() -> Day:
     fact(
         "sku:HP-104:days_of_cover",
         "HP-104 has 6 days of cover; Ironworks Foundry needs 21.",
-        {"value": 6, "lead_time_days": 21, "runs_out_before_delivery": True},
+        {"value": 6, "lead_time_days": 21, "runs_out_before_delivery": True, "units_28d": 280},
+    )
+    # What paid media wrote about the two campaigns: the orchestrator reads it, it does not recompute.
+    fact(
+        f"campaign:{evergreen.pk}:roas_28d",
+        "Evergreen - Retargeting: 28-day ROAS 6.0x on $2,800 spend",
+        {"value": 6.0, "spend": "2800.00", "revenue": "16800.00"},
+        by="growth.paid_media",
+    )
+    fact(
+        f"campaign:{hearth.pk}:roas_28d",
+        "Hearth Pot - Always On: 28-day ROAS 4.5x on $5,600 spend",
+        {"value": 4.5, "spend": "5600.00", "revenue": "25200.00"},
+        by="growth.paid_media",
     )
     raise_hearth = ProposalFactory(
         args={"campaign_id": hearth.pk, "daily_budget": "300.00"},
