@@ -406,15 +406,20 @@ class BaseImporter:
         labels: dict[str, str] = {}
         normalised = [normalise_header(name) for name in header]
         for column in self.columns:
-            for position, name in enumerate(normalised):
-                if column.matches(name):
-                    index[column.key] = position
-                    labels[column.key] = header[position].strip()
-                    break
-            else:
+            positions = [position for position, name in enumerate(normalised) if column.matches(name)]
+            if not positions:
                 labels[column.key] = column.label
                 if column.required:
                     self.result.errors.append(RowError(1, column.label, None, "is missing from the header"))
+                continue
+            index[column.key] = positions[0]
+            labels[column.key] = header[positions[0]].strip()
+            if len(positions) > 1:
+                # Two columns for one fact: which one the person meant is a guess, so ask instead.
+                where = " and ".join(str(p + 1) for p in positions)
+                self.result.errors.append(
+                    RowError(1, labels[column.key], None, f"appears more than once in the header (columns {where})")
+                )
         return None if self.result.errors else (index, labels)
 
     def run(self, progress: ProgressCallback | None = None) -> None:

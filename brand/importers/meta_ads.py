@@ -37,6 +37,9 @@ class MetaAdsImporter(BaseImporter):
         self.channel = channel
         # A handful of campaigns recur on every day of the file: each is counted once.
         self.seen_campaigns: set[str] = set()
+        # Where each (campaign, day) was first seen in the whole file, not only in its chunk: a
+        # duplicate two thousand rows further down is as ambiguous as one on the next line.
+        self.first_line: dict[tuple[str, dt.date], int] = {}
 
     def skip(self, row: Row) -> bool:
         # The totals row Ads Manager can append has neither a campaign nor a day.
@@ -44,7 +47,7 @@ class MetaAdsImporter(BaseImporter):
 
     def process_chunk(self, rows: list[Row]) -> None:
         parsed: list[tuple[Row, str, dt.date, dict[str, Any]]] = []
-        first_line: dict[tuple[str, dt.date], int] = {}
+        first_line = self.first_line
         limit = max_length(AdCampaign, "name")
         for row in rows:
             name = row.raw("campaign").strip()

@@ -84,6 +84,12 @@ class ShopifyOrdersImporter(BaseImporter):
         self.customer_pk_before = Customer.objects.aggregate(top=Max("pk"))["top"] or 0
         self.customers_touched: set[int] = set()
         self.customers_changed: set[int] = set()
+        # An order's rows stand next to each other in a Shopify export. The order being read and
+        # the last line of every order already read, across chunks: a name that comes back after
+        # another order would silently replace the lines read before it.
+        self.current_order = ""
+        self._last_line = 0
+        self.last_line_of: dict[str, int] = {}
 
     def group_key(self, row: Row) -> str:
         return row.raw("name").strip()
@@ -136,6 +142,18 @@ class ShopifyOrdersImporter(BaseImporter):
             name = row.parse("name", parse_text, required=True, max_length=max_length(Order, "name"))
             if not name:
                 continue
+            if name != self.current_order:
+                if name in self.last_line_of:
+                    row.error(
+                        "name",
+                        f"comes back after other orders (its rows ended on line {self.last_line_of[name]}); "
+                        "an order's rows must be next to each other",
+                    )
+                    continue
+                if self.current_order:
+                    self.last_line_of[self.current_order] = self._last_line
+                self.current_order = name
+            self._last_line = row.line
             order = orders.get(name)
             if order is None:
                 order = orders[name] = {
