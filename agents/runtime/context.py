@@ -35,6 +35,7 @@ from brand.clock import brand_day_start
 from divisions.models import Division
 from memory import selectors as memory_selectors
 from memory import services as memory_services
+from memory.writes import SUBJECT_MAX_LENGTH
 
 if TYPE_CHECKING:
     from agents.runtime.base import BaseAgent
@@ -75,6 +76,15 @@ def open_transactions() -> list[str]:
     ]
 
 
+def _labelled(fact: dict[str, Any]) -> dict[str, Any]:
+    """A fact whose subject fits memory's label: agents build subjects from brand data (a product's
+    255-character title), and a long name must not cost the run its facts."""
+    subject = fact.get("subject")
+    if isinstance(subject, str) and len(subject) > SUBJECT_MAX_LENGTH:
+        return {**fact, "subject": subject[: SUBJECT_MAX_LENGTH - 1] + "…"}
+    return fact
+
+
 @dataclass
 class RunContext:
     run: AgentRun
@@ -104,7 +114,7 @@ class RunContext:
         if "division" not in kw:
             kw["division"] = self._division_row()
         kw.setdefault("author_run", self.run)
-        entry = memory_services.remember(**kw)
+        entry = memory_services.remember(**_labelled(kw))
         self.memory_written += 1
         return entry
 
@@ -115,7 +125,7 @@ class RunContext:
         in as for `remember`. Returns the entries in the same order.
         """
         division = self._division_row()
-        prepared = [{"division": division, "author_run": self.run, **item} for item in items]
+        prepared = [_labelled({"division": division, "author_run": self.run, **item}) for item in items]
         entries = memory_services.remember_many(prepared)
         self.memory_written += len(entries)
         return entries

@@ -7,7 +7,9 @@ putting `[mode:<name>]` in the prompt: ok, refusal, length, malformed, offschema
 `gather` holds the first requests until that many are in flight at once (or `hang` seconds passed;
 later requests pass straight through), so a test sees how many calls a client really has open at
 once without depending on timing.
-Every request is recorded with its start and end time (for the concurrency test).
+`script(number, schema, prompt) -> Reply | None` answers a request itself when it returns a Reply
+(the hostile-answer corpus: any status, content, finish reason or delay). Every request is recorded
+with its start and end time (for the concurrency test).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -55,6 +58,19 @@ def example_for(schema: dict[str, Any], defs: dict[str, Any] | None = None) -> A
 
 
 @dataclass
+class Reply:
+    """A scripted answer: an HTTP status, the message content (None: a schema-valid example), and more."""
+
+    status: int = 200
+    content: str | None = None
+    finish: str = "stop"
+    refusal: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    error_body: dict[str, Any] | None = None
+
+
+@dataclass
 class Call:
     start: float
     end: float
@@ -79,6 +95,7 @@ class FakeOpenAI:
     gathered: bool = False
     arrived: threading.Condition = field(default_factory=threading.Condition)
     server: ThreadingHTTPServer | None = None
+    script: Callable[[int, dict[str, Any], str], Reply | None] | None = None
 
     @property
     def base_url(self) -> str:
@@ -138,7 +155,22 @@ class FakeOpenAI:
                 answer = example_for(schema) if schema else {}
                 content: str | None = json.dumps(answer)
                 finish, refusal = "stop", None
-                if mode == "malformed":
+                reply = fake.script(number, schema, prompt) if fake.script is not None else None
+                if reply is not None:
+                    if reply.delay:
+                        time.sleep(reply.delay)
+                    if reply.status != 200:
+                        return self._send(
+                            reply.status, reply.error_body or {"error": {"message": "scripted"}}, reply.headers
+                        )
+                    content = reply.content if reply.content is not None else content
+                    finish, refusal = reply.finish, reply.refusal
+                    if refusal is not None:
+                        content = None
+                    mode = "scripted"
+                if mode == "scripted":
+                    pass
+                elif mode == "malformed":
                     content = '{"headline": "unterminated'
                 elif mode == "offschema":
                     content = json.dumps({"unexpected": True})

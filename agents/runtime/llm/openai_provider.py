@@ -123,6 +123,9 @@ class OpenAIProvider:
                 f"{model} answered with malformed JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}): "
                 f"{content[:200]!r}"
             ) from exc
+        except RecursionError as exc:
+            # A hostile or broken answer nested thousands deep: the decoder gives up before the schema does.
+            raise fail(f"{model} answered with JSON nested too deeply to read: {content[:200]!r}") from exc
         try:
             parsed = schema.model_validate(data)
         except ValidationError as exc:
