@@ -159,6 +159,16 @@ class SendCampaign(BrandAction):
             return EmailCampaign.objects.select_related("segment").get(pk=entry.result["email_campaign_id"])
         return campaign
 
+    def applied(self, idempotency_key: str) -> dict | None:
+        """Done, or begun: a send killed half-way set the campaign "sending" itself, which must not make
+        its own proposal stale; the next attempt resumes it for the customers not yet served."""
+        done = super().applied(idempotency_key)
+        if done is not None:
+            return done
+        if AppliedAction.objects.filter(key=email_connector.started_key(idempotency_key)).exists():
+            return {"resumed": True}
+        return None
+
     def execute(self, args: SendArgs, *, idempotency_key: str) -> dict:
         entry = AppliedAction.objects.filter(key=idempotency_key).first()
         if entry is None:

@@ -6,6 +6,7 @@ import contextlib
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -48,11 +49,13 @@ class Receiver:
     """What the webhook receiver got, and the status codes it answers with in turn.
 
     With `hold_first=N` the first N requests are read and recorded, then left unanswered until
-    `release` is set: the caller is stuck mid-call, as long as the test wants.
+    `release` is set: the caller is stuck mid-call, as long as the test wants. `delay` answers every
+    request after that many seconds (a slow receiver).
     """
 
-    def __init__(self, statuses: list[int], *, hold_first: int = 0) -> None:
+    def __init__(self, statuses: list[int], *, hold_first: int = 0, delay: float = 0.0) -> None:
         self.statuses = list(statuses)
+        self.delay = delay
         self.requests: list[dict] = []
         self.hold_first = hold_first
         self.received = threading.Event()
@@ -69,6 +72,8 @@ def http_server(receiver: Receiver) -> Iterator[str]:
             if len(receiver.requests) <= receiver.hold_first:
                 # Bounded, so that a test that forgets to release cannot hang the server's shutdown.
                 receiver.release.wait(timeout=60)
+            if receiver.delay:
+                time.sleep(receiver.delay)
             status = receiver.statuses.pop(0) if receiver.statuses else 200
             try:
                 self.send_response(status)

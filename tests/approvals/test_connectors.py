@@ -163,3 +163,47 @@ def test_webhook_down_retries_later_without_repeating_the_effect(campaign, growt
     assert campaign.daily_budget == Decimal("80.00")
     assert len({r["headers"]["Idempotency-Key"] for r in receiver.requests}) == 1
     assert campaign.history.filter(daily_budget=Decimal("80.00")).count() == 1
+
+
+def test_a_send_killed_half_way_is_resumed_not_judged_stale(segment, committed, settings, monkeypatch):
+    """What a worker SIGKILLed after two messages leaves: the send marked begun, two customers served,
+    the campaign "sending" (its own doing), an expired claim. The sweeper's next attempt finishes the
+    send for the other three, each message with the Message-ID it would always have had."""
+    from approvals import executor
+    from brand.connectors import email as email_connector
+
+    campaign = EmailCampaign.objects.create(
+        name="Win-back", segment=segment, subject="We miss you", body_text="Come back", status=EmailStatus.DRAFT
+    )
+    proposal = proposal_create(
+        action_type="email.send_campaign",
+        args={"email_campaign_id": campaign.pk},
+        division="retention",
+        rationale="Lapsed buyers respond to win-back mails",
+    )
+    monkeypatch.setattr(executor, "dispatch", lambda pk, *, inline=None: None)  # the worker that will die
+    committed(proposal_approve, proposal=proposal, user=_retention_approver())
+    key = f"proposal-{proposal.pk}"
+    served = list(email_connector.recipients_of(campaign)[:2])
+    AppliedAction.objects.create(key=email_connector.started_key(key), action_type="email.started", result={})
+    for customer in served:
+        AppliedAction.objects.create(key=email_connector.recipient_key(key, customer.pk), action_type="email.recipient")
+    EmailCampaign.objects.filter(pk=campaign.pk).update(status=EmailStatus.SENDING)
+    long_ago = timezone.now() - dt.timedelta(seconds=settings.ATLAS_EXECUTION_CLAIM_TTL * 2)
+    ProposedAction.objects.filter(pk=proposal.pk).update(
+        status=Status.EXECUTING, claim_token="killed", claimed_at=long_ago, attempts=1
+    )
+    monkeypatch.undo()
+
+    inbox = Inbox()
+    with smtp_server(inbox) as port, _smtp(port):
+        assert executions_sweep() == 1
+    proposal.refresh_from_db()
+    assert proposal.status == Status.EXECUTED, proposal.status_reason
+    rest = sorted(c.email for c in email_connector.recipients_of(campaign) if c not in served)
+    assert sorted(m["To"] for m in inbox.messages) == rest
+    for message in inbox.messages:
+        customer = segment.customers.get(email=message["To"])
+        assert message["Message-ID"] == email_connector.message_id(key, customer.pk)
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.recipients) == (EmailStatus.SENT, 5)
