@@ -187,7 +187,7 @@ def _author_identity(entry: MemoryEntry) -> tuple[str, Any]:
 # --- history ------------------------------------------------------------------------------------
 
 
-def _history_actor(user: Any) -> str:
+def _history_actor(user: User | None) -> str:
     # The same label `atlas_project.audit.stamp_history_actor` gives a row saved through a signal.
     actor = current_actor()
     if actor is not None:

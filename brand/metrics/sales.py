@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, ExtractWeekDay, Upper
 
 from brand.clock import brand_tz, day_start, month_start
@@ -24,7 +24,7 @@ DEC = DecimalField(max_digits=18, decimal_places=2)
 ZERO = Decimal("0.00")
 
 
-def revenue_orders():
+def revenue_orders() -> QuerySet[Order]:
     """The orders that count as revenue: everything but voided orders."""
     return Order.objects.exclude(financial_status__iexact="voided")
 
