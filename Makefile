@@ -46,6 +46,8 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # Re-resolve the locked versions from pyproject.toml's ranges (needs the registry).
 lock:

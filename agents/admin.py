@@ -262,7 +262,7 @@ class IntentAdmin(ReadOnly):
         intent = super().get_object(request, object_id, from_field)
         if intent is not None:
             # The admin instance is shared by every request: the reader's scope travels on the object.
-            intent._visible_divisions = _visible_division_ids(request)  # type: ignore[attr-defined]
+            intent._visible_divisions = _visible_division_ids(request)
         return intent
 
     @admin.display(description="Text", ordering="text")
@@ -278,7 +278,7 @@ class IntentAdmin(ReadOnly):
         runs = intent.runs.select_related("agent").prefetch_related("proposals").order_by("queued_at")
         if not runs:
             return "—"
-        visible = getattr(intent, "_visible_divisions", set())
+        visible: set[int] = getattr(intent, "_visible_divisions", set())
         return format_html(
             "<ul>{}</ul>",
             format_html_join(

@@ -1,11 +1,12 @@
 import logging
 import time
+from typing import Any
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 
-def _sync_agents_after_migrate(sender, using="default", **kwargs) -> None:
+def _sync_agents_after_migrate(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
     """Keep the Agent rows in step with the code after every migrate (plumbing, not domain flow)."""
     from agents.runtime.registry import sync_agents
 
@@ -17,7 +18,7 @@ def _sync_agents_after_migrate(sender, using="default", **kwargs) -> None:
 WARM_MESSAGE = "loaded the agents and the LLM client"
 
 
-def _warm_llm_client(sender, proc_name="", **kwargs) -> None:
+def _warm_llm_client(sender: Any, proc_name: str = "", **kwargs: Any) -> None:
     """A new qcluster worker loads the agents and the LLM client before it takes a task: importing
     them costs about a second, which a cold worker would otherwise add to the first run it takes."""
     from agents.runtime import registry

@@ -49,7 +49,7 @@ class Director(BaseAgent):
         "code",
     )
 
-    def target_of(self, proposal: Any) -> str:
+    def target_of(self, proposal: ProposedAction) -> str:
         args = proposal.args or {}
         for name in self.target_args:
             if name in args:
@@ -61,7 +61,7 @@ class Director(BaseAgent):
         consolidate_division(director=self, ctx=ctx)
 
 
-def _strength(proposal: Any) -> float:
+def _strength(proposal: ProposedAction) -> float:
     return float(proposal.priority or 0) * float(proposal.confidence or 0)
 
 
@@ -72,23 +72,23 @@ def consolidate_division(*, director: Director, ctx: RunContext) -> dict[str, An
     A pending duplicate is held with its reason rather than cancelled: cancelling is a person's
     decision in approvals, and a held proposal stays visible for a person to release or reject.
     """
-    proposals = ProposedAction.objects.filter(division__slug=director.division, status=Status.PENDING, hold_reason="")
+    pending = ProposedAction.objects.filter(division__slug=director.division, status=Status.PENDING, hold_reason="")
     if ctx.cycle is not None:
-        proposals = proposals.filter(agent_run__cycle=ctx.cycle)
-    proposals = list(proposals.select_related("agent_run"))
+        pending = pending.filter(agent_run__cycle=ctx.cycle)
+    proposals = list(pending.select_related("agent_run"))
     proposals.sort(key=lambda p: (-_strength(p), p.pk))
 
-    best: dict[tuple[str, str], Any] = {}
+    best: dict[tuple[str, str], ProposedAction] = {}
     dropped: list[dict[str, Any]] = []
     for proposal in proposals:
         target = (proposal.action_type, director.target_of(proposal))
         if target not in best:
             best[target] = proposal
             continue
-        kept = best[target]
-        reason = f"Duplicate of #{kept.pk} ({proposal.action_type} on {target[1]}); the director kept the stronger one."
+        top = best[target]
+        reason = f"Duplicate of #{top.pk} ({proposal.action_type} on {target[1]}); the director kept the stronger one."
         if _hold(proposal, reason, ctx):
-            dropped.append({"id": proposal.pk, "duplicate_of": kept.pk})
+            dropped.append({"id": proposal.pk, "duplicate_of": top.pk})
 
     ranked = sorted(best.values(), key=lambda p: (-_strength(p), p.pk))
     keep = int(ctx.config.get("keep", 5))
@@ -118,7 +118,7 @@ def consolidate_division(*, director: Director, ctx: RunContext) -> dict[str, An
     return summary
 
 
-def _brief(proposal: Any) -> dict[str, Any]:
+def _brief(proposal: ProposedAction) -> dict[str, Any]:
     return {
         "id": proposal.pk,
         "action": proposal.action_type,
@@ -130,7 +130,7 @@ def _brief(proposal: Any) -> dict[str, Any]:
     }
 
 
-def _hold(proposal: Any, reason: str, ctx: RunContext) -> bool:
+def _hold(proposal: ProposedAction, reason: str, ctx: RunContext) -> bool:
     """Park the duplicate through the approvals service, so the change is checked and audited."""
     try:
         approval_services.proposal_hold(proposal=proposal, reason=reason)

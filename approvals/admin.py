@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -138,7 +139,7 @@ def _with_text(
             "label": label,
             "missing": "confirm" in request.POST,
             "opts": modeladmin.model._meta,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         },
     )
 
@@ -280,10 +281,12 @@ class ProposedActionAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="Approve selected proposals", permissions=["decide"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        _run(self, request, queryset, "Approved", lambda p: services.proposal_approve(proposal=p, user=request.user))
+        user = permissions.signed_in(request.user)
+        _run(self, request, queryset, "Approved", lambda p: services.proposal_approve(proposal=p, user=user))
 
     @admin.action(description="Reject selected proposals (with a reason)", permissions=["decide"])
     def reject_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        user = permissions.signed_in(request.user)
         return _with_text(
             self,
             request,
@@ -291,11 +294,12 @@ class ProposedActionAdmin(SimpleHistoryAdmin):
             action="reject_selected",
             label="Reject",
             verb="Rejected",
-            call=lambda p, text: services.proposal_reject(proposal=p, user=request.user, reason=text),
+            call=lambda p, text: services.proposal_reject(proposal=p, user=user, reason=text),
         )
 
     @admin.action(description="Send selected proposals back (with a comment)", permissions=["decide"])
     def send_back_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        user = permissions.signed_in(request.user)
         return _with_text(
             self,
             request,
@@ -303,7 +307,7 @@ class ProposedActionAdmin(SimpleHistoryAdmin):
             action="send_back_selected",
             label="Send back",
             verb="Sent back",
-            call=lambda p, text: services.proposal_send_back(proposal=p, user=request.user, comment=text),
+            call=lambda p, text: services.proposal_send_back(proposal=p, user=user, comment=text),
         )
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import datetime as dt
+
 
 class ApprovalError(Exception):
     """Base class: a clear message for a person, raised before anything was changed."""
@@ -42,6 +47,6 @@ class ActionNotDue(Exception):
     counting an attempt; the sweeper executes it when due, and it can still be cancelled until then.
     """
 
-    def __init__(self, until, message: str = "") -> None:
+    def __init__(self, until: dt.datetime, message: str = "") -> None:
         self.until = until
         super().__init__(message or f"not due before {until.isoformat()}")

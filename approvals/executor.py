@@ -228,7 +228,8 @@ def proposal_execute(*, proposal_id: int) -> Execution | None:
         # that stand. A failure here retries; the next attempt finds the effect applied.
         action.deliver(args, idempotency_key=key)
     except ActionNotDue as exc:
-        return _defer(proposal, token, until=exc.until)
+        _defer(proposal, token, until=exc.until)
+        return None
     except TransientActionError as exc:
         if proposal.attempts >= settings.ATLAS_EXECUTION_MAX_ATTEMPTS:
             return finish(

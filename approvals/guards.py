@@ -9,7 +9,7 @@ import contextlib
 import datetime as dt
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pydantic
 from django.core.exceptions import ObjectDoesNotExist
@@ -23,6 +23,11 @@ from divisions.models import Division
 from . import registry
 from .errors import InvalidArguments, InvalidTransition, NotPermitted, StaleBasis
 from .models import ProposedAction, Status
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from divisions.permissions import Someone
 
 CENT = Decimal("0.01")
 
@@ -58,7 +63,7 @@ def describe(action: registry.ActionType, args: pydantic.BaseModel) -> dict[str,
     return info
 
 
-def user_label(user: Any) -> str:
+def user_label(user: User) -> str:
     return Actor.for_user(user).label
 
 
@@ -92,8 +97,8 @@ def transition(
     return write_history(proposal, reason)
 
 
-def require_decider(proposal: ProposedAction, user: Any) -> None:
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+def require_decider(proposal: ProposedAction, user: Someone) -> None:
+    if user is None or not user.is_authenticated or not user.is_active:
         raise NotPermitted(f"proposal #{proposal.pk}: a signed-in, active user must decide")
     if not permissions.can_decide(user, proposal.division_id):
         role = permissions.role_in(user, proposal.division_id)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .models import ProposedAction
 
 logger = logging.getLogger(__name__)
 
-SendBackReceiver = Callable[[Any, str], None]
+SendBackReceiver = Callable[["ProposedAction", str], None]
 _send_back_receivers: dict[str, SendBackReceiver] = {}
 
 
@@ -27,7 +30,7 @@ def disconnect_send_back(dispatch_uid: str) -> None:
     _send_back_receivers.pop(dispatch_uid, None)
 
 
-def on_send_back(proposal: Any, comment: str) -> None:
+def on_send_back(proposal: ProposedAction, comment: str) -> None:
     """Called by `proposal_send_back` (after commit) with the proposal and the reviewer's comment."""
     for uid, receiver in list(_send_back_receivers.items()):
         try:

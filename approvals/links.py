@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core import signing
@@ -18,6 +18,9 @@ from django.urls import reverse
 
 from .errors import ApprovalError
 from .models import LinkUse, ProposedAction
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 SALT = "atlas.approvals.link"
 MAX_AGE_SECONDS = 24 * 3600
@@ -32,7 +35,7 @@ def _signer() -> signing.TimestampSigner:
     return signing.TimestampSigner(salt=SALT)
 
 
-def make_token(proposal: ProposedAction, user: Any, verdict: str) -> str:
+def make_token(proposal: ProposedAction, user: User, verdict: str) -> str:
     if verdict not in VERDICTS:
         raise ValueError(f"verdict={verdict!r}: expected one of {', '.join(VERDICTS)}")
     # The nonce makes two links for the same triple distinct, so each is single-use on its own.
@@ -40,7 +43,7 @@ def make_token(proposal: ProposedAction, user: Any, verdict: str) -> str:
     return _signer().sign_object(payload, compress=True)
 
 
-def approval_link(proposal: ProposedAction, user: Any, verdict: str) -> str:
+def approval_link(proposal: ProposedAction, user: User, verdict: str) -> str:
     """Absolute URL (ATLAS_SITE_URL) of a link that lets `user` take `verdict` on `proposal`."""
     path = reverse("approvals:link", args=[make_token(proposal, user, verdict)])
     return settings.ATLAS_SITE_URL.rstrip("/") + path

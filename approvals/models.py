@@ -6,6 +6,7 @@ Every status change goes through `approvals.services`; nothing here moves a prop
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
@@ -83,6 +84,8 @@ class ProposedAction(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     history = audited_history()
+    # Set just before a save: simple-history (untyped) reads it as the history row's change reason.
+    _change_reason: str
 
     class Meta:
         ordering = ["-priority", "-created_at"]
@@ -154,13 +157,14 @@ class AppendOnlyError(Exception):
 
 class ExecutionQuerySet(models.QuerySet):
     # An invariant of the audit log, not domain flow: no code path may rewrite what happened.
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("Execution rows are append-only: they cannot be updated")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise AppendOnlyError("Execution rows are append-only: they cannot be deleted")
 
-    delete.queryset_only = True
+    # Django reads queryset_only off the method; mypy cannot declare an attribute on a function.
+    delete.queryset_only = True  # type: ignore[attr-defined]
 
 
 class Execution(models.Model):
@@ -192,12 +196,12 @@ class Execution(models.Model):
     def __str__(self) -> str:
         return f"{self.action_type} #{self.proposal_id} attempt {self.attempt} ({'ok' if self.ok else 'error'})"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AppendOnlyError(f"Execution {self.pk} is append-only: it cannot be changed")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError(f"Execution {self.pk} is append-only: it cannot be deleted")
 
 

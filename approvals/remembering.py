@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .models import Decision, ProposedAction
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
 
-def memory_author(proposal: ProposedAction, user: Any = None) -> dict[str, Any] | None:
+def memory_author(proposal: ProposedAction, user: User | None = None) -> dict[str, Any] | None:
     """Memory needs one author: the deciding person, else the proposing agent run, else a person who
     approved or proposed it. None when nobody is on record (a system-made proposal)."""
     if user is not None:
@@ -28,7 +31,7 @@ def memory_author(proposal: ProposedAction, user: Any = None) -> dict[str, Any] 
 
 
 def remember_about(
-    proposal: ProposedAction, *, kind: str, text: str, user: Any = None, data: dict | None = None
+    proposal: ProposedAction, *, kind: str, text: str, user: User | None = None, data: dict | None = None
 ) -> None:
     """Decisions and outcomes go to the shared memory, so tomorrow's agents know what was done and why."""
     from memory.services import remember

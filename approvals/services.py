@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -42,7 +42,7 @@ from .models import Decision, ProposedAction, Status, Verdict
 from .remembering import remember_about
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
     from agents.models import AgentRun
     from memory.models import MemoryEntry
@@ -90,7 +90,7 @@ def proposal_create(
     rationale: str,
     agent_run: AgentRun | None = None,
     agent_key: str = "",
-    proposed_by: AbstractBaseUser | None = None,
+    proposed_by: User | None = None,
     evidence: Iterable[MemoryEntry] = (),
     confidence: float = 0.5,
     priority: float = 0,
@@ -153,9 +153,7 @@ def proposal_create(
 # --- decisions ---------------------------------------------------------------------------------
 
 
-def proposal_approve(
-    *, proposal: ProposedAction, user: AbstractBaseUser, comment: str = "", via: str = "admin"
-) -> ProposedAction:
+def proposal_approve(*, proposal: ProposedAction, user: User, comment: str = "", via: str = "admin") -> ProposedAction:
     """One approval. With enough approvals for the policy the proposal becomes `approved` and its
     execution is queued after commit; a four-eyes proposal stays `pending` after the first."""
     proposal = reload(proposal)
@@ -170,7 +168,7 @@ def proposal_approve(
 
 @transaction.atomic
 def _record_approval(
-    proposal: ProposedAction, *, user: Any, verdict: str, comment: str, via: str, args_diff: dict | None = None
+    proposal: ProposedAction, *, user: User, verdict: str, comment: str, via: str, args_diff: dict | None = None
 ) -> ProposedAction:
     lock_pending(proposal, for_approval=True)
     if Decision.objects.filter(proposal=proposal, user=user, verdict__in=policy.APPROVING_VERDICTS).exists():
@@ -206,7 +204,7 @@ def _record_approval(
 
 
 def proposal_edit_approve(
-    *, proposal: ProposedAction, user: AbstractBaseUser, args: dict, comment: str = "", via: str = "admin"
+    *, proposal: ProposedAction, user: User, args: dict, comment: str = "", via: str = "admin"
 ) -> ProposedAction:
     """Change the arguments (re-validated, the diff recorded on the Decision) and approve them."""
     proposal = reload(proposal)
@@ -248,8 +246,8 @@ def proposal_edit_approve(
 def _close(
     proposal: ProposedAction,
     *,
-    user: Any,
-    verdict: str,
+    user: User,
+    verdict: Verdict,
     to: str,
     from_statuses: list[str],
     text: str,
@@ -280,9 +278,7 @@ def _close(
 
 
 @transaction.atomic
-def proposal_send_back(
-    *, proposal: ProposedAction, user: AbstractBaseUser, comment: str, via: str = "admin"
-) -> ProposedAction:
+def proposal_send_back(*, proposal: ProposedAction, user: User, comment: str, via: str = "admin") -> ProposedAction:
     """Back to the proposing agent with a comment; `approvals.hooks.on_send_back` runs after commit."""
     proposal = reload(proposal)
     require_decider(proposal, user)
@@ -303,9 +299,7 @@ def proposal_send_back(
 
 
 @transaction.atomic
-def proposal_reject(
-    *, proposal: ProposedAction, user: AbstractBaseUser, reason: str, via: str = "admin"
-) -> ProposedAction:
+def proposal_reject(*, proposal: ProposedAction, user: User, reason: str, via: str = "admin") -> ProposedAction:
     proposal = reload(proposal)
     require_decider(proposal, user)
     if not isinstance(reason, str) or not reason.strip():
@@ -323,9 +317,7 @@ def proposal_reject(
 
 
 @transaction.atomic
-def proposal_cancel(
-    *, proposal: ProposedAction, user: AbstractBaseUser, reason: str = "", via: str = "admin"
-) -> ProposedAction:
+def proposal_cancel(*, proposal: ProposedAction, user: User, reason: str = "", via: str = "admin") -> ProposedAction:
     """Withdraw an approved proposal whose execution has not started (no claim, no attempt)."""
     proposal = reload(proposal)
     require_decider(proposal, user)
@@ -368,7 +360,7 @@ def proposal_hold(*, proposal: ProposedAction, reason: str, bundle: Iterable[Pro
 
 
 @transaction.atomic
-def proposal_release(*, proposal: ProposedAction, user: AbstractBaseUser) -> ProposedAction:
+def proposal_release(*, proposal: ProposedAction, user: User) -> ProposedAction:
     proposal = reload(proposal)
     require_decider(proposal, user)
     if not proposal.is_held:

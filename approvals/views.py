@@ -9,6 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from divisions.permissions import signed_in
+
 from . import services
 from .errors import ApprovalError
 from .links import LinkError, is_used, read_token, token_hash
@@ -50,21 +52,20 @@ def decide_by_link(request: HttpRequest, token: str) -> HttpResponse:
         return _render(request, context)
 
     text = request.POST.get("comment", "").strip()
+    user = signed_in(request.user)
     try:
         with transaction.atomic():
-            LinkUse.objects.create(
-                token_hash=token_hash(token), proposal=proposal, user=request.user, verdict=payload["v"]
-            )
+            LinkUse.objects.create(token_hash=token_hash(token), proposal=proposal, user=user, verdict=payload["v"])
     except IntegrityError:
         context["error"] = "this link has been used already"
         return _render(request, context, status=410)
     try:
         if payload["v"] == "approve":
-            proposal = services.proposal_approve(proposal=proposal, user=request.user, comment=text, via="email")
+            proposal = services.proposal_approve(proposal=proposal, user=user, comment=text, via="email")
         elif payload["v"] == "reject":
-            proposal = services.proposal_reject(proposal=proposal, user=request.user, reason=text, via="email")
+            proposal = services.proposal_reject(proposal=proposal, user=user, reason=text, via="email")
         else:
-            proposal = services.proposal_send_back(proposal=proposal, user=request.user, comment=text, via="email")
+            proposal = services.proposal_send_back(proposal=proposal, user=user, comment=text, via="email")
     except ApprovalError as exc:
         context["error"] = str(exc)
         return _render(request, context, status=409)

@@ -11,10 +11,14 @@ import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from simple_history.models import HistoricalRecords
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.http import HttpRequest
 
 
 @dataclass(frozen=True)
@@ -22,10 +26,10 @@ class Actor:
     """An actor in words ("user:alice", "agent:growth.paid_media#12", "policy", "system")."""
 
     label: str
-    user: Any | None = None
+    user: User | None = None
 
     @classmethod
-    def for_user(cls, user: Any) -> Actor:
+    def for_user(cls, user: User) -> Actor:
         return cls(label=f"user:{user.get_username()}", user=user)
 
     @classmethod
@@ -62,7 +66,7 @@ class AuditedHistoryFields(models.Model):
         abstract = True
 
 
-def _history_user(instance: Any = None, request: Any = None, **kwargs: Any) -> Any:
+def _history_user(instance: Any = None, request: HttpRequest | None = None, **kwargs: Any) -> User | None:
     actor = _current_actor.get()
     if actor is not None and actor.user is not None:
         return actor.user

@@ -216,8 +216,8 @@ class AdMetricInline(BrandInline):
     """The latest two weeks of a campaign; the full series is under Ad metrics."""
 
     model = bm.AdMetric
-    fields = ["date", "spend", "impressions", "clicks", "purchases", "revenue"]
-    readonly_fields = fields
+    readonly_fields = ("date", "spend", "impressions", "clicks", "purchases", "revenue")
+    fields = readonly_fields
     show_change_link = False
     can_delete = False
     days = 14

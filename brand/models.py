@@ -8,12 +8,20 @@ model an action can change keeps its history.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypedDict
 
 from django.db import models
 
 from atlas_project.audit import audited_history
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+
+class _MoneyDigits(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+# A TypedDict, not a plain dict, so the type checker can match `**MONEY` to DecimalField's keywords.
+MONEY: _MoneyDigits = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")
 
 
@@ -87,7 +95,7 @@ class Variant(models.Model):
     def effective_lead_time_days(self) -> int | None:
         if self.lead_time_days is not None:
             return self.lead_time_days
-        return self.supplier.lead_time_days if self.supplier_id else None
+        return self.supplier.lead_time_days if self.supplier is not None else None
 
 
 class Customer(models.Model):

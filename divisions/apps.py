@@ -1,8 +1,10 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 
-def _owners_group_after_migrate(sender, using="default", **kwargs) -> None:
+def _owners_group_after_migrate(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
     """Keep the Owners group's permissions in step after every migrate (plumbing, not domain flow).
 
     Each app's permissions are created by its own post_migrate; run after each Atlas app's so that the

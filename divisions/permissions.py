@@ -6,17 +6,24 @@ divisions they are members of; approvers and directors decide there; viewers onl
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
 from .models import Division, Membership, Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+    # Whoever asks: a signed-in user, the anonymous user of a request, or nobody (a task).
+    Someone = User | AnonymousUser | None
 
 OWNERS_GROUP = "Owners"
 DECIDING_ROLES = (Role.APPROVER, Role.DIRECTOR)
 
 
-def is_owner(user: Any) -> bool:
+def is_owner(user: Someone) -> bool:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     if user.is_superuser:
@@ -24,36 +31,43 @@ def is_owner(user: Any) -> bool:
     return user.groups.filter(name=OWNERS_GROUP).exists()
 
 
-def role_in(user: Any, division: Division | int) -> str | None:
+def role_in(user: Someone, division: Division | int) -> str | None:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     division_id = division.pk if isinstance(division, Division) else division
     return Membership.objects.filter(user=user, division_id=division_id).values_list("role", flat=True).first()
 
 
-def can_view(user: Any, division: Division | int) -> bool:
+def can_view(user: Someone, division: Division | int) -> bool:
     return is_owner(user) or role_in(user, division) is not None
 
 
-def can_decide(user: Any, division: Division | int) -> bool:
+def can_decide(user: Someone, division: Division | int) -> bool:
     return is_owner(user) or role_in(user, division) in DECIDING_ROLES
 
 
-def is_director(user: Any, division: Division | int) -> bool:
+def is_director(user: Someone, division: Division | int) -> bool:
     return is_owner(user) or role_in(user, division) == Role.DIRECTOR
 
 
-def visible_divisions(user: Any) -> QuerySet[Division]:
+def visible_divisions(user: Someone) -> QuerySet[Division]:
     if is_owner(user):
         return Division.objects.all()
-    if user is None or not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated:
         return Division.objects.none()
     return Division.objects.filter(memberships__user=user).distinct()
 
 
-def deciding_divisions(user: Any) -> QuerySet[Division]:
+def deciding_divisions(user: Someone) -> QuerySet[Division]:
     if is_owner(user):
         return Division.objects.all()
-    if user is None or not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated:
         return Division.objects.none()
     return Division.objects.filter(memberships__user=user, memberships__role__in=DECIDING_ROLES).distinct()
+
+
+def signed_in(user: User | AnonymousUser) -> User:
+    """The signed-in user a service acts for (the admin and the approval links require a login)."""
+    if not user.is_authenticated:
+        raise PermissionDenied("sign in first")
+    return user

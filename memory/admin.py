@@ -9,10 +9,11 @@ Conflicts are resolved with an action that asks for a note and calls `conflict_r
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -30,6 +31,9 @@ from . import search, selectors, services
 from .errors import AtlasMemoryError
 from .models import Conflict, Kind, MemoryEntry
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 # Entity types offered by the key filter; other prefixes work through the search box.
 KEY_ENTITY_TYPES = ("sku", "product", "campaign", "channel", "segment", "email", "customer", "supplier", "po", "policy")
 ADMIN_SEARCH_WINDOW = 1000
@@ -45,6 +49,8 @@ class CheapPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
+        if not isinstance(self.object_list, QuerySet):
+            return super().count  # a list already in memory: nothing to cap
         return len(self.object_list[: self.CAP + 1].values_list("pk", flat=True))
 
 
@@ -112,16 +118,17 @@ class PersonEntryForm(forms.ModelForm):
         model = MemoryEntry
         fields = ["kind", "division", "key", "subject", "text", "value", "valid_until"]
 
-    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        if "division" in self.fields:
-            self.fields["division"].queryset = (
+        division_field = self.fields.get("division")
+        if isinstance(division_field, forms.ModelChoiceField):
+            division_field.queryset = (
                 Division.objects.all()
                 if permissions.is_owner(user)
                 else Division.objects.filter(memberships__user=user, memberships__role="director")
             )
-            self.fields["division"].required = not permissions.is_owner(user)
+            division_field.required = not permissions.is_owner(user)
 
     def clean_value(self) -> Any:
         raw = self.cleaned_data.get("value", "").strip()
@@ -186,7 +193,10 @@ class MemoryEntryAdmin(SimpleHistoryAdmin):
         )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return permissions.is_owner(request.user) or request.user.memberships.filter(role="director").exists()
+        user = request.user
+        return permissions.is_owner(user) or (
+            user.is_authenticated and user.memberships.filter(role="director").exists()
+        )
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # entries are never edited: a new entry supersedes
@@ -202,9 +212,12 @@ class MemoryEntryAdmin(SimpleHistoryAdmin):
         kwargs["form"] = PersonEntryForm
         base = super().get_form(request, obj, change=change, **kwargs)
 
-        class FormForUser(base):  # the admin instantiates forms without our `user` argument
+        user = permissions.signed_in(request.user)
+
+        # The base is the form class the admin builds at run time, which a type checker cannot follow.
+        class FormForUser(base):  # type: ignore[misc,valid-type]  # the admin instantiates forms without our `user` argument
             def __init__(self, *args: Any, **kw: Any) -> None:
-                super().__init__(*args, user=request.user, **kw)
+                super().__init__(*args, user=user, **kw)
 
         return FormForUser
 
@@ -238,9 +251,10 @@ class MemoryEntryAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request: HttpRequest, obj: MemoryEntry, form: Any, change: bool) -> None:
         data = form.cleaned_data
-        with acting_as(Actor.for_user(request.user)):
+        user = permissions.signed_in(request.user)
+        with acting_as(Actor.for_user(user)):
             entry = services.memory_add_by_person(
-                user=request.user,
+                user=user,
                 text=data["text"],
                 kind=data["kind"],
                 key=data.get("key"),
@@ -377,7 +391,10 @@ class ConflictAdmin(SimpleHistoryAdmin):
         return False
 
     def has_resolve_permission(self, request: HttpRequest) -> bool:
-        return permissions.is_owner(request.user) or request.user.memberships.filter(role="director").exists()
+        user = request.user
+        return permissions.is_owner(user) or (
+            user.is_authenticated and user.memberships.filter(role="director").exists()
+        )
 
     @admin.display(description="Earlier")
     def earlier_said(self, obj: Conflict) -> str:
@@ -392,7 +409,7 @@ class ConflictAdmin(SimpleHistoryAdmin):
         form = ResolveForm(request.POST if "confirm" in request.POST else None)
         if "confirm" in request.POST and form.is_valid():
             resolved, skipped = services.conflicts_resolve(
-                conflicts=queryset, user=request.user, note=form.cleaned_data["note"]
+                conflicts=queryset, user=permissions.signed_in(request.user), note=form.cleaned_data["note"]
             )
             if resolved:
                 self.message_user(request, f"Resolved {resolved} conflict{'s' if resolved != 1 else ''}.")
@@ -412,7 +429,7 @@ class ConflictAdmin(SimpleHistoryAdmin):
                 "conflicts": queryset,
                 "form": form,
                 "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
         )
 

@@ -78,7 +78,7 @@ def seed(n: int, *, batch_size: int = 5000, seed_value: int = 7, progress: Calla
     Returns the number inserted.
     """
     rng = random.Random(seed_value)
-    divisions = list(Division.objects.all()) or [None]
+    divisions: list[Division | None] = [*Division.objects.all()] or [None]
     now = timezone.now()
     start = MemoryEntry.objects.filter(author_label=BENCH_AUTHOR).count()
     kinds = [Kind.OBSERVATION, Kind.OBSERVATION, Kind.METRIC, Kind.INSIGHT, Kind.OUTCOME, Kind.DECISION]

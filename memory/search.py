@@ -119,6 +119,8 @@ def _sqlite(
     result = []
     for pk, relevance, valid_from in rows:
         when = valid_from if isinstance(valid_from, datetime) else parse_datetime(valid_from)
+        if when is None:
+            raise ValueError(f"memory entry #{pk}: valid_from {valid_from!r} is not a date and time")
         if timezone.is_naive(when):
             # SQLite keeps UTC without an offset (USE_TZ); the ORM adds it back, a raw cursor does not.
             when = when.replace(tzinfo=dt.UTC)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -20,6 +20,9 @@ from divisions.permissions import is_owner, visible_divisions
 from . import search
 from .errors import InvalidMemory
 from .models import Conflict, Kind, MemoryEntry
+
+if TYPE_CHECKING:
+    from divisions.permissions import Someone
 
 # Recall ranks relevance x recency; an entry loses half its recency weight every this many days.
 RECALL_RECENCY_HALF_LIFE_DAYS = 30.0
@@ -43,7 +46,7 @@ def entries() -> QuerySet[MemoryEntry]:
     return MemoryEntry.objects.select_related("division").annotate(in_conflict=Exists(open_conflict))
 
 
-def entries_visible_to(user: Any) -> QuerySet[MemoryEntry]:
+def entries_visible_to(user: Someone) -> QuerySet[MemoryEntry]:
     """Division scoping: owners see everything, staff their divisions' entries and the brand-wide ones."""
     if is_owner(user):
         return entries()
@@ -61,7 +64,7 @@ def conflicts_open() -> QuerySet[Conflict]:
     )
 
 
-def conflicts_visible_to(user: Any) -> QuerySet[Conflict]:
+def conflicts_visible_to(user: Someone) -> QuerySet[Conflict]:
     qs = Conflict.objects.select_related("earlier", "later", "later__division", "resolved_by")
     if is_owner(user):
         return qs

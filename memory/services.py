@@ -24,7 +24,7 @@ from .selectors import as_of, context_for, current, open_conflict_keys, recall
 from .writes import KEY_RE, _resolve_division, entry_value, remember, remember_many
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 
 __all__ = [
@@ -47,7 +47,7 @@ __all__ = [
 @transaction.atomic
 def memory_add_by_person(
     *,
-    user: AbstractBaseUser,
+    user: User,
     text: str,
     kind: str = Kind.PREFERENCE,
     key: str | None = None,
@@ -92,7 +92,7 @@ def memory_add_by_person(
 # --- conflicts ----------------------------------------------------------------------------------
 
 
-def _can_resolve(user: AbstractBaseUser, conflict: Conflict) -> bool:
+def _can_resolve(user: User, conflict: Conflict) -> bool:
     division_id = conflict.later.division_id or conflict.earlier.division_id
     if division_id is None:
         return is_owner(user)
@@ -100,7 +100,7 @@ def _can_resolve(user: AbstractBaseUser, conflict: Conflict) -> bool:
 
 
 @transaction.atomic
-def conflict_resolve(*, conflict: Conflict, user: AbstractBaseUser, note: str) -> Conflict:
+def conflict_resolve(*, conflict: Conflict, user: User, note: str) -> Conflict:
     """Close a conflict with a note saying which value holds and why.
 
     The later entry stays current; if the earlier value was right, the resolver writes it again
@@ -132,7 +132,7 @@ def conflict_resolve(*, conflict: Conflict, user: AbstractBaseUser, note: str) -
     return conflict
 
 
-def conflicts_resolve(*, conflicts: Iterable[Conflict], user: AbstractBaseUser, note: str) -> tuple[int, int]:
+def conflicts_resolve(*, conflicts: Iterable[Conflict], user: User, note: str) -> tuple[int, int]:
     """Resolve several (the admin action): returns (resolved, skipped) counts; each is its own transaction."""
     resolved = skipped = 0
     for conflict in conflicts:

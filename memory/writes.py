@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import CharField, F
 from django.utils import timezone
 
 from atlas_project.audit import current_actor
@@ -29,15 +29,24 @@ from .errors import InvalidMemory
 from .models import Conflict, Kind, MemoryEntry
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
     from agents.models import AgentRun
 
 # entity:attribute, e.g. sku:HP-104:days_of_cover or campaign:12:roas_7d. The entity type is
 # lower case so that `sku:` and `SKU:` cannot become two keys for one fact.
 KEY_RE = re.compile(r"\A[a-z][a-z0-9_]*(?::[A-Za-z0-9_.\-]+)+\Z")
-KEY_MAX_LENGTH = MemoryEntry._meta.get_field("key").max_length
-SUBJECT_MAX_LENGTH = MemoryEntry._meta.get_field("subject").max_length
+
+
+def _max_length(field_name: str) -> int:
+    field = MemoryEntry._meta.get_field(field_name)
+    if not isinstance(field, CharField) or field.max_length is None:
+        raise TypeError(f"MemoryEntry.{field_name} is not a text field with a max_length")
+    return field.max_length
+
+
+KEY_MAX_LENGTH = _max_length("key")
+SUBJECT_MAX_LENGTH = _max_length("subject")
 # A race on one key is lost at most once per concurrent writer; a handful of retries is plenty,
 # and a bound keeps a pathological loop from spinning forever.
 MAX_WRITE_ATTEMPTS = 8
@@ -141,7 +150,7 @@ def _validate_time(field: str, value: Any) -> datetime | None:
     return value
 
 
-def _author_label(author_run: AgentRun | None, author_user: AbstractBaseUser | None) -> str:
+def _author_label(author_run: AgentRun | None, author_user: User | None) -> str:
     if (author_run is None) == (author_user is None):
         raise InvalidMemory(
             "author", (author_run, author_user), "give exactly one of author_run (an agent run) or author_user"
@@ -150,7 +159,7 @@ def _author_label(author_run: AgentRun | None, author_user: AbstractBaseUser | N
         if getattr(author_run, "pk", None) is None:
             raise InvalidMemory("author_run", author_run, "not a saved agent run")
         return author_run.agent.key
-    if getattr(author_user, "pk", None) is None:
+    if author_user is None or getattr(author_user, "pk", None) is None:
         raise InvalidMemory("author_user", author_user, "not a saved user")
     return author_user.get_username()
 
@@ -164,7 +173,9 @@ def _author_identity(entry: MemoryEntry) -> tuple[str, Any]:
     if entry.author_run_id is not None:
         # A read of the key's current entry annotates its run's agent (no join of the whole run).
         agent_id = getattr(entry, "author_agent_id", None)
-        return ("agent", agent_id if agent_id is not None else entry.author_run.agent_id)
+        if agent_id is None and entry.author_run is not None:
+            agent_id = entry.author_run.agent_id
+        return ("agent", agent_id)
     if entry.author_user_id is not None:
         return ("user", entry.author_user_id)
     return ("label", entry.author_label)
@@ -176,7 +187,7 @@ def _author_identity(entry: MemoryEntry) -> tuple[str, Any]:
 # --- history ------------------------------------------------------------------------------------
 
 
-def _history_actor(user: Any) -> str:
+def _history_actor(user: User | None) -> str:
     # The same label `atlas_project.audit.stamp_history_actor` gives a row saved through a signal.
     actor = current_actor()
     if actor is not None:
@@ -209,7 +220,7 @@ def _prepare(
     data: dict | None = None,
     division: Division | str | None = None,
     author_run: AgentRun | None = None,
-    author_user: AbstractBaseUser | None = None,
+    author_user: User | None = None,
     confidence: float = 1.0,
     evidence: list[dict] | None = None,
     valid_from: datetime | None = None,
@@ -260,7 +271,7 @@ def remember(
     data: dict | None = None,
     division: Division | str | None = None,
     author_run: AgentRun | None = None,
-    author_user: AbstractBaseUser | None = None,
+    author_user: User | None = None,
     confidence: float = 1.0,
     evidence: list[dict] | None = None,
     valid_from: datetime | None = None,
@@ -423,7 +434,7 @@ def _write_keyed(entry: MemoryEntry) -> MemoryEntry:
         _supersede([previous])
         entry.supersedes = previous
     entry.save()
-    if conflict:
+    if conflict and previous is not None:
         Conflict.objects.create(key=entry.key, earlier=previous, later=entry)
     return entry
 
@@ -453,5 +464,6 @@ def _write_batch(entries: list[MemoryEntry]) -> list[MemoryEntry]:
     MemoryEntry.objects.bulk_create(new)
     _write_history(new, update=False)
     for entry in conflicts:
+        assert entry.key is not None and entry.supersedes is not None  # a conflict supersedes a keyed entry
         Conflict.objects.create(key=entry.key, earlier=entry.supersedes, later=entry)
     return result

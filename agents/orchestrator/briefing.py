@@ -4,7 +4,7 @@ LLM (or the offline template) and stored as the day's Briefing with its items.""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from pydantic import BaseModel, Field
@@ -13,6 +13,9 @@ from agents.models import Briefing, BriefingItem, Cycle, ItemKind
 from agents.orchestrator.headlines import MAX_RANKED, Headline, headlines
 from agents.orchestrator.ranking import Ranked
 from approvals.models import ProposedAction
+
+if TYPE_CHECKING:
+    from agents.runtime.context import RunContext
 
 
 class BriefingText(BaseModel):
@@ -95,7 +98,7 @@ def briefing_write(
     return briefing
 
 
-def briefing_build(*, ctx: Any, held: int = 0) -> Briefing:
+def briefing_build(*, ctx: RunContext, held: int = 0) -> Briefing:
     """Write the day's briefing from the run's context (the narrative through `ctx.write`)."""
     from brand.selectors import brand_profile
 

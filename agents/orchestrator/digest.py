@@ -12,7 +12,7 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 from email.mime.image import MIMEImage
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -24,13 +24,16 @@ from django.template.loader import render_to_string
 from agents.models import AgentRun, Briefing, BriefingItem, ItemKind
 from divisions import permissions
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 CHART_DAYS = 28
-HEADLINE_ORDER = {ItemKind.RISK: 0, ItemKind.WIN: 1, ItemKind.OPPORTUNITY: 2, ItemKind.RANKED: 3}
+HEADLINE_ORDER: dict[str, int] = {ItemKind.RISK: 0, ItemKind.WIN: 1, ItemKind.OPPORTUNITY: 2, ItemKind.RANKED: 3}
 
 
 @dataclass
 class Digest:
-    user: Any
+    user: User
     items: list[BriefingItem]
     decisions: list[dict[str, Any]] = field(default_factory=list)
 
@@ -53,7 +56,7 @@ def recipients() -> QuerySet[Any]:
     )
 
 
-def digest_for(user: Any, briefing: Briefing) -> Digest:
+def digest_for(user: User, briefing: Briefing) -> Digest:
     """The briefing items of the person's divisions (owners: all) and the decisions waiting on them."""
     from approvals.links import approval_link
     from approvals.selectors import proposals_decidable_by
@@ -112,8 +115,9 @@ def chart_png(day: dt.date) -> bytes:
     days, revenue, spend = chart_series(day)
     fig, ax = plt.subplots(figsize=(6, 2.4), dpi=100)
     try:
-        ax.plot(days, revenue, color="#1f6f4a", linewidth=2, label="Revenue")
-        ax.plot(days, spend, color="#b5562b", linewidth=2, label="Ad spend")
+        # matplotlib plots dates through its units registry; its type hints only list numbers and strings.
+        ax.plot(days, revenue, color="#1f6f4a", linewidth=2, label="Revenue")  # type: ignore[arg-type]
+        ax.plot(days, spend, color="#b5562b", linewidth=2, label="Ad spend")  # type: ignore[arg-type]
         ax.set_title(f"Last {CHART_DAYS} days", fontsize=9, loc="left")
         ax.tick_params(labelsize=7)
         ax.legend(fontsize=7, frameon=False, loc="upper left")
@@ -164,7 +168,8 @@ def digest_message(
     )
     message.attach_alternative(render_to_string("agents/digest_email.html", context), "text/html")
     # multipart/related keeps the PNG with the HTML part that references it by Content-ID.
-    message.mixed_subtype = "related"
+    # A class attribute of Django's EmailMessage that django-stubs does not declare.
+    message.mixed_subtype = "related"  # type: ignore[attr-defined]
     image = MIMEImage(chart, _subtype="png")
     image.add_header("Content-ID", f"<{cid}>")
     image.add_header("Content-Disposition", "inline", filename="last-28-days.png")
@@ -252,6 +257,6 @@ def digest_due(day: dt.date) -> bool:
     from memory.selectors import current
 
     briefing = Briefing.objects.filter(brand_date=day).select_related("cycle").first()
-    if briefing is None or (briefing.cycle_id and briefing.cycle.status == CycleStatus.RUNNING):
+    if briefing is None or (briefing.cycle is not None and briefing.cycle.status == CycleStatus.RUNNING):
         return False
     return current(f"briefing:{day.isoformat()}:digest") is None

@@ -98,7 +98,7 @@ def stockout_risks(now: dt.datetime, pending: list[ProposedAction]) -> list[Head
     found = []
     for entry in _current("sku:", ":days_of_cover"):
         data = entry.data or {}
-        if not data.get("runs_out_before_delivery"):
+        if entry.key is None or not data.get("runs_out_before_delivery"):
             continue
         sku = entry.key.split(":")[1]
         variant = bm.Variant.objects.filter(sku=sku).select_related("product", "supplier").first()
@@ -117,7 +117,7 @@ def stockout_risks(now: dt.datetime, pending: list[ProposedAction]) -> list[Head
         # The reorder the day already drafted counts even when policy approved it at once.
         attached += [p for p in _recent_fixes(now) if sku in rules.skus_of(p) and p not in attached]
         name = str(variant) if variant else sku
-        supplier = variant.supplier.name if variant and variant.supplier_id else "the supplier"
+        supplier = variant.supplier.name if variant and variant.supplier is not None else "the supplier"
         text = (
             f"{name} has {cover:.0f} days of stock at {units_day:.1f} units a day; {supplier} needs {lead:.0f} days "
             f"to deliver, so it is out for about {gap:.0f} days: {_money(at_risk)} of sales at risk."
@@ -287,7 +287,7 @@ def trend_wins(pending: list[ProposedAction]) -> list[Headline]:
 # --- assembling ---------------------------------------------------------------------------------
 
 
-def _empty(kind: str) -> Headline:
+def _empty(kind: ItemKind) -> Headline:
     words = {ItemKind.WIN: "win", ItemKind.RISK: "risk", ItemKind.OPPORTUNITY: "opportunity"}[kind]
     return Headline(kind, f"No {words} stood out today", "Nothing in today's data cleared the bar.", {}, ZERO, 0, 1)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -13,6 +13,9 @@ from agents.models import AgentRun, Intent, RunTrigger
 from agents.orchestrator.routing import Route, route_offline, route_with_provider
 from approvals.models import ProposedAction
 from atlas_project.audit import Actor, acting_as
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ def intent_route(*, text: str, division: str | None = None) -> Route:
 
 
 @transaction.atomic
-def _intent_create(*, user: Any, text: str, route: Route, overridden: bool) -> Intent:
+def _intent_create(*, user: User, text: str, route: Route, overridden: bool) -> Intent:
     from divisions.models import Division
 
     with acting_as(Actor.for_user(user)):
@@ -54,7 +57,7 @@ def _intent_create(*, user: Any, text: str, route: Route, overridden: bool) -> I
         )
 
 
-def intent_submit(*, user: Any, text: str, division: str | None = None, sync: bool = True) -> Intent:
+def intent_submit(*, user: User, text: str, division: str | None = None, sync: bool = True) -> Intent:
     """Record the intent, route it, and run the chosen specialists with it (trigger "intent").
 
     `division` is the person's override. With `sync` the specialists run here (the command waits for
@@ -92,7 +95,7 @@ def intent_proposals(intent: Intent) -> QuerySet[ProposedAction]:
 def intent_json(intent: Intent) -> dict[str, Any]:
     return {
         "intent": intent.pk,
-        "division": intent.division.slug if intent.division_id else None,
+        "division": intent.division.slug if intent.division is not None else None,
         "agents": list(intent.agent_keys),
         "confidence": intent.confidence,
         "reason": intent.reason,

@@ -84,7 +84,10 @@ def _send_estimate(
     from brand import models as bm
 
     args = proposal.args or {}
-    email = bm.EmailCampaign.objects.filter(pk=args.get("email_campaign_id")).select_related("segment").first()
+    email_id = args.get("email_campaign_id")
+    email = (
+        bm.EmailCampaign.objects.filter(pk=email_id).select_related("segment").first() if email_id is not None else None
+    )
     segment = email.segment if email else bm.Segment.objects.filter(key=str(args.get("segment") or "")).first()
     if segment is None:
         return None

@@ -272,8 +272,9 @@ def _pick_agents(division: str, query: list[str], agents: list[AgentInfo]) -> li
 
 def route_schema(divisions: list[str], agent_keys: list[str]) -> type[BaseModel]:
     """The structured answer: one division slug and agent keys, each restricted to what exists."""
-    division_type = Literal[tuple(divisions)]  # type: ignore[valid-type]
-    agent_type = Literal[tuple(agent_keys)] if agent_keys else str  # type: ignore[valid-type]
+    # Literal types built at run time from what exists: pydantic reads them, a type checker cannot.
+    division_type: Any = Literal[tuple(divisions)]
+    agent_type: Any = Literal[tuple(agent_keys)] if agent_keys else str
     return create_model(
         "IntentRoute",
         division=(division_type, Field(description="The division slug that owns this request.")),

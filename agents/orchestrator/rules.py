@@ -242,8 +242,12 @@ def rule_send_clash(
         status=bm.EmailStatus.SCHEDULED,
         scheduled_at__gt=mine.at - CLASH_WINDOW,
         scheduled_at__lt=mine.at + CLASH_WINDOW,
-    ).exclude(pk=mine.email_campaign_id)
+    )
+    if mine.email_campaign_id is not None:
+        scheduled = scheduled.exclude(pk=mine.email_campaign_id)
     for email in scheduled.order_by("scheduled_at"):
+        if email.scheduled_at is None:  # never: the filter bounds it; says so to the type checker
+            continue
         # Something already on the calendar stands; the new proposal is the one that waits.
         return Hold(
             proposal,
@@ -337,8 +341,7 @@ def preference_limit(entry: MemoryEntry) -> Decimal | None:
             return _decimal(data[name])
     if not _ABOUT_DISCOUNTS.search(entry.text):
         return None
-    numbers = [_decimal(m) for m in _PERCENT.findall(entry.text)]
-    numbers = [n for n in numbers if n is not None]
+    numbers = [n for n in (_decimal(m) for m in _PERCENT.findall(entry.text)) if n is not None]
     return min(numbers) if numbers else None
 
 

@@ -18,7 +18,7 @@ def _item_json(item: BriefingItem) -> dict[str, Any]:
         "kind": item.kind,
         "title": item.title,
         "text": item.text,
-        "division": item.division.slug if item.division_id else None,
+        "division": item.division.slug if item.division is not None else None,
         "numbers": item.numbers,
         "ranking": item.ranking,
         "proposals": sorted(p.pk for p in item.proposals.all()),

@@ -103,7 +103,7 @@ class RunContext:
     drafted_by: str = OFFLINE
     memory_written: int = 0
     proposals: list[ProposedAction] = field(default_factory=list)
-    _division: Any = field(default=None, repr=False)
+    _division: Division | str | None = field(default=None, repr=False)
 
     @property
     def division(self) -> str | None:
@@ -136,7 +136,7 @@ class RunContext:
     def recall(self, query: str, **kw: Any) -> list[MemoryEntry]:
         return memory_selectors.recall(query, **kw)
 
-    def _division_row(self) -> Any:
+    def _division_row(self) -> Division | str | None:
         """The agent's Division, looked up once per run (a specialist remembers dozens of facts)."""
         if not self.division:
             return None

@@ -13,7 +13,7 @@ import logging
 import traceback as tb
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
@@ -37,6 +37,9 @@ from agents.runtime.llm import LLMError, get_provider
 from agents.runtime.work_slots import work_slots
 from atlas_project.audit import Actor, acting_as
 from brand.clock import brand_today
+
+if TYPE_CHECKING:
+    from approvals.models import ProposedAction
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +96,7 @@ def agent_run_execute(*, run_id: int, priority: float = 0) -> AgentRun:
         return _finish(run, RunStatus.SKIPPED, error=f"Agent {agent.key} was not run: {why}.")
 
     impl = cls()
+    slots = work_slots()
     ctx = RunContext(
         run=run,
         agent=agent,
@@ -104,9 +108,9 @@ def agent_run_execute(*, run_id: int, priority: float = 0) -> AgentRun:
         intent=run.intent,
         feedback=_feedback(run),
         provider=get_provider(),
-        slots=work_slots(),
+        slots=slots,
     )
-    with acting_as(Actor.for_agent_run(agent.key, run.pk)), ctx.slots.holding(priority):
+    with acting_as(Actor.for_agent_run(agent.key, run.pk)), slots.holding(priority):
         try:
             impl.run(ctx)
         except LLMError as exc:
@@ -153,7 +157,7 @@ def agent_run_start(
     return run
 
 
-def agent_rerun_for_revision(*, proposal: Any, comment: str, sync: bool = False) -> AgentRun | None:
+def agent_rerun_for_revision(*, proposal: ProposedAction, comment: str, sync: bool = False) -> AgentRun | None:
     """Re-run the agent that made a sent-back proposal, with the comment, so that it drafts a revision."""
     if not proposal.agent_key or registry.get(proposal.agent_key) is None:
         return None
@@ -216,11 +220,12 @@ def cycle_start(
 
 
 def _phase_kind(phase: str) -> str | None:
-    return {
+    kinds: dict[str, str] = {
         CyclePhase.SPECIALISTS: AgentKind.SPECIALIST,
         CyclePhase.DIRECTORS: AgentKind.DIRECTOR,
         CyclePhase.ORCHESTRATOR: AgentKind.ORCHESTRATOR,
-    }.get(phase)
+    }
+    return kinds.get(phase)
 
 
 def _keys_for_phase(cycle: Cycle, phase: str) -> list[str]:
@@ -255,7 +260,7 @@ def _create_phase_runs(cycle: Cycle, keys: Iterable[str], phase: str) -> list[in
     return ids
 
 
-_NEXT = {
+_NEXT: dict[str, str] = {
     CyclePhase.SPECIALISTS: CyclePhase.DIRECTORS,
     CyclePhase.DIRECTORS: CyclePhase.ORCHESTRATOR,
     CyclePhase.ORCHESTRATOR: CyclePhase.FINISHED,

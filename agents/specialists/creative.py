@@ -8,13 +8,17 @@ message a specialist proposes is drafted and revised the same way.
 from __future__ import annotations
 
 import re
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.registry import register
 from brand.metrics.creative import CampaignCtr, fatigue_analysis
+
+if TYPE_CHECKING:
+    from approvals.models import ProposedAction
 
 # --- e-mail copy, shared by every specialist that proposes a send ---------------------------------
 
@@ -150,7 +154,7 @@ def apply_comment(copy: EmailCopy, comment: str) -> EmailCopy:
     return revised
 
 
-def revise_email_proposal(ctx: RunContext, *, extra_facts: dict[str, Any] | None = None) -> Any:
+def revise_email_proposal(ctx: RunContext, *, extra_facts: dict[str, Any] | None = None) -> ProposedAction | None:
     """Propose the revision of the sent-back e-mail proposal in `ctx.feedback`, taking the comment into account.
 
     Numbers in the comment are applied deterministically; when online, the LLM rewrites the copy
@@ -280,7 +284,7 @@ class CreativeFatigue(Specialist):
                     "ctr_prev_7d": c.ctr_prev_7d,
                     "current_copy": c.ad_copy,
                 },
-                offline=lambda c=c, ratio=ratio: _offline_ad_copy(c, ratio),
+                offline=partial(_offline_ad_copy, c, ratio),
                 purpose="creative refresh brief",
             )
             body = (
@@ -335,6 +339,9 @@ class Copywriter(Specialist):
 def _draft_from_intent(ctx: RunContext) -> None:
     """A person asked for an e-mail: draft it to the segment their words name (or all subscribers)."""
     from brand.models import Segment
+
+    if ctx.intent is None:
+        raise ValueError(f"run #{ctx.run.pk}: drafting an e-mail from a request needs the run's intent")
 
     text = ctx.intent.text.lower()
     segments = list(Segment.objects.values_list("key", "name"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
@@ -16,6 +17,10 @@ from agents.runtime.registry import register
 from agents.specialists import focus
 from brand.metrics.figures import pct, usd
 from brand.metrics.finance import BudgetCap, ChannelPacing, budget_caps, channel_pacing, draft_purchase_orders
+
+if TYPE_CHECKING:
+    from brand.metrics.finance import DraftPO
+    from memory.models import MemoryEntry
 
 
 class Note(BaseModel):
@@ -93,7 +98,7 @@ class BudgetGuard(Specialist):
         for cap, p in focus.pick(caps, cfg["max_proposals"]):
             self._propose(ctx, cap, p, entries[p.channel])
 
-    def _propose(self, ctx: RunContext, cap: BudgetCap, p: ChannelPacing, entry) -> None:
+    def _propose(self, ctx: RunContext, cap: BudgetCap, p: ChannelPacing, entry: MemoryEntry) -> None:
         proposed = cap.proposed
         asked_for = focus.first_amount(focus.feedback_comment(ctx))
         if asked_for is not None and asked_for > 0:
@@ -207,7 +212,14 @@ class PODesk(Specialist):
         for po, covers, entry in focus.pick(candidates, cfg["max_proposals"]):
             self._propose(ctx, po, covers, entry, report.committed)
 
-    def _propose(self, ctx: RunContext, po, covers, entry, committed: Decimal) -> None:
+    def _propose(
+        self,
+        ctx: RunContext,
+        po: DraftPO,
+        covers: list[tuple[float, str, MemoryEntry]],
+        entry: MemoryEntry,
+        committed: Decimal,
+    ) -> None:
         skus = ", ".join(f"{line.sku} x {line.quantity}" for line in po.lines)
         numbers = (
             f"{po.number} to {po.supplier}: {usd(po.total)} for {skus}; waiting as a draft for {po.age_days} days. "

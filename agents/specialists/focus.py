@@ -10,7 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agents.runtime.context import RunContext
 
 WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 STOP = {"the", "and", "for", "with", "our", "set", "pack", "of", "in", "on", "a", "an"}
@@ -19,7 +22,7 @@ DOLLARS = re.compile(r"\$\s*(\d[\d,]*(?:\.\d+)?)|(\d[\d,]*(?:\.\d+)?)\s*(?:\$|do
 OPEN_STATUSES = ("pending", "approved", "executing", "sent_back")
 
 
-def intent_text(ctx: Any) -> str:
+def intent_text(ctx: RunContext) -> str:
     intent = getattr(ctx, "intent", None)
     return (getattr(intent, "text", "") or "").lower()
 
@@ -48,7 +51,7 @@ def mentions(text: str, *names: str) -> bool:
     return False
 
 
-def feedback_comment(ctx: Any) -> str:
+def feedback_comment(ctx: RunContext) -> str:
     return str((getattr(ctx, "feedback", None) or {}).get("comment") or "")
 
 
@@ -86,7 +89,7 @@ def open_targets(action_type: str, arg: str, *, agent_key: str | None = None) ->
     return {str(args.get(arg)) for args in open_proposal_args(action_type, agent_key=agent_key) if arg in args}
 
 
-def sent_back_args(ctx: Any) -> dict:
+def sent_back_args(ctx: RunContext) -> dict:
     proposal = (getattr(ctx, "feedback", None) or {}).get("proposal")
     return dict(getattr(proposal, "args", None) or {})
 

@@ -189,6 +189,8 @@ class PaidMedia(Specialist):
 
     def _revise(self, ctx: RunContext) -> bool:
         """A send-back of one of our budget moves: propose the amount the comment names."""
+        if ctx.feedback is None:
+            return False
         proposal, comment = ctx.feedback.get("proposal"), ctx.feedback.get("comment", "")
         if proposal is None or proposal.action_type != "ads.set_daily_budget":
             return False
@@ -332,6 +334,8 @@ class Promotions(Specialist):
         )
 
     def _revise(self, ctx: RunContext) -> bool:
+        if ctx.feedback is None:
+            return False
         proposal, comment = ctx.feedback.get("proposal"), ctx.feedback.get("comment", "")
         if proposal is None:
             return False

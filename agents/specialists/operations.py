@@ -251,6 +251,8 @@ class Calendar(Specialist):
     def _move_named(
         self, ctx: RunContext, send: CalendarEntry, sends: list[CalendarEntry], gap: dt.timedelta, asked: str
     ) -> None:
+        if ctx.intent is None:
+            raise ValueError(f"run #{ctx.run.pk}: moving a named send needs the run's intent")
         tz = brand_tz()
         local = send.starts_at.astimezone(tz)
         if "next week" in asked:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_DOWN, Decimal
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
@@ -16,6 +17,9 @@ from agents.runtime.registry import register
 from agents.specialists import focus
 from brand.metrics.figures import pct, usd
 from brand.metrics.product import ProductReturns, SlowMover, refund_rates, slow_movers
+
+if TYPE_CHECKING:
+    from memory.models import MemoryEntry
 
 
 class Note(BaseModel):
@@ -112,7 +116,7 @@ class Assortment(Specialist):
             self._propose(ctx, mover, percent, entry)
             chosen += 1
 
-    def _propose(self, ctx: RunContext, mover: SlowMover, percent: Decimal, entry) -> None:
+    def _propose(self, ctx: RunContext, mover: SlowMover, percent: Decimal, entry: MemoryEntry) -> None:
         new_price = (mover.price * (100 - percent) / 100).quantize(Decimal("0.01"))
         numbers = (
             f"{mover.sku} {mover.title}: {mover.stock} in stock, {mover.units} sold in the last {mover.window_days} "
@@ -189,6 +193,7 @@ class Returns(Specialist):
         sku_facts = [
             self._fact(r, cfg, f"sku:{r.sku}", f"{r.sku} {r.title}", "the other SKUs", ("variant", r.variant_id))
             for r in skus
+            if r.variant_id is not None  # always, for a SKU row
         ]
         # One write for the whole catalogue; the SKU entries come back after the products'.
         written = ctx.remember_many(product_facts + sku_facts)

@@ -122,7 +122,7 @@ class ChurnWatch(Specialist):
         )
         if len(lapsing) < min_cohort:
             return
-        request = f"Asked: {ctx.intent.text!r}. " if asked else ""
+        request = f"Asked: {ctx.intent.text!r}. " if asked and ctx.intent else ""
         ctx.propose(
             "segment.build",
             {
@@ -245,7 +245,7 @@ class Lifecycle(Specialist):
                 "scheduled_at": _slot(ctx, segment),
             },
             rationale=(
-                (f"Asked: {ctx.intent.text!r}. " if about_repeat else "")
+                (f"Asked: {ctx.intent.text!r}. " if about_repeat and ctx.intent else "")
                 + f"Second-order rate dropped: {entry.text}, {ratio:.0%} of the baseline"
                 + (
                     f" (milder than the {float(config['drop_ratio']):.0%} that raises it unasked)"

@@ -8,6 +8,7 @@ offline templates) writes the note after the numbers and the forecast report's p
 from __future__ import annotations
 
 import calendar
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
@@ -16,6 +17,9 @@ from agents.runtime.registry import register
 from agents.specialists import focus
 from brand.metrics.figures import pct, usd
 from brand.metrics.sales import CodePerformance, SalesForecast, discount_performance, sales_forecast
+
+if TYPE_CHECKING:
+    from memory.models import MemoryEntry
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -64,7 +68,7 @@ class Forecast(Specialist):
                 "days": [{"date": d.day.isoformat(), "revenue": float(d.revenue)} for d in f.next_days],
             },
         )
-        if f.target is None:
+        if f.target is None or f.gap is None:
             return
         miss = f.gap_ratio is not None and f.gap_ratio <= -float(cfg["miss_threshold"])
         month = calendar.month_name[f.month.month]
@@ -92,25 +96,28 @@ class Forecast(Specialist):
             self._publish(ctx, f, [gap, series], miss)
 
     def _publish(self, ctx: RunContext, f: SalesForecast, evidence: list, miss: bool) -> None:
+        target, gap = f.target, f.gap
+        if target is None or gap is None:
+            raise ValueError(f"{f.month:%Y-%m}: no sales target, so no forecast report to publish")
         month = calendar.month_name[f.month.month]
         numbers = (
-            f"{month} is projected at {usd(f.projected)} against a {usd(f.target)} target: {usd(abs(f.gap))} "
-            f"{'short' if f.gap < 0 else 'ahead'} ({pct(f.gap_ratio, 1)}). Month to date {usd(f.mtd_revenue)}; "
+            f"{month} is projected at {usd(f.projected)} against a {usd(target)} target: {usd(abs(gap))} "
+            f"{'short' if gap < 0 else 'ahead'} ({pct(f.gap_ratio, 1)}). Month to date {usd(f.mtd_revenue)}; "
             f"forecast {usd(f.forecast_rest)} for the remaining {len(f.rest_of_month)} days at a {usd(f.level)} daily "
             f"level with weekly seasonality; next {len(f.next_days)} days {usd(f.forecast_horizon)}."
         )
         table = "\n".join(f"- {d.day:%a %Y-%m-%d}: {usd(d.revenue)}" for d in f.next_days)
         factors = ", ".join(f"{WEEKDAYS[k]} {v:.2f}" for k, v in f.weekday_factors.items())
-        title = f"{month} revenue forecast: {usd(f.projected)} vs {usd(f.target)} target ({pct(f.gap_ratio, 1)})"
+        title = f"{month} revenue forecast: {usd(f.projected)} vs {usd(target)} target ({pct(f.gap_ratio, 1)})"
 
         def offline() -> Report:
             body = (
                 f"{numbers}\n\nWeekday factors (last 8 weeks): {factors}.\n\nForecast, next {len(f.next_days)} days:\n"
                 f"{table}\n\n"
                 + (
-                    f"To close the gap the rest of the month needs {usd(abs(f.gap) / max(len(f.rest_of_month), 1))} a "
+                    f"To close the gap the rest of the month needs {usd(abs(gap) / max(len(f.rest_of_month), 1))} a "
                     "day more than the forecast: worth a growth push or a retention send."
-                    if f.gap < 0
+                    if gap < 0
                     else "The month is on course."
                 )
             )
@@ -130,7 +137,7 @@ class Forecast(Specialist):
                 "body": report.body,
                 "data": {
                     "month": f.month.isoformat(),
-                    "target": float(f.target),
+                    "target": float(target),
                     "projected": float(f.projected),
                     "gap_ratio": f.gap_ratio,
                     "forecast": [{"date": d.day.isoformat(), "revenue": float(d.revenue)} for d in f.next_days],
@@ -139,7 +146,7 @@ class Forecast(Specialist):
             rationale=numbers,
             evidence=evidence,
             confidence=0.7,
-            priority=abs(float(f.gap)) / 100 if miss else 0,
+            priority=abs(float(gap)) / 100 if miss else 0,
         )
 
 
@@ -207,7 +214,9 @@ class Discounts(Specialist):
         for c, entry in focus.pick(candidates, cfg["max_proposals"]):
             self._propose(ctx, c, entry)
 
-    def _propose(self, ctx: RunContext, c: CodePerformance, entry) -> None:
+    def _propose(self, ctx: RunContext, c: CodePerformance, entry: MemoryEntry) -> None:
+        if c.percent_off is None:
+            raise ValueError(f"discount code {c.code}: no percent off on record, nothing to change")
         window = int(ctx.config["window_days"])
         numbers = (
             f"{c.code} ({c.percent_off.normalize():f}% off) loses money: {c.orders} orders in {window} days, "

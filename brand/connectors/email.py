@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -22,6 +23,9 @@ from django.utils import timezone
 from approvals.errors import TransientActionError
 
 from ..models import AppliedAction, Customer, EmailCampaign, EmailStatus
+
+if TYPE_CHECKING:
+    from django.core.mail.backends.base import BaseEmailBackend
 
 BATCH_SIZE = 100
 RECIPIENT_ACTION = "email.recipient"
@@ -56,7 +60,9 @@ def _batches(qs: QuerySet[Customer], size: int) -> Iterator[list[Customer]]:
         yield batch
 
 
-def _message(campaign: EmailCampaign, customer: Customer, connection, idempotency_key: str) -> EmailMultiAlternatives:
+def _message(
+    campaign: EmailCampaign, customer: Customer, connection: BaseEmailBackend, idempotency_key: str
+) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=campaign.subject,
         body=campaign.body_text,

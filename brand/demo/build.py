@@ -8,7 +8,7 @@ import io
 import json
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.management import call_command
@@ -22,6 +22,10 @@ from .measure import measure_dataset
 from .people import people_set
 from .records import profile_set, records_set
 from .signals import measure_signals
+
+if TYPE_CHECKING:
+    # Anything with write(str): a command's OutputWrapper or sys.stdout.
+    from _typeshed import SupportsWrite
 
 
 class DemoNotPlanted(RuntimeError):
@@ -50,7 +54,10 @@ def _import(kind: str, path: Path, channel: str | None = None) -> dict[str, Any]
 
 
 def build_demo(
-    seed: int = 1, end_date: dt.date | None = None, stdout: TextIO | None = None, out_dir: Path | None = None
+    seed: int = 1,
+    end_date: dt.date | None = None,
+    stdout: SupportsWrite[str] | None = None,
+    out_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Build (or bring up to date) the demo brand; returns counts, imports, people and signals."""
     started = time.monotonic()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -18,6 +19,10 @@ from django.db.models import Q
 
 from divisions.models import Division, Membership, Role
 from divisions.permissions import OWNERS_GROUP
+
+if TYPE_CHECKING:
+    # The configured user model: what get_user_model() returns under tests.settings.
+    from django.contrib.auth.models import User as AuthUser
 
 STAFF_GROUP = "Division staff"
 STAFF_APPS = ("brand", "memory", "approvals", "agents")
@@ -54,7 +59,7 @@ def people_set() -> PeopleResult:
     owners, _ = Group.objects.get_or_create(name=OWNERS_GROUP)
     staff = staff_group_set()
 
-    def user(username: str, *, superuser: bool = False) -> object:
+    def user(username: str, *, superuser: bool = False) -> AuthUser:
         nonlocal password, hashed
         existing = User.objects.filter(username=username).first()
         if existing is not None:
@@ -76,11 +81,11 @@ def people_set() -> PeopleResult:
         return created
 
     owner = user("owner", superuser=True)
-    owner.groups.add(owners)  # type: ignore[attr-defined]
+    owner.groups.add(owners)
     for division in Division.objects.order_by("slug"):
         for role in (Role.APPROVER, Role.DIRECTOR):
             person = user(f"{division.slug}_{role}")
-            person.groups.add(staff)  # type: ignore[attr-defined]
+            person.groups.add(staff)
             membership = Membership.objects.filter(user=person, division=division).first()
             if membership is None:
                 Membership.objects.create(user=person, division=division, role=role)

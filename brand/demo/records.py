@@ -30,9 +30,10 @@ VIP_RESTOCK_ALERT = "VIP Restock Alert"
 
 def sync(model: type[M], lookup: dict[str, Any], values: dict[str, Any]) -> M:
     """get-or-create on `lookup`, then save only the fields of `values` that differ."""
-    obj = model.objects.filter(**lookup).first()
+    # _default_manager is `objects` on every brand model, and typed for a generic model.
+    obj = model._default_manager.filter(**lookup).first()
     if obj is None:
-        return model.objects.create(**lookup, **values)
+        return model._default_manager.create(**lookup, **values)
     changed = [name for name, value in values.items() if getattr(obj, name) != value]
     if changed:
         for name in changed:

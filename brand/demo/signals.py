@@ -80,6 +80,8 @@ def measure_signals(end_date: dt.date) -> list[dict[str, Any]]:
     )
     all_units = sorted(units28.get(sku, 0) for sku in bm.Variant.objects.values_list("sku", flat=True))
     pan = bm.Variant.objects.get(sku=cat.ROASTING_PAN)
+    if pan.cost is None:
+        raise ValueError(f"demo variant {pan.sku} has no cost: its margin signal needs one")
     add(3, "growth.promotions", f"{cat.ROASTING_PAN} Enamel Roasting Pan",
         margin=round(float((pan.price - pan.cost) / pan.price), 3), units_28d=units28.get(pan.sku, 0),
         top_quartile_from=all_units[int(0.75 * (len(all_units) - 1))],
@@ -130,6 +132,8 @@ def measure_signals(end_date: dt.date) -> list[dict[str, Any]]:
 
     early = bm.EmailCampaign.objects.get(name=VIP_EARLY_ACCESS)
     restock = bm.EmailCampaign.objects.get(name=VIP_RESTOCK_ALERT)
+    if early.scheduled_at is None or restock.scheduled_at is None:
+        raise ValueError(f"demo e-mails {early.name!r} and {restock.name!r} must both be scheduled")
     add(8, "operations.calendar", "send clash", emails=[early.name, restock.name], segment=early.segment.key,
         day=early.scheduled_at.astimezone(TZ).date().isoformat(),
         hours_apart=abs((restock.scheduled_at - early.scheduled_at).total_seconds()) / 3600)  # fmt: skip
@@ -138,11 +142,11 @@ def measure_signals(end_date: dt.date) -> list[dict[str, Any]]:
     elapsed = (end - month).days + 1
     pacing = {}
     for channel in ("meta", "google", "tiktok"):
-        mtd = bm.AdMetric.objects.filter(campaign__channel=channel, date__range=(month, end)).aggregate(s=Sum("spend"))[
-            "s"
-        ] or Decimal(0)
+        spent = bm.AdMetric.objects.filter(campaign__channel=channel, date__range=(month, end)).aggregate(
+            s=Sum("spend")
+        )["s"] or Decimal(0)
         budget = bm.ChannelBudget.objects.get(channel=channel, month=month).amount
-        pacing[channel] = round(float(mtd / (budget * elapsed / days_in_month(month))), 3)
+        pacing[channel] = round(float(spent / (budget * elapsed / days_in_month(month))), 3)
     add(9, "finance.budget_guard", "TikTok pacing at 130%", pacing=pacing)
 
     po = bm.PurchaseOrder.objects.select_related("supplier").get(number=PO_NUMBER)

@@ -223,7 +223,10 @@ def parse_text(text: str, *, max_length: int) -> str:
 
 
 def max_length(model: type[models.Model], field_name: str) -> int:
-    return model._meta.get_field(field_name).max_length  # type: ignore[return-value]
+    field = model._meta.get_field(field_name)
+    if not isinstance(field, models.Field) or field.max_length is None:
+        raise ValueError(f"{model.__name__}.{field_name} has no max_length")
+    return field.max_length
 
 
 # --- reading --------------------------------------------------------------------------------------

@@ -219,15 +219,15 @@ class ShopifyOrdersImporter(BaseImporter):
                     )
                 )
                 continue
-            values: dict[str, Any] = {"created_at": min(customer.created_at, info.first_order_at)}
+            changes: dict[str, Any] = {"created_at": min(customer.created_at, info.first_order_at)}
             stored = latest_stored.get(customer.pk)
             if stored is None or info.latest_order_at >= stored:
                 if info.first_name:
-                    values.update(first_name=info.first_name, last_name=info.last_name)
+                    changes.update(first_name=info.first_name, last_name=info.last_name)
                 if info.accepts_marketing is not None:
-                    values["accepts_marketing"] = info.accepts_marketing
+                    changes["accepts_marketing"] = info.accepts_marketing
             self.customers_touched.add(customer.pk)
-            if assign_changes(customer, values):
+            if assign_changes(customer, changes):
                 to_update.append(customer)
                 self.customers_changed.add(customer.pk)
         created = self.bulk_create(Customer, to_create)

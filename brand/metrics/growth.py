@@ -240,9 +240,9 @@ def promotions_analysis(today: dt.date, config: dict[str, Any]) -> PromotionFind
         )
     )
     sold = units_by_variant(start, end)
-    for r in rows:
-        r["units"] = sold.get(r["pk"], 0)
-    ranked = sorted(rows, key=lambda r: -r["units"])
+    # Plain dicts: the values() rows are typed without "units", which is added here.
+    rows_sold: list[dict[str, Any]] = [{**r, "units": sold.get(r["pk"], 0)} for r in rows]
+    ranked = sorted(rows_sold, key=lambda r: -r["units"])
     n = len(ranked)
     # Rank = 1 + SKUs that sold strictly more, so ties share a rank.
     rank_of: dict[int, int] = {}

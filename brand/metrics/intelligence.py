@@ -95,7 +95,7 @@ def trends(today: dt.date, config: dict[str, Any]) -> TrendReport:
         .annotate(a=units(w0, end), b=units(w1, w0), c=units(w2, w1))
         .order_by("variant__product__handle")
     )
-    products, by_category = [], defaultdict(lambda: [0, 0, 0])
+    products, by_category = [], defaultdict[str, list[int]](lambda: [0, 0, 0])
     for r in rows:
         products.append(
             Trend(
@@ -200,8 +200,8 @@ def daily_series(first: dt.date, last: dt.date) -> dict[dt.date, dict[str, float
         )
         .order_by("date")
     )
-    for r in ads:
-        series[r["date"]].update(spend=float(money(r["spend"])), ad_revenue=float(money(r["ad_revenue"])))
+    for a in ads:
+        series[a["date"]].update(spend=float(money(a["spend"])), ad_revenue=float(money(a["ad_revenue"])))
     return series
 
 

@@ -267,6 +267,7 @@ def calendar_analysis(today: dt.date, config: dict[str, Any]) -> CalendarFinding
             email_campaign_id=pk,
         )
         for pk, name, seg, at, key in direct
+        if at is not None  # always, by the scheduled_at filter: says so to the type checker
     ]  # fmt: skip
     # Both lists come sorted; the merge keeps calendar items before campaigns at the same time.
     ordered = sorted(sends, key=lambda e: (e.segment_id, e.starts_at, e.item_id is None))
@@ -344,6 +345,7 @@ def free_send_slot(
     gap = dt.timedelta(hours=min_gap_hours)
     for offset in range(earliest_days, earliest_days + horizon_days):
         slot = dt.datetime.combine(today + dt.timedelta(days=offset), dt.time(hour), tzinfo=tz)
-        if all(abs(slot - t) >= gap for t in taken):
+        # t is never None (the filters bound it); the check says so to the type checker.
+        if all(abs(slot - t) >= gap for t in taken if t is not None):
             return slot
     return dt.datetime.combine(today + dt.timedelta(days=earliest_days + horizon_days), dt.time(hour), tzinfo=tz)

@@ -59,8 +59,8 @@ def slow_movers(today: dt.date, config: dict[str, Any]) -> list[SlowMover]:
     sold = units_by_variant(start, end)
     found = []
     for row in rows:
-        row["units"] = sold.get(row["pk"], 0)
-        rate = row["units"] / window
+        units = sold.get(row["pk"], 0)
+        rate = units / window
         cover = row["stock"] / rate if rate else math.inf
         if cover <= float(config["min_days_of_cover"]):
             continue
@@ -72,7 +72,7 @@ def slow_movers(today: dt.date, config: dict[str, Any]) -> list[SlowMover]:
                 handle=row["product__handle"],
                 title=title,
                 stock=row["stock"],
-                units=row["units"],
+                units=units,
                 window_days=window,
                 daily_rate=round(rate, 4),
                 days_of_cover=round(cover, 1) if rate else math.inf,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, ExtractWeekDay, Upper
 
 from brand.clock import brand_tz, day_start, month_start
@@ -24,7 +24,7 @@ DEC = DecimalField(max_digits=18, decimal_places=2)
 ZERO = Decimal("0.00")
 
 
-def revenue_orders():
+def revenue_orders() -> QuerySet[Order]:
     """The orders that count as revenue: everything but voided orders."""
     return Order.objects.exclude(financial_status__iexact="voided")
 
@@ -212,19 +212,21 @@ def discount_performance(today: dt.date, config: dict[str, Any]) -> list[CodePer
     }
     discounts = {d.code.upper(): d for d in Discount.objects.all()}
 
-    full_orders = orders.get("", {}).get("orders", 0)
-    full_gross = money(lines.get("", {}).get("gross"))
-    full_net = full_gross - money(orders.get("", {}).get("discount"))
+    # A typed empty row, so a missing code reads as zero whatever the row's typed shape.
+    no_row: dict[str, Any] = {}
+    full_orders = orders.get("", no_row).get("orders", 0)
+    full_gross = money(lines.get("", no_row).get("gross"))
+    full_net = full_gross - money(orders.get("", no_row).get("discount"))
     full_aov = money(full_net / full_orders) if full_orders else ZERO
     full_margin_rate = (
-        round(float((full_net - money(lines.get("", {}).get("cogs"))) / full_net), 4) if full_net else None
+        round(float((full_net - money(lines.get("", no_row).get("cogs"))) / full_net), 4) if full_net else None
     )
 
     result = []
     for code, row in orders.items():
         if not code:
             continue
-        line = lines.get(code, {})
+        line = lines.get(code, no_row)
         gross, discount = money(line.get("gross")), money(row["discount"])
         found = discounts.get(code)
         result.append(

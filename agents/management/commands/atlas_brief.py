@@ -32,6 +32,8 @@ class Command(BaseCommand):
         if briefing is None:
             raise CommandError(f"No briefing for {day}: run the cycle first (python manage.py atlas_run).")
         data = briefing_json(briefing)
+        if data is None:  # never: the briefing was just found
+            raise CommandError(f"No briefing for {day}.")
         if options["json"]:
             self.stdout.write(json.dumps(data, indent=2, default=str))
             return

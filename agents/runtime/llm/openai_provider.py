@@ -20,12 +20,16 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import openai
 from pydantic import BaseModel, ValidationError
 
 from agents.runtime.llm.base import LLMError, LLMResult, SchemaT
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+    from openai.types.shared_params import ResponseFormatJSONSchema
 
 RETRYABLE_STATUS = {408, 409, 429}
 _clients: dict[tuple[Any, ...], openai.OpenAI] = {}
@@ -33,7 +37,7 @@ _clients_lock = threading.Lock()
 _FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
 
 
-def response_format_for(schema: type[BaseModel]) -> dict[str, Any]:
+def response_format_for(schema: type[BaseModel]) -> ResponseFormatJSONSchema:
     """The json_schema response format; strict when the schema can be made strict (OpenAI's rules)."""
     try:
         from openai.lib._pydantic import to_strict_json_schema
@@ -135,8 +139,11 @@ class OpenAIProvider:
 
     def _create_with_retries(
         self, schema: type[BaseModel], *, system: str, prompt: str, model: str, deadline: float
-    ) -> Any:
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
+    ) -> ChatCompletion:
+        messages: list[ChatCompletionMessageParam] = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": prompt},
+        ]
         response_format = response_format_for(schema)
         attempt = 0
         error = ""

@@ -23,7 +23,7 @@ def entry_as_dict(entry: MemoryEntry) -> dict[str, Any]:
         "subject": entry.subject,
         "text": entry.text,
         "data": entry.data,
-        "division": entry.division.slug if entry.division_id else None,
+        "division": entry.division.slug if entry.division is not None else None,
         "author": entry.author_label,
         "author_type": "agent" if entry.author_run_id else ("user" if entry.author_user_id else "unknown"),
         "confidence": entry.confidence,
@@ -47,7 +47,7 @@ def conflict_as_dict(conflict: Conflict) -> dict[str, Any]:
         "earlier_value": conflict.earlier.data.get("value", conflict.earlier.text),
         "later_value": conflict.later.data.get("value", conflict.later.text),
         "resolution_note": conflict.resolution_note,
-        "resolved_by": conflict.resolved_by.get_username() if conflict.resolved_by_id else None,
+        "resolved_by": conflict.resolved_by.get_username() if conflict.resolved_by is not None else None,
         "resolved_at": conflict.resolved_at.isoformat() if conflict.resolved_at else None,
         "created_at": conflict.created_at.isoformat(),
     }
@@ -141,7 +141,7 @@ class Command(BaseCommand):
         if not found:
             self.stdout.write("Nothing found.")
         for entry in found:
-            flag = " [IN CONFLICT]" if entry.in_conflict else ""
+            flag = " [IN CONFLICT]" if getattr(entry, "in_conflict", False) else ""  # annotated by recall()
             label = entry.key or entry.subject or entry.kind
             self.stdout.write(f"#{entry.pk} {entry.valid_from:%Y-%m-%d} {label} ({entry.author_label}){flag}")
             self.stdout.write(f"    {entry.text}")
