@@ -84,6 +84,11 @@ def _pending() -> list[ProposedAction]:
 # --- risks --------------------------------------------------------------------------------------
 
 
+def _entity(entry: MemoryEntry) -> str:
+    """The entity of a keyed fact: `HP-104` of `sku:HP-104:days_of_cover`."""
+    return (entry.key or "").split(":")[1]
+
+
 def _current(prefix: str, suffix: str) -> list[MemoryEntry]:
     """The team's current facts under keys `<prefix>...<suffix>` (e.g. every SKU's days of cover)."""
     return list(
@@ -100,7 +105,7 @@ def stockout_risks(now: dt.datetime, pending: list[ProposedAction]) -> list[Head
         data = entry.data or {}
         if entry.key is None or not data.get("runs_out_before_delivery"):
             continue
-        sku = entry.key.split(":")[1]
+        sku = _entity(entry)
         variant = bm.Variant.objects.filter(sku=sku).select_related("product", "supplier").first()
         cover = Decimal(str(data.get("value") or 0))
         lead = Decimal(str(data.get("lead_time_days") or (variant.effective_lead_time_days if variant else 0) or 0))
@@ -204,7 +209,7 @@ def campaign_wins(pending: list[ProposedAction], short_skus: set[str]) -> list[H
         data = entry.data or {}
         spend, revenue = Decimal(str(data.get("spend") or 0)), Decimal(str(data.get("revenue") or 0))
         if spend >= WIN_MIN_SPEND and revenue / spend >= WIN_MIN_ROAS:
-            facts[int(entry.key.split(":")[1])] = (entry, spend, revenue)
+            facts[int(_entity(entry))] = (entry, spend, revenue)
     campaigns = bm.AdCampaign.objects.filter(pk__in=facts).prefetch_related("skus")
     found = []
     for campaign in campaigns:
@@ -249,7 +254,7 @@ def trend_wins(pending: list[ProposedAction]) -> list[Headline]:
         data = entry.data or {}
         units, before = int(data.get("units_7d") or 0), int(data.get("units_prev_7d") or 0)
         if data.get("rising") and units >= TREND_MIN_UNITS and before and Decimal(units) / before >= TREND_MIN_RATIO:
-            facts[entry.key.split(":")[1]] = (entry, units, before)
+            facts[_entity(entry)] = (entry, units, before)
     products = bm.Product.objects.filter(handle__in=facts).prefetch_related("variants")
     found = []
     for product in products:
