@@ -69,6 +69,10 @@ def _decidable(request: HttpRequest, queryset: QuerySet) -> tuple[list[ProposedA
     return mine, len(selected) - len(mine)
 
 
+def _decide(request: HttpRequest, proposal: ProposedAction, verdict: str, text: str = "") -> Decision:
+    return services.proposal_decide(proposal=proposal, user=request.user, verdict=verdict, comment=text, via="console")
+
+
 def _run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, verb: str, call: Any) -> None:
     """Call the service per proposal and say what happened to each, by outcome.
 
@@ -84,11 +88,11 @@ def _run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet,
     failed: list[str] = []
     for proposal in proposals:
         try:
-            result = call(proposal)
+            result = call(proposal).proposal
         except ApprovalError as exc:
             failed.append(str(exc))
             continue
-        if verb == "Approved" and isinstance(result, ProposedAction) and result.status == Status.PENDING:
+        if verb == "Approved" and result.status == Status.PENDING:
             missing = approvals_status(result).missing or "another approval"
             waiting[missing] = waiting.get(missing, 0) + 1
         else:
@@ -280,7 +284,7 @@ class ProposedActionAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="Approve selected proposals", permissions=["decide"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        _run(self, request, queryset, "Approved", lambda p: services.proposal_approve(proposal=p, user=request.user))
+        _run(self, request, queryset, "Approved", lambda p: _decide(request, p, "approve"))
 
     @admin.action(description="Reject selected proposals (with a reason)", permissions=["decide"])
     def reject_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
@@ -291,7 +295,7 @@ class ProposedActionAdmin(SimpleHistoryAdmin):
             action="reject_selected",
             label="Reject",
             verb="Rejected",
-            call=lambda p, text: services.proposal_reject(proposal=p, user=request.user, reason=text),
+            call=lambda p, text: _decide(request, p, "reject", text),
         )
 
     @admin.action(description="Send selected proposals back (with a comment)", permissions=["decide"])
@@ -303,7 +307,7 @@ class ProposedActionAdmin(SimpleHistoryAdmin):
             action="send_back_selected",
             label="Send back",
             verb="Sent back",
-            call=lambda p, text: services.proposal_send_back(proposal=p, user=request.user, comment=text),
+            call=lambda p, text: _decide(request, p, "send_back", text),
         )
 
 

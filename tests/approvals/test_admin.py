@@ -42,7 +42,7 @@ def test_approve_action_calls_the_service_and_reports_counts(campaign, growth_ap
     assert b"Approved and queued 1 proposal." in response.content
     proposal.refresh_from_db()
     assert proposal.status == Status.EXECUTED
-    assert Decision.objects.get(proposal=proposal).via == "admin"
+    assert Decision.objects.get(proposal=proposal).via == "console"
 
 
 def test_viewer_has_no_decide_actions_and_reject_asks_for_a_reason(campaign, growth_viewer, growth_approver):

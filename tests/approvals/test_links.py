@@ -53,7 +53,7 @@ def test_get_shows_and_changes_nothing_post_decides_once(campaign, growth_approv
     assert response.status_code == 200 and b"Done" in response.content
     proposal.refresh_from_db()
     assert proposal.status == Status.EXECUTED
-    assert Decision.objects.get(proposal=proposal).via == "email"
+    assert Decision.objects.get(proposal=proposal).via == "link"
     again = browser.post(path, {"csrfmiddlewaretoken": csrf})
     assert again.status_code == 410 and b"used already" in again.content
     assert Decision.objects.count() == 1

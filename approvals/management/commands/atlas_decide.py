@@ -73,11 +73,7 @@ class Command(BaseCommand):
         self.stdout.write(line)
 
     def _decide(self, proposal: ProposedAction, user: Any, verdict: str, comment: str) -> ProposedAction:
-        via = "command"
-        if verdict == "approve":
-            return services.proposal_approve(proposal=proposal, user=user, comment=comment, via=via)
-        if verdict == "reject":
-            return services.proposal_reject(proposal=proposal, user=user, reason=comment, via=via)
-        if verdict == "send-back":
-            return services.proposal_send_back(proposal=proposal, user=user, comment=comment, via=via)
-        return services.proposal_cancel(proposal=proposal, user=user, reason=comment, via=via)
+        decision = services.proposal_decide(
+            proposal=proposal, user=user, verdict=verdict.replace("-", "_"), comment=comment, via="command"
+        )
+        return decision.proposal
