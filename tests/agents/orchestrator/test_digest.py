@@ -125,9 +125,7 @@ def _block(text: str, pk: int) -> str:
     return text.split("Waiting for your decision")[1].split(f"\n#{pk} ")[1].split("\n#")[0]
 
 
-def test_the_digest_offers_send_back_with_a_comment_and_no_approval_of_ones_own_request(
-    smtp, day, growth_approver
-):
+def test_the_digest_offers_send_back_with_a_comment_and_no_approval_of_ones_own_request(smtp, day, growth_approver):
     ProposedAction.objects.filter(pk=day.raise_evergreen.pk).update(proposed_by=growth_approver)
     digests_send(day=day.today)
     _, text, _ = parts(by_recipient(smtp)["growth_approver@example.com"])
