@@ -147,7 +147,7 @@ def _with_text(
     )
 
 
-DECIDE_ACTIONS = ("approve_selected", "reject_selected", "send_back_selected")
+DECIDE_ACTIONS = ("approve_selected", "reject_selected", "send_back_selected", "release_selected", "cancel_selected")
 
 
 @admin.register(ProposedAction)
@@ -309,6 +309,24 @@ class ProposedActionAdmin(SimpleHistoryAdmin):
             verb="Sent back",
             call=lambda p, text: _decide(request, p, "send_back", text),
         )
+
+    @admin.action(
+        description="Release the hold on selected proposals (directors, with a reason)", permissions=["decide"]
+    )
+    def release_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return _with_text(
+            self,
+            request,
+            queryset,
+            action="release_selected",
+            label="Release the hold",
+            verb="Released the hold on",
+            call=lambda p, text: _decide(request, p, "release", text),
+        )
+
+    @admin.action(description="Cancel selected approvals not yet executing", permissions=["decide"])
+    def cancel_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        _run(self, request, queryset, "Cancelled", lambda p: _decide(request, p, "cancel"))
 
 
 class _ReadOnlyAudit(admin.ModelAdmin):
