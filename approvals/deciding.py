@@ -39,7 +39,7 @@ from .guards import (
     write_history,
 )
 from .links import link_check, link_use_record
-from .models import Decision, ProposedAction, Status, Verdict
+from .models import VERDICT_DONE, Decision, ProposedAction, Status, Verdict
 from .remembering import remember_about
 
 if TYPE_CHECKING:
@@ -250,7 +250,7 @@ def _close(
         decision = Decision.objects.create(
             proposal=proposal, user=user, actor_label=label, verdict=verdict, comment=text, via=via
         )
-        words = {Verdict.SEND_BACK: "sent back", Verdict.REJECT: "rejected", Verdict.CANCEL: "cancelled"}[verdict]
+        words = VERDICT_DONE[verdict]
         remember_about(
             proposal,
             kind="decision",

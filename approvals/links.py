@@ -21,12 +21,11 @@ from django.utils import timezone
 
 from . import policy
 from .errors import ApprovalError
-from .models import Decision, LinkUse, ProposedAction, Status
+from .models import VERDICT_DONE, Decision, LinkUse, ProposedAction, Status
 
 SALT = "atlas.approvals.link"
 MAX_AGE_SECONDS = 24 * 3600
 VERDICTS = ("approve", "reject", "send_back")
-DONE_WORDS = {"reject": "rejected", "send_back": "sent back", "cancel": "cancelled"}
 
 
 class LinkError(ApprovalError):
@@ -138,11 +137,11 @@ def link_blocker(proposal: ProposedAction, *, verdict: str, user: Any) -> str:
         approvals = list(decisions.filter(verdict__in=policy.APPROVING_VERDICTS))
         by = f": approved by {_names(approvals)}" if approvals else ""
         return f"this proposal has been decided already{by}; it is now {state}"
-    closing = decisions.exclude(verdict__in=[*policy.APPROVING_VERDICTS, "release"]).last()
+    closing = decisions.filter(verdict__in=list(VERDICT_DONE)).last()
     if closing is None:
         return f"this proposal is {state} and can no longer be decided"
     said = f" ({closing.comment})" if closing.comment else ""
     return (
-        f"this proposal has been decided already: {DONE_WORDS.get(closing.verdict, closing.verdict)} by "
+        f"this proposal has been decided already: {VERDICT_DONE.get(closing.verdict, closing.verdict)} by "
         f"{_names([closing])}{said}; it is now {state}"
     )

@@ -121,6 +121,14 @@ class Verdict(models.TextChoices):
     RELEASE = "release", "Release the hold"
 
 
+# What a closing verdict did, in words (the memory note, the e-mail link's page).
+VERDICT_DONE: dict[str, str] = {
+    Verdict.SEND_BACK: "sent back",
+    Verdict.REJECT: "rejected",
+    Verdict.CANCEL: "cancelled",
+}
+
+
 class Decision(models.Model):
     proposal = models.ForeignKey(ProposedAction, on_delete=models.CASCADE, related_name="decisions")
     user = models.ForeignKey(
