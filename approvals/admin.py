@@ -360,4 +360,4 @@ class ExecutionAdmin(_ReadOnlyAudit):
 
 @admin.register(LinkUse)
 class LinkUseAdmin(_ReadOnlyAudit):
-    list_display = ("used_at", "proposal", "user", "verdict")
+    list_display = ("used_at", "proposal", "user", "verdict", "decision")
