@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from divisions import permissions
+from divisions.permissions import signed_in
 
 from . import services
 from .errors import ApprovalError
@@ -70,6 +71,12 @@ def _decidable(request: HttpRequest, queryset: QuerySet) -> tuple[list[ProposedA
     return mine, len(selected) - len(mine)
 
 
+def _decide(request: HttpRequest, proposal: ProposedAction, verdict: str, text: str = "") -> Decision:
+    return services.proposal_decide(
+        proposal=proposal, user=signed_in(request.user), verdict=verdict, comment=text, via="console"
+    )
+
+
 def _run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, verb: str, call: Any) -> None:
     """Call the service per proposal and say what happened to each, by outcome.
 
@@ -85,11 +92,11 @@ def _run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet,
     failed: list[str] = []
     for proposal in proposals:
         try:
-            result = call(proposal)
+            result = call(proposal).proposal
         except ApprovalError as exc:
             failed.append(str(exc))
             continue
-        if verb == "Approved" and isinstance(result, ProposedAction) and result.status == Status.PENDING:
+        if verb == "Approved" and result.status == Status.PENDING:
             missing = approvals_status(result).missing or "another approval"
             waiting[missing] = waiting.get(missing, 0) + 1
         else:
@@ -144,7 +151,7 @@ def _with_text(
     )
 
 
-DECIDE_ACTIONS = ("approve_selected", "reject_selected", "send_back_selected")
+DECIDE_ACTIONS = ("approve_selected", "reject_selected", "send_back_selected", "release_selected", "cancel_selected")
 
 
 @admin.register(ProposedAction)
@@ -281,12 +288,10 @@ class ProposedActionAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="Approve selected proposals", permissions=["decide"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        user = permissions.signed_in(request.user)
-        _run(self, request, queryset, "Approved", lambda p: services.proposal_approve(proposal=p, user=user))
+        _run(self, request, queryset, "Approved", lambda p: _decide(request, p, "approve"))
 
     @admin.action(description="Reject selected proposals (with a reason)", permissions=["decide"])
     def reject_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        user = permissions.signed_in(request.user)
         return _with_text(
             self,
             request,
@@ -294,12 +299,11 @@ class ProposedActionAdmin(SimpleHistoryAdmin):
             action="reject_selected",
             label="Reject",
             verb="Rejected",
-            call=lambda p, text: services.proposal_reject(proposal=p, user=user, reason=text),
+            call=lambda p, text: _decide(request, p, "reject", text),
         )
 
     @admin.action(description="Send selected proposals back (with a comment)", permissions=["decide"])
     def send_back_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        user = permissions.signed_in(request.user)
         return _with_text(
             self,
             request,
@@ -307,8 +311,26 @@ class ProposedActionAdmin(SimpleHistoryAdmin):
             action="send_back_selected",
             label="Send back",
             verb="Sent back",
-            call=lambda p, text: services.proposal_send_back(proposal=p, user=user, comment=text),
+            call=lambda p, text: _decide(request, p, "send_back", text),
         )
+
+    @admin.action(
+        description="Release the hold on selected proposals (directors, with a reason)", permissions=["decide"]
+    )
+    def release_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return _with_text(
+            self,
+            request,
+            queryset,
+            action="release_selected",
+            label="Release the hold",
+            verb="Released the hold on",
+            call=lambda p, text: _decide(request, p, "release", text),
+        )
+
+    @admin.action(description="Cancel selected approvals not yet executing", permissions=["decide"])
+    def cancel_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        _run(self, request, queryset, "Cancelled", lambda p: _decide(request, p, "cancel"))
 
 
 class _ReadOnlyAudit(admin.ModelAdmin):
@@ -342,4 +364,4 @@ class ExecutionAdmin(_ReadOnlyAudit):
 
 @admin.register(LinkUse)
 class LinkUseAdmin(_ReadOnlyAudit):
-    list_display = ("used_at", "proposal", "user", "verdict")
+    list_display = ("used_at", "proposal", "user", "verdict", "decision")

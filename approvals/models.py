@@ -121,6 +121,15 @@ class Verdict(models.TextChoices):
     SEND_BACK = "send_back", "Send back"
     REJECT = "reject", "Reject"
     CANCEL = "cancel", "Cancel"
+    RELEASE = "release", "Release the hold"
+
+
+# What a closing verdict did, in words (the memory note, the e-mail link's page).
+VERDICT_DONE: dict[str, str] = {
+    Verdict.SEND_BACK: "sent back",
+    Verdict.REJECT: "rejected",
+    Verdict.CANCEL: "cancelled",
+}
 
 
 class Decision(models.Model):
@@ -132,7 +141,9 @@ class Decision(models.Model):
     verdict = models.CharField(max_length=20, choices=Verdict.choices)
     comment = models.TextField(blank=True)
     args_diff = models.JSONField(default=dict, blank=True, help_text='{"field": [before, after]}')
-    via = models.CharField(max_length=20, default="admin", help_text="admin, email, command, policy, api")
+    via = models.CharField(
+        max_length=20, default="console", help_text="console, link, command, policy (admin, email: older rows)"
+    )
     at = models.DateTimeField(auto_now_add=True)
     history = audited_history()
 
@@ -206,12 +217,16 @@ class Execution(models.Model):
 
 
 class LinkUse(models.Model):
-    """A used e-mail approval link: each signed token decides once, whatever the verdict."""
+    """A used e-mail approval link: each signed token decides once, and only a decision uses it up
+    (written in the decision's transaction, so a refused decision leaves the link usable)."""
 
     token_hash = models.CharField(max_length=64, unique=True, help_text="sha256 of the signed token.")
     proposal = models.ForeignKey(ProposedAction, on_delete=models.CASCADE, related_name="link_uses")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approval_link_uses")
     verdict = models.CharField(max_length=20)
+    decision = models.OneToOneField(
+        Decision, on_delete=models.PROTECT, null=True, blank=True, related_name="link_use", help_text="What it decided."
+    )
     used_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

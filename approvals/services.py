@@ -1,5 +1,6 @@
-"""Every state change of a proposal: create, decide, hold, expire (execution lives in `approvals.executor`,
-the shared checks in `approvals.guards`, the notes to memory in `approvals.remembering`).
+"""Every state change of a proposal: create, decide, hold, expire (deciding lives in `approvals.deciding`,
+whose `proposal_decide` every person's channel calls, execution in `approvals.executor`, the shared
+checks in `approvals.guards`, the notes to memory in `approvals.remembering`).
 
 Each service checks the transition, the person's division role and the policy, runs in one
 transaction, moves the proposal with a conditional update (`filter(pk, status=...).update(...)`,
@@ -13,33 +14,29 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable
-from functools import partial
 from typing import TYPE_CHECKING
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from atlas_project.audit import POLICY, SYSTEM, Actor, acting_as, current_actor
 from divisions.models import Division
 
-from . import hooks, policy, registry
-from .errors import InvalidArguments, InvalidTransition, NotPermitted
-from .executor import dispatch_on_commit, executions_sweep, proposal_execute
-from .guards import (
-    check_basis,
-    describe,
-    division_of,
-    expire_one,
-    lock_pending,
-    reload,
-    require_decider,
-    require_open,
-    transition,
-    user_label,
-    write_history,
+from . import policy, registry
+from .deciding import (
+    approve_if_satisfied,
+    proposal_approve,
+    proposal_cancel,
+    proposal_decide,
+    proposal_edit_approve,
+    proposal_reject,
+    proposal_release,
+    proposal_send_back,
 )
+from .errors import InvalidArguments, InvalidTransition
+from .executor import executions_sweep, proposal_execute
+from .guards import describe, division_of, expire_one, reload, write_history
 from .models import Decision, ProposedAction, Status, Verdict
-from .remembering import remember_about
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -54,6 +51,7 @@ __all__ = [
     "proposal_approve",
     "proposal_cancel",
     "proposal_create",
+    "proposal_decide",
     "proposal_edit_approve",
     "proposal_execute",
     "proposal_hold",
@@ -62,21 +60,6 @@ __all__ = [
     "proposal_send_back",
     "proposals_expire",
 ]
-
-
-# --- approval ----------------------------------------------------------------------------------
-# The checks and the conditional move every service below uses are in `approvals.guards`.
-
-
-def _approve_if_satisfied(proposal: ProposedAction, *, reason: str) -> ProposedAction:
-    status = policy.approvals_status(proposal)
-    if not status.satisfied:
-        return reload(proposal)
-    proposal = transition(
-        proposal, from_statuses=[Status.PENDING], to=Status.APPROVED, reason=reason, extra_filter={"hold_reason": ""}
-    )
-    dispatch_on_commit(proposal.pk)
-    return proposal
 
 
 # --- create ------------------------------------------------------------------------------------
@@ -146,197 +129,11 @@ def proposal_create(
                     comment="internal action: approved by policy",
                     via="policy",
                 )
-                proposal = _approve_if_satisfied(proposal, reason="approved by policy")
+                proposal = approve_if_satisfied(proposal, reason="approved by policy")
     return proposal
 
 
-# --- decisions ---------------------------------------------------------------------------------
-
-
-def proposal_approve(*, proposal: ProposedAction, user: User, comment: str = "", via: str = "admin") -> ProposedAction:
-    """One approval. With enough approvals for the policy the proposal becomes `approved` and its
-    execution is queued after commit; a four-eyes proposal stays `pending` after the first."""
-    proposal = reload(proposal)
-    require_decider(proposal, user)
-    if proposal.proposed_by_id is not None and proposal.proposed_by_id == user.pk:
-        raise NotPermitted(f"proposal #{proposal.pk}: {user.get_username()} proposed it and cannot approve it")
-    require_open(proposal, for_approval=True)
-    action = registry.get(proposal.action_type)
-    check_basis(proposal, action)
-    return _record_approval(proposal, user=user, verdict=Verdict.APPROVE, comment=comment, via=via)
-
-
-@transaction.atomic
-def _record_approval(
-    proposal: ProposedAction, *, user: User, verdict: str, comment: str, via: str, args_diff: dict | None = None
-) -> ProposedAction:
-    lock_pending(proposal, for_approval=True)
-    if Decision.objects.filter(proposal=proposal, user=user, verdict__in=policy.APPROVING_VERDICTS).exists():
-        raise InvalidTransition(f"proposal #{proposal.pk}: {user.get_username()} has already approved it")
-    label = user_label(user)
-    with acting_as(Actor.for_user(user)):
-        try:
-            with transaction.atomic():
-                Decision.objects.create(
-                    proposal=proposal,
-                    user=user,
-                    actor_label=label,
-                    verdict=verdict,
-                    comment=comment,
-                    args_diff=args_diff or {},
-                    via=via,
-                )
-        except IntegrityError:
-            raise InvalidTransition(f"proposal #{proposal.pk}: {user.get_username()} has already approved it") from None
-        proposal = _approve_if_satisfied(proposal, reason=f"approved by {label}")
-        status = policy.approvals_status(proposal)
-        words = "approved" if verdict == Verdict.APPROVE else "edited and approved"
-        tail = "" if status.satisfied else f"; still needs {status.missing}"
-        remember_about(
-            proposal,
-            kind="decision",
-            user=user,
-            text=f"{label} {words} {proposal.title or proposal.action_type}: {proposal.preview}{tail}"
-            + (f". Comment: {comment}" if comment else ""),
-            data={"verdict": verdict, "args_diff": args_diff or {}, "status": proposal.status},
-        )
-    return proposal
-
-
-def proposal_edit_approve(
-    *, proposal: ProposedAction, user: User, args: dict, comment: str = "", via: str = "admin"
-) -> ProposedAction:
-    """Change the arguments (re-validated, the diff recorded on the Decision) and approve them."""
-    proposal = reload(proposal)
-    require_decider(proposal, user)
-    if proposal.proposed_by_id is not None and proposal.proposed_by_id == user.pk:
-        raise NotPermitted(f"proposal #{proposal.pk}: {user.get_username()} proposed it and cannot approve it")
-    require_open(proposal, for_approval=True)
-    action = registry.get(proposal.action_type)
-    parsed = action.parse(args)
-    new_args = action.dump(parsed)
-    diff = {
-        field: [proposal.args.get(field), new_args.get(field)]
-        for field in sorted(set(proposal.args) | set(new_args))
-        if proposal.args.get(field) != new_args.get(field)
-    }
-    if not diff:
-        return proposal_approve(proposal=proposal, user=user, comment=comment, via=via)
-    if Decision.objects.filter(proposal=proposal, verdict__in=policy.APPROVING_VERDICTS).exists():
-        # Earlier approvers approved other arguments; editing under them would borrow their names.
-        raise InvalidTransition(
-            f"proposal #{proposal.pk} already has an approval of its current arguments; "
-            "send it back or reject it instead of editing"
-        )
-    check_basis(proposal, action)
-    info = describe(action, parsed)
-    with transaction.atomic():
-        updated = ProposedAction.objects.filter(pk=proposal.pk, status=Status.PENDING, hold_reason="").update(
-            args=new_args, updated_at=timezone.now(), **info
-        )
-        if updated != 1:
-            raise InvalidTransition(f"proposal #{proposal.pk} changed while editing; try again")
-        with acting_as(Actor.for_user(user)):
-            write_history(proposal, f"edited by {user_label(user)}")
-        return _record_approval(
-            proposal, user=user, verdict=Verdict.EDIT_APPROVE, comment=comment, via=via, args_diff=diff
-        )
-
-
-def _close(
-    proposal: ProposedAction,
-    *,
-    user: User,
-    verdict: Verdict,
-    to: str,
-    from_statuses: list[str],
-    text: str,
-    via: str,
-    extra_filter: dict | None = None,
-) -> ProposedAction:
-    label = user_label(user)
-    with acting_as(Actor.for_user(user)):
-        proposal = transition(
-            proposal,
-            from_statuses=from_statuses,
-            to=to,
-            reason=f"{verdict} by {label}",
-            extra_filter=extra_filter,
-            status_reason=text,
-        )
-        Decision.objects.create(proposal=proposal, user=user, actor_label=label, verdict=verdict, comment=text, via=via)
-        words = {Verdict.SEND_BACK: "sent back", Verdict.REJECT: "rejected", Verdict.CANCEL: "cancelled"}[verdict]
-        remember_about(
-            proposal,
-            kind="decision",
-            user=user,
-            text=f"{label} {words} {proposal.title or proposal.action_type}: {proposal.preview}"
-            + (f". Reason: {text}" if text else ""),
-            data={"verdict": verdict, "status": to},
-        )
-    return proposal
-
-
-@transaction.atomic
-def proposal_send_back(*, proposal: ProposedAction, user: User, comment: str, via: str = "admin") -> ProposedAction:
-    """Back to the proposing agent with a comment; `approvals.hooks.on_send_back` runs after commit."""
-    proposal = reload(proposal)
-    require_decider(proposal, user)
-    if not isinstance(comment, str) or not comment.strip():
-        raise InvalidArguments(f"proposal #{proposal.pk}: sending back needs a comment for the agent")
-    require_open(proposal, for_approval=False)
-    proposal = _close(
-        proposal,
-        user=user,
-        verdict=Verdict.SEND_BACK,
-        to=Status.SENT_BACK,
-        from_statuses=[Status.PENDING],
-        text=comment.strip(),
-        via=via,
-    )
-    transaction.on_commit(partial(hooks.on_send_back, proposal, comment.strip()))
-    return proposal
-
-
-@transaction.atomic
-def proposal_reject(*, proposal: ProposedAction, user: User, reason: str, via: str = "admin") -> ProposedAction:
-    proposal = reload(proposal)
-    require_decider(proposal, user)
-    if not isinstance(reason, str) or not reason.strip():
-        raise InvalidArguments(f"proposal #{proposal.pk}: rejecting needs a reason")
-    require_open(proposal, for_approval=False)
-    return _close(
-        proposal,
-        user=user,
-        verdict=Verdict.REJECT,
-        to=Status.REJECTED,
-        from_statuses=[Status.PENDING],
-        text=reason.strip(),
-        via=via,
-    )
-
-
-@transaction.atomic
-def proposal_cancel(*, proposal: ProposedAction, user: User, reason: str = "", via: str = "admin") -> ProposedAction:
-    """Withdraw an approved proposal whose execution has not started (no claim, no attempt)."""
-    proposal = reload(proposal)
-    require_decider(proposal, user)
-    if proposal.status != Status.APPROVED or proposal.claimed_at is not None:
-        raise InvalidTransition(
-            f"proposal #{proposal.pk} is {proposal.status}"
-            + (" and its execution has started" if proposal.claimed_at else "")
-            + ": only an approved proposal whose execution has not started can be cancelled"
-        )
-    return _close(
-        proposal,
-        user=user,
-        verdict=Verdict.CANCEL,
-        to=Status.CANCELLED,
-        from_statuses=[Status.APPROVED],
-        extra_filter={"claimed_at__isnull": True},
-        text=reason.strip() or "cancelled before execution",
-        via=via,
-    )
+# --- decisions: `approvals.deciding` (proposal_decide and its internals, re-exported here) ------------
 
 
 @transaction.atomic
@@ -357,23 +154,6 @@ def proposal_hold(*, proposal: ProposedAction, reason: str, bundle: Iterable[Pro
         if bundle:
             proposal.bundled_with.add(*bundle)
         return write_history(proposal, "held")
-
-
-@transaction.atomic
-def proposal_release(*, proposal: ProposedAction, user: User) -> ProposedAction:
-    proposal = reload(proposal)
-    require_decider(proposal, user)
-    if not proposal.is_held:
-        raise InvalidTransition(f"proposal #{proposal.pk} is not on hold")
-    updated = (
-        ProposedAction.objects.filter(pk=proposal.pk, status=Status.PENDING)
-        .exclude(hold_reason="")
-        .update(hold_reason="", updated_at=timezone.now())
-    )
-    if updated != 1:
-        raise InvalidTransition(f"proposal #{proposal.pk} is {proposal.status}: it cannot be released")
-    with acting_as(Actor.for_user(user)):
-        return write_history(proposal, f"released by {user_label(user)}")
 
 
 def proposals_expire(*, now: dt.datetime | None = None) -> int:

@@ -68,7 +68,9 @@ def digest_for(user: User, briefing: Briefing) -> Digest:
     decisions = [
         {
             "proposal": p,
-            "approve": approval_link(p, user, "approve"),
+            # No approve link for work the person asked for: four-eyes leaves its approval to others.
+            "approve": "" if p.proposed_by_id == user.pk else approval_link(p, user, "approve"),
+            "send_back": approval_link(p, user, "send_back"),
             "reject": approval_link(p, user, "reject"),
         }
         for p in proposals_decidable_by(user).order_by("-priority", "pk")[:20]

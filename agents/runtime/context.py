@@ -163,6 +163,11 @@ class RunContext:
             sent_back = self.feedback.get("proposal")
             if sent_back is not None and getattr(sent_back, "action_type", None) == action_type:
                 revision_of = sent_back
+        # The person who asked for the work is its requester: four-eyes keeps them off its approvers.
+        # A revision keeps the requester of the proposal it revises.
+        requester = self.intent.user if self.intent is not None else None
+        if requester is None and revision_of is not None:
+            requester = revision_of.proposed_by
         already = self._same_open_proposal(action_type, args)
         if already is not None:
             # A second cycle on the same day (or a re-run) must not pile up twins of work that is
@@ -177,6 +182,7 @@ class RunContext:
                 rationale=rationale,
                 agent_run=self.run,
                 agent_key=self.impl.key,
+                proposed_by=requester,
                 evidence=evidence,
                 confidence=confidence,
                 priority=priority,

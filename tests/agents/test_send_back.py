@@ -42,3 +42,20 @@ def test_send_back_reruns_the_agent_with_the_comment(
     revision = ProposedAction.objects.get(agent_run=revision_run)
     assert revision.revision_of == original
     assert revision_run.memories_written.filter(text="Revised after: Too aggressive: halve the change.").exists()
+
+
+def test_a_revision_keeps_the_requester_of_the_proposal_it_revises(
+    agent_registry, growth_approver, growth_director, tasks_inline, django_capture_on_commit_callbacks
+):
+    agent_registry(Writer)
+    configure(Writer.key, propose=[7, "80.00", 3])
+    first = agent_run_start(agent_key=Writer.key, trigger=RunTrigger.MANUAL, sync=True)
+    original = ProposedAction.objects.get(agent_run=first)
+    # As if growth_director had asked for it: the revision is still their request, not anyone's approval.
+    ProposedAction.objects.filter(pk=original.pk).update(proposed_by=growth_director)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        proposal_send_back(proposal=original, user=growth_approver, comment="Too aggressive: halve the change.")
+
+    revision = ProposedAction.objects.get(revision_of=original)
+    assert revision.proposed_by == growth_director

@@ -6,7 +6,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from approvals.models import Decision, Status
+from approvals.models import Decision, ProposedAction, Status
+from approvals.services import proposal_approve, proposal_hold
 
 from .factories import budget_proposal
 
@@ -42,7 +43,7 @@ def test_approve_action_calls_the_service_and_reports_counts(campaign, growth_ap
     assert b"Approved and queued 1 proposal." in response.content
     proposal.refresh_from_db()
     assert proposal.status == Status.EXECUTED
-    assert Decision.objects.get(proposal=proposal).via == "admin"
+    assert Decision.objects.get(proposal=proposal).via == "console"
 
 
 def test_viewer_has_no_decide_actions_and_reject_asks_for_a_reason(campaign, growth_viewer, growth_approver):
@@ -173,3 +174,28 @@ def services_approve(**kwargs):
     from approvals.services import proposal_approve
 
     return proposal_approve(**kwargs)
+
+
+def test_release_and_cancel_actions_go_through_proposal_decide(campaign, growth_approver, growth_director):
+    held = budget_proposal(campaign)
+    proposal_hold(proposal=held, reason="Operations: stock runs out in 5 days")
+    url = reverse("admin:approvals_proposedaction_changelist")
+    form = {"action": "release_selected", "_selected_action": [held.pk]}
+    page = _client(growth_director).post(url, form)
+    assert page.status_code == 200 and b"Reason (required)" in page.content
+    refused = _client(growth_approver).post(
+        url, {**form, "confirm": "yes", "decision_text": "stock arrived"}, follow=True
+    )
+    assert b"releasing a hold needs a director" in refused.content
+    assert ProposedAction.objects.get(pk=held.pk).is_held
+    done = _client(growth_director).post(url, {**form, "confirm": "yes", "decision_text": "stock arrived"}, follow=True)
+    assert b"Released the hold on 1 proposal." in done.content
+    release = Decision.objects.get(proposal=held)
+    assert (release.verdict, release.via, release.comment) == ("release", "console", "stock arrived")
+
+    approved = proposal_approve(proposal=budget_proposal(campaign, "60.00"), user=growth_approver)  # not executed yet
+    done = _client(growth_approver).post(
+        url, {"action": "cancel_selected", "_selected_action": [approved.pk]}, follow=True
+    )
+    assert b"Cancelled 1 proposal." in done.content
+    assert ProposedAction.objects.get(pk=approved.pk).status == Status.CANCELLED

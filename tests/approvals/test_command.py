@@ -9,7 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from approvals.models import Status
+from approvals.models import Decision, Status
 
 from .factories import budget_proposal
 
@@ -47,3 +47,20 @@ def test_user_errors_are_command_errors(campaign, growth_viewer, growth_approver
         "atlas_decide", proposal.pk, "send-back", "--as", "growth_approver", "--comment", "Smaller cut", stdout=out
     )
     assert "-> sent_back" in out.getvalue()
+
+
+def test_the_command_decides_through_proposal_decide(campaign, growth_approver, growth_director, committed):
+    proposal = budget_proposal(campaign, "400.00", proposed_by=growth_director)  # four-eyes, asked for by the director
+    with pytest.raises(CommandError, match="asked for this work"):
+        call_command("atlas_decide", proposal.pk, "approve", "--as", "growth_director")
+    with pytest.raises(CommandError, match="needs a reason"):
+        call_command("atlas_decide", proposal.pk, "reject", "--as", "growth_approver", "--comment", "  ")
+    assert not Decision.objects.exists()
+    out = StringIO()
+    call_command("atlas_decide", proposal.pk, "approve", "--as", "growth_approver", "--json", stdout=out)
+    outcome = json.loads(out.getvalue())
+    # The keys the README documents, unchanged.
+    assert set(outcome) == {"proposal", "verdict", "by", "status", "status_reason", "preview", "execution"}
+    assert (outcome["status"], outcome["execution"]) == (Status.PENDING, None)  # one approval of two
+    decision = Decision.objects.get()
+    assert (decision.via, decision.verdict, decision.user) == ("command", "approve", growth_approver)

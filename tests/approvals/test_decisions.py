@@ -192,7 +192,7 @@ def test_cancel_an_approved_proposal_before_execution(campaign, growth_approver,
     assert campaign.daily_budget == Decimal("120.00")
 
 
-def test_a_held_proposal_cannot_be_approved_until_released(campaign, growth_approver, committed):
+def test_a_held_proposal_cannot_be_approved_until_released(campaign, growth_approver, growth_director, committed):
     proposal = budget_proposal(campaign)
     other = budget_proposal(campaign, "60.00")
     proposal_hold(proposal=proposal, reason="Operations: stock runs out in 5 days", bundle=[other])
@@ -200,7 +200,14 @@ def test_a_held_proposal_cannot_be_approved_until_released(campaign, growth_appr
         proposal_approve(proposal=proposal, user=growth_approver)
     assert not Decision.objects.exists()
     assert list(ProposedAction.objects.get(pk=proposal.pk).bundled_with.all()) == [other]
-    proposal_release(proposal=proposal, user=growth_approver)
+    with pytest.raises(NotPermitted, match="releasing a hold needs a director"):
+        proposal_release(proposal=proposal, user=growth_approver, reason="stock arrived")
+    with pytest.raises(InvalidArguments, match="needs a reason"):
+        proposal_release(proposal=proposal, user=growth_director, reason="  ")
+    assert ProposedAction.objects.get(pk=proposal.pk).is_held
+    proposal_release(proposal=proposal, user=growth_director, reason="stock arrived")
+    release = Decision.objects.get(proposal=proposal)
+    assert (release.verdict, release.user, release.comment) == ("release", growth_director, "stock arrived")
     committed(proposal_approve, proposal=proposal, user=growth_approver)
     proposal.refresh_from_db()
     assert proposal.status == Status.EXECUTED

@@ -124,7 +124,7 @@ class GateMachine(RuleBasedStateMachine):
             "send_back": lambda: proposal_send_back(proposal=proposal, user=user, comment="redo"),
             "cancel": lambda: proposal_cancel(proposal=proposal, user=user),
             "hold": lambda: proposal_hold(proposal=proposal, reason="conflict"),
-            "release": lambda: proposal_release(proposal=proposal, user=user),
+            "release": lambda: proposal_release(proposal=proposal, user=user, reason="resolved"),
         }
         with contextlib.suppress(ApprovalError):
             calls[verdict]()

@@ -241,7 +241,7 @@ def test_a_growth_approver_approves_a_growth_proposal_through_the_admin_action(d
     assert (decision.user, decision.verdict, decision.via, decision.actor_label) == (
         approver,
         Verdict.APPROVE,
-        "admin",
+        "console",
         "user:growth_approver",
     )
     proposal.refresh_from_db()

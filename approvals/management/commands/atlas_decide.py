@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -12,9 +12,6 @@ from approvals import services
 from approvals.errors import ApprovalError
 from approvals.executor import executing_inline
 from approvals.models import Execution, ProposedAction
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import User
 
 VERDICTS = ("approve", "reject", "send-back", "cancel")
 
@@ -75,12 +72,8 @@ class Command(BaseCommand):
             line += f" ({proposal.status_reason})"
         self.stdout.write(line)
 
-    def _decide(self, proposal: ProposedAction, user: User, verdict: str, comment: str) -> ProposedAction:
-        via = "command"
-        if verdict == "approve":
-            return services.proposal_approve(proposal=proposal, user=user, comment=comment, via=via)
-        if verdict == "reject":
-            return services.proposal_reject(proposal=proposal, user=user, reason=comment, via=via)
-        if verdict == "send-back":
-            return services.proposal_send_back(proposal=proposal, user=user, comment=comment, via=via)
-        return services.proposal_cancel(proposal=proposal, user=user, reason=comment, via=via)
+    def _decide(self, proposal: ProposedAction, user: Any, verdict: str, comment: str) -> ProposedAction:
+        decision = services.proposal_decide(
+            proposal=proposal, user=user, verdict=verdict.replace("-", "_"), comment=comment, via="command"
+        )
+        return decision.proposal

@@ -11,11 +11,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from agents.orchestrator.digest import digest_due, digests_send
 from agents.orchestrator.tasks import digest_if_due
 from agents.runtime.services import agent_run_start
+from approvals.links import read_token
+from approvals.models import ProposedAction, Status
 from memory.selectors import current
 from tests.agents.orchestrator.scenario import build_day
 
@@ -116,6 +118,41 @@ def test_pending_decisions_come_with_signed_links_for_that_person_only(smtp, day
     assert "Held:" in growth_text  # the held raise on Hearth Pot says why
     _, finance_text, _ = parts(mails["finance_director@example.com"])
     assert "Nothing waits for your decision." in finance_text
+
+
+def _block(text: str, pk: int) -> str:
+    """The lines of one waiting proposal in the text part."""
+    return text.split("Waiting for your decision")[1].split(f"\n#{pk} ")[1].split("\n#")[0]
+
+
+def test_the_digest_offers_send_back_with_a_comment_and_no_approval_of_ones_own_request(smtp, day, growth_approver):
+    ProposedAction.objects.filter(pk=day.raise_evergreen.pk).update(proposed_by=growth_approver)
+    digests_send(day=day.today)
+    _, text, _ = parts(by_recipient(smtp)["growth_approver@example.com"])
+
+    pause = _block(text, day.pause.pk)
+    urls = dict(re.findall(r"^  (Approve|Send back|Reject): +(\S+)", pause, flags=re.M))
+    assert sorted(urls) == ["Approve", "Reject", "Send back"]
+    token = urls["Send back"].rstrip("/").rsplit("/", 1)[1]
+    assert {k: read_token(token)[k] for k in "puv"} == {"p": day.pause.pk, "u": growth_approver.pk, "v": "send_back"}
+    # The person asked for the Evergreen raise: they may send it back or reject it, not approve it.
+    own = _block(text, day.raise_evergreen.pk)
+    assert "Approve:" not in own and "someone else approves it" in own and "Send back:" in own
+
+    client = Client()
+    client.force_login(growth_approver)
+    path = urls["Send back"][len(SITE) :]
+    form = client.get(path)
+    assert form.status_code == 200 and b"Comment for the agent" in form.content
+    assert ProposedAction.objects.get(pk=day.pause.pk).status == Status.PENDING  # GET decides nothing
+    response = client.post(path, {"comment": "Pause it after the weekend sale, not before"})
+    assert response.status_code == 200 and b"Done" in response.content
+    pause_row = ProposedAction.objects.get(pk=day.pause.pk)
+    assert (pause_row.status, pause_row.status_reason) == (
+        Status.SENT_BACK,
+        "Pause it after the weekend sale, not before",
+    )
+    assert pause_row.decisions.get().via == "link"
 
 
 def test_the_chart_is_an_inline_png_and_the_html_has_no_external_assets(smtp, day):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -12,8 +13,13 @@ from agents.models import AgentRun, Intent
 from agents.orchestrator.intents import IntentError, intent_proposals, intent_submit
 from agents.runtime.base import RunContext, Specialist
 from approvals import registry as action_registry
+from approvals.errors import NotPermitted
+from approvals.models import Status
+from approvals.services import proposal_decide
+from divisions.models import Role
 from tests.agents.agents_for_tests import FakeSetBudget
 from tests.agents.orchestrator.factories import demo_names
+from tests.factories import MembershipFactory, UserFactory, division
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +95,26 @@ def test_atlas_ask_json(agents, growth_approver, capsys):
     assert 0 < data["confidence"] <= 1
     assert data["reason"] == intent.reason
     assert data["proposals"] == list(intent_proposals(intent).values_list("pk", flat=True))
+    # The person who asked (--as) is on record as the requester of what the agents proposed.
+    assert [p.proposed_by for p in intent_proposals(intent)] == [growth_approver]
+
+
+def test_the_person_who_asked_is_not_one_of_the_four_eyes(agents, owner, settings):
+    settings.ATLAS_FOUR_EYES_AMOUNT = Decimal("5")  # the proposal puts 10 at stake
+    asker, approver = (
+        MembershipFactory(user=UserFactory(username=name), division=division("product"), role=role).user
+        for name, role in (("product_director", Role.DIRECTOR), ("product_approver", Role.APPROVER))
+    )
+    intent = intent_submit(user=asker, text="we're overstocked on the blue kettle")
+    proposal = intent_proposals(intent).get()
+    assert proposal.proposed_by == asker and proposal.money_at_stake == Decimal("10.00")
+    with pytest.raises(NotPermitted, match="asked for this work"):
+        proposal_decide(proposal=proposal, user=asker, verdict="approve")
+    first = proposal_decide(proposal=proposal, user=approver, verdict="approve")
+    assert first.proposal.status == Status.PENDING
+    second = proposal_decide(proposal=proposal, user=owner, verdict="approve")
+    assert second.proposal.status == Status.APPROVED
+    assert set(second.proposal.decisions.values_list("user__username", flat=True)) == {"product_approver", "owner"}
 
 
 def test_atlas_ask_text_and_errors(agents, growth_approver, capsys):
