@@ -256,7 +256,7 @@ ATLAS_LLM_CONCURRENCY: int = _parsed("ATLAS_LLM_CONCURRENCY", 16, _positive_int)
 # Runs doing their own work (not waiting on an LLM) at once per process; see agents/work_slots.py.
 ATLAS_AGENT_WORK_SLOTS: int = _parsed("ATLAS_AGENT_WORK_SLOTS", 2, _positive_int)
 # USD per million tokens, input and output, per model. A model missing here is a configuration
-# error (system check atlas.E010, the Agent admin form): its calls could not be budgeted.
+# error (system check agents.E001, the Agent admin form): its calls could not be budgeted.
 ATLAS_LLM_PRICES: dict[str, dict[str, float]] = _parsed(
     "ATLAS_LLM_PRICES",
     {
