@@ -46,3 +46,13 @@ def test_a_working_endpoint_drafts_the_narrative(openai_settings, owner):
     assert briefing.drafted_by == "gpt-4o-mini"
     assert briefing.narrative == "Canned answer from the fake endpoint."
     assert run.warnings == []
+
+
+def test_a_spent_budget_gives_the_offline_briefing_without_calling(openai_settings, settings, owner):
+    settings.ATLAS_DAILY_TOKEN_BUDGET = 1
+    day = build_day()
+    run = agent_run_start(agent_key="orchestrator", trigger="manual", sync=True)
+    assert run.status == "succeeded", run.error
+    assert openai_settings.requests == 0
+    assert Briefing.objects.get(brand_date=day.today).drafted_by == "offline"
+    assert any("ATLAS_DAILY_TOKEN_BUDGET=1" in w for w in run.warnings)

@@ -97,6 +97,18 @@ def test_an_already_held_proposal_is_not_judged_again(hearth_pot):
     assert rules.judge() == []
 
 
+def test_a_proposal_decided_between_judging_and_holding_is_a_warning_not_a_crash(hearth_pot):
+    cover("HP-104", 6, 21, True)
+    raise_ = raise_budget(hearth_pot, "300.00")
+    holds = rules.judge()
+    ProposedAction.objects.filter(pk=raise_.pk).update(status="rejected")  # a person was quicker
+    ctx = orchestrator_context()
+    assert rules.holds_apply(holds, ctx=ctx) == []
+    assert not MemoryEntry.objects.filter(key=f"proposal:{raise_.pk}:hold").exists()
+    ctx.run.refresh_from_db()
+    assert len(ctx.run.warnings) == 1 and f"hold of proposal #{raise_.pk} not applied" in ctx.run.warnings[0]
+
+
 # --- (b) two sends to one segment within 24 hours -----------------------------------------------
 
 
