@@ -245,6 +245,11 @@ class RunContext:
             return None
         return held
 
+    def annotate(self, **values: Any) -> None:
+        """Facts about the run kept on it (the orchestrator's briefing and holds), for people and selectors."""
+        self.run.context = {**(self.run.context or {}), **values}
+        AgentRun.objects.filter(pk=self.run.pk).update(context=self.run.context)
+
     def warn(self, message: str) -> None:
         """A problem that does not stop the run, kept on the run for the people reading it."""
         logger.warning("%s run %s: %s", self.impl.key, self.run.pk, message)
