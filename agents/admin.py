@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -20,7 +21,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from agents.models import Agent, AgentRun, Briefing, BriefingItem, Cycle, Intent, LLMCall
-from agents.runtime.llm.base import drafted_by_label
+from agents.runtime.llm.base import drafted_by_label, unpriced
 from divisions import permissions
 
 
@@ -37,8 +38,31 @@ class ReadOnly(admin.ModelAdmin):
         return False
 
 
+class AgentForm(forms.ModelForm):
+    class Meta:
+        model = Agent
+        fields = [
+            "enabled",
+            "schedule",
+            "llm_model",
+            "instructions_override",
+            "config",
+            "daily_token_budget",
+            "daily_cost_budget",
+        ]
+
+    def clean_llm_model(self) -> str:
+        # The same rule as system check agents.E001 for ATLAS_LLM_MODEL: an unpriced model's calls
+        # would slip through the cost budgets.
+        model = (self.cleaned_data.get("llm_model") or "").strip()
+        if model and (problem := unpriced(model)):
+            raise forms.ValidationError(problem)
+        return model
+
+
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
+    form = AgentForm
     list_display = ("key", "name", "kind", "division", "enabled", "schedule", "llm_model", "in_code")
     list_filter = ("kind", "division", "enabled", "in_code")
     list_select_related = ("division",)
@@ -65,11 +89,21 @@ class AgentAdmin(admin.ModelAdmin):
 
 
 class LLMCallInline(admin.TabularInline):
+    """A run's calls. What was said (prompts, answers) is for owners only: a prompt carries the facts of
+    every division the agent read, and division staff see only their own divisions' work."""
+
     model = LLMCall
     extra = 0
     can_delete = False
-    fields = ("provider", "model", "purpose", "ok", "latency_ms", "tokens_in", "tokens_out", "cost", "error")
+    fields = ("provider", "model", "purpose", "state", "ok", "latency_ms", "tokens_in", "tokens_out", "cost", "error")
     readonly_fields = fields
+    texts = ("system_prompt", "prompt", "response")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return (*self.fields, *self.texts) if permissions.is_owner(request.user) else self.fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.get_fields(request, obj)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

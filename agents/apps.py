@@ -41,7 +41,9 @@ class AgentsConfig(AppConfig):
     def ready(self) -> None:
         from django_q.signals import post_spawn
 
+        from agents import checks  # noqa: F401  (registers the agents' system checks)
         from agents.orchestrator.tasks import DIGEST_SCHEDULE, digest_if_due
+        from agents.runtime.llm.usage import llm_log_prune_task
         from agents.runtime.revisions import rerun_on_send_back
         from agents.runtime.schedules import register_schedule
         from approvals.hooks import connect_send_back
@@ -56,3 +58,5 @@ class AgentsConfig(AppConfig):
         register_schedule("approvals: executions sweep", executions_sweep, minutes=1)
         register_schedule("approvals: expire proposals", proposals_expire, minutes=5)
         register_schedule(DIGEST_SCHEDULE, digest_if_due, minutes=15)
+        # Prompts and answers older than ATLAS_LLM_LOG_RETENTION_DAYS are emptied once a day.
+        register_schedule("agents: prune LLM prompts", llm_log_prune_task, minutes=24 * 60)

@@ -156,7 +156,20 @@ class AgentRun(models.Model):
         return None
 
 
+class CallState(models.TextChoices):
+    # Before the call: the estimate holds its place in the day's budgets. After it: the real usage.
+    RESERVED = "reserved", "Reserved"
+    SETTLED = "settled", "Settled"
+    RELEASED = "released", "Released (failed or refused)"
+
+
 class LLMCall(models.Model):
+    """One call to a provider: reserved against the budgets before it is made, settled after it.
+
+    While `state` is reserved, `tokens_in` and `cost` hold the estimate, so that concurrent calls
+    of one cycle see each other's share of the day's budget.
+    """
+
     run = models.ForeignKey(AgentRun, on_delete=models.CASCADE, related_name="calls")
     provider = models.CharField(max_length=20)
     model = models.CharField(max_length=80)
@@ -168,12 +181,30 @@ class LLMCall(models.Model):
     cost = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
     ok = models.BooleanField(default=True)
     error = models.TextField(blank=True)
+    state = models.CharField(max_length=20, choices=CallState.choices, default=CallState.SETTLED)
+    estimated_tokens = models.PositiveIntegerField(default=0, help_text="Reserved before the call.")
+    # What was said, for the owners who audit the agents; emptied after ATLAS_LLM_LOG_RETENTION_DAYS.
+    system_prompt = models.TextField(blank=True)
+    prompt = models.TextField(blank=True)
+    response = models.TextField(blank=True)
 
     class Meta:
         ordering = ["started_at"]
+        indexes = [models.Index(fields=["started_at"])]
 
     def __str__(self) -> str:
         return f"{self.model} for {self.run_id} ({self.tokens_in}/{self.tokens_out})"
+
+
+class LLMBudgetDay(models.Model):
+    """One row per day, locked while a call is reserved, so that the budget checks of concurrent
+    calls run one after the other (PostgreSQL: the row lock; SQLite: the write lock of the
+    transaction, taken at its start)."""
+
+    day_start = models.DateTimeField(unique=True)
+
+    def __str__(self) -> str:
+        return f"LLM budget day from {self.day_start:%Y-%m-%d %H:%M}"
 
 
 class Briefing(models.Model):

@@ -255,8 +255,8 @@ ATLAS_LLM_MAX_RETRIES: int = _parsed("ATLAS_LLM_MAX_RETRIES", 2, int)
 ATLAS_LLM_CONCURRENCY: int = _parsed("ATLAS_LLM_CONCURRENCY", 16, _positive_int)
 # Runs doing their own work (not waiting on an LLM) at once per process; see agents/work_slots.py.
 ATLAS_AGENT_WORK_SLOTS: int = _parsed("ATLAS_AGENT_WORK_SLOTS", 2, _positive_int)
-# USD per million tokens, input and output, per model. A model missing here costs 0 and the
-# run says so, rather than guessing a price.
+# USD per million tokens, input and output, per model. A model missing here is a configuration
+# error (system check agents.E001, the Agent admin form): its calls could not be budgeted.
 ATLAS_LLM_PRICES: dict[str, dict[str, float]] = _parsed(
     "ATLAS_LLM_PRICES",
     {
@@ -267,5 +267,8 @@ ATLAS_LLM_PRICES: dict[str, dict[str, float]] = _parsed(
     },
     json.loads,
 )
+# Days the prompts and answers of LLM calls are kept (atlas_llm_prune empties older ones; the rows
+# and their token and cost counts stay).
+ATLAS_LLM_LOG_RETENTION_DAYS: int = _parsed("ATLAS_LLM_LOG_RETENTION_DAYS", 30, _positive_int)
 ATLAS_DAILY_TOKEN_BUDGET: int = _parsed("ATLAS_DAILY_TOKEN_BUDGET", 2_000_000, _positive_int)
 ATLAS_DAILY_COST_BUDGET: Decimal = _parsed("ATLAS_DAILY_COST_BUDGET", Decimal("20"), _decimal)

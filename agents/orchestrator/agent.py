@@ -25,7 +25,6 @@ class Orchestrator(base.Orchestrator):
 
     def run(self, ctx: base.RunContext) -> None:
         holds = rules.judge()
-        held = rules.holds_apply(holds, run=ctx.run)
+        held = rules.holds_apply(holds, ctx=ctx)
         briefing = briefing_build(ctx=ctx, held=len(held))
-        ctx.run.context = {**(ctx.run.context or {}), "briefing": briefing.pk, "held": [p.pk for p in held]}
-        ctx.run.save(update_fields=["context"])
+        ctx.annotate(briefing=briefing.pk, held=[p.pk for p in held])

@@ -99,13 +99,14 @@ def briefing_write(
 
 
 def briefing_build(*, ctx: RunContext, held: int = 0) -> Briefing:
-    """Write the day's briefing from the run's context (the narrative through `ctx.write`)."""
+    """Write the day's briefing from the run's context (the narrative through `ctx.draft`)."""
     from brand.selectors import brand_profile
 
     persona = brand_profile().orchestrator_name or "Alexia"
     heads, rest = headlines(ctx.today, ctx.now)
     facts = briefing_facts(heads, rest, held)
-    text = ctx.write(
+    # The morning must not go dark with the LLM: a failed call gives the offline narrative, labelled so.
+    drafted = ctx.draft(
         BriefingText,
         task=f"Write {persona}'s morning briefing for the team: plain language, the numbers as given, the risk "
         "first, then the win, then the opportunity, then one sentence on the rest.",
@@ -119,6 +120,6 @@ def briefing_build(*, ctx: RunContext, held: int = 0) -> Briefing:
         persona=persona,
         heads=heads,
         rest=rest,
-        narrative=text.narrative,
-        drafted_by=ctx.drafted_by,
+        narrative=drafted.value.narrative,
+        drafted_by=drafted.drafted_by,
     )

@@ -2,7 +2,7 @@
 
 Each rule is a small function `(proposal, pending) -> Hold | None` over one pending proposal and
 the other pending proposals of the day; `judge()` runs them all and `holds_apply()` parks the
-losers with `approvals.services.proposal_hold`, bundling the fix, and writes each hold to memory
+losers through the run's context (`ctx.hold`), bundling the fix, and writes each hold to memory
 (kind "decision", key `proposal:<id>:hold`) so that tomorrow's agents know why.
 
 The rules read arguments defensively: the action types belong to `brand.actions`, and a proposal
@@ -16,15 +16,17 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from agents.models import AgentRun
 from approvals.models import ProposedAction, Status
 from brand import models as bm
 from memory.models import Kind, MemoryEntry
+
+if TYPE_CHECKING:
+    from agents.runtime.context import RunContext
 
 SPEND_RAISE_TYPES = ("ads.set_daily_budget", "ads.resume_campaign")
 SEND_TYPE = "email.send_campaign"
@@ -418,33 +420,32 @@ def judge(proposals: Iterable[ProposedAction] | None = None) -> list[Hold]:
     return holds
 
 
-def holds_apply(holds: Iterable[Hold], *, run: AgentRun) -> list[ProposedAction]:
-    """Park each proposal with its reason and bundle, and remember the hold (one transaction each)."""
-    from django.db import transaction
-
-    from approvals.services import proposal_hold
-    from memory.services import remember
-
+def holds_apply(holds: Iterable[Hold], *, ctx: RunContext) -> list[ProposedAction]:
+    """Park each proposal with its reason and bundle, and remember the hold (through the run's context,
+    one transaction each); a proposal decided meanwhile is skipped with a warning on the run."""
     held: list[ProposedAction] = []
     for hold in holds:
-        with transaction.atomic():
-            proposal = proposal_hold(proposal=hold.proposal, reason=hold.reason, bundle=hold.bundle)
-            remember(
-                kind=Kind.DECISION,
-                key=f"proposal:{proposal.pk}:hold",
-                subject=(proposal.title or proposal.action_type)[:200],
-                text=f"Held #{proposal.pk}: {hold.reason}",
-                data={
+        proposal = hold.proposal
+        parked = ctx.hold(
+            proposal,
+            reason=hold.reason,
+            bundle=hold.bundle,
+            note={
+                "kind": Kind.DECISION,
+                "key": f"proposal:{proposal.pk}:hold",
+                "subject": (proposal.title or proposal.action_type)[:200],
+                "text": f"Held #{proposal.pk}: {hold.reason}",
+                "data": {
                     "rule": hold.rule,
                     "proposal": proposal.pk,
                     "action_type": proposal.action_type,
                     "bundle": [b.pk for b in hold.bundle],
                     **hold.data,
                 },
-                division=proposal.division,
-                author_run=run,
-                evidence=[{"memory": e.pk} for e in hold.evidence]
+                "evidence": [{"memory": e.pk} for e in hold.evidence]
                 + [{"model": "approvals.proposedaction", "pk": proposal.pk, "version": None}],
-            )
-        held.append(proposal)
+            },
+        )
+        if parked is not None:
+            held.append(parked)
     return held

@@ -7,31 +7,28 @@ model and the run's counters are filled in the same way for every agent, and an 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.conf import settings
-from django.db import connections
-from django.db.models import F, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from pydantic import BaseModel
 
-from agents.models import Agent, AgentRun, Cycle, Intent, LLMCall
-from agents.runtime.llm import OFFLINE, BudgetExceeded, LLMError, LLMProvider, cost_of, estimate_tokens, get_provider
+from agents.models import Agent, AgentRun, Cycle, Intent
+from agents.runtime.llm import OFFLINE, LLMError, LLMProvider, get_provider
+from agents.runtime.llm import usage as llm_usage
+from agents.runtime.llm.usage import open_transactions
 from agents.runtime.work_slots import WorkSlots
 from approvals import registry as action_registry
 from approvals import services as approval_services
 from approvals.errors import ApprovalError
 from approvals.models import Category, ProposedAction, Status
-from brand.clock import brand_day_start
 from divisions.models import Division
 from memory import selectors as memory_selectors
 from memory import services as memory_services
@@ -45,35 +42,37 @@ logger = logging.getLogger(__name__)
 
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
 
+__all__ = ["Drafted", "Proposal", "RunContext", "open_transactions"]
+
 HOUSE_RULES = (
     "You write for a brand's marketing team. Use only the facts given; never invent a number. "
     "Answer with JSON that fits the schema exactly."
 )
 
 
-# How many LLM calls this process has in flight at most (ATLAS_LLM_CONCURRENCY): the runs of a
-# phase all start at once, their calls queue here, not in a smaller thread pool.
-_llm_slots: tuple[int, threading.BoundedSemaphore] | None = None
-_llm_slots_lock = threading.Lock()
-_no_slot = contextlib.nullcontext()
+class _Refused(Exception):
+    """One proposal of a set was refused: the set's transaction rolls back."""
 
 
-def llm_slots() -> threading.BoundedSemaphore:
-    global _llm_slots
-    size = settings.ATLAS_LLM_CONCURRENCY
-    with _llm_slots_lock:
-        if _llm_slots is None or _llm_slots[0] != size:
-            _llm_slots = (size, threading.BoundedSemaphore(size))
-        return _llm_slots[1]
+@dataclass(frozen=True)
+class Proposal:
+    """One proposal of several that belong together (`RunContext.propose_together`); `propose`'s arguments."""
+
+    action_type: str
+    args: dict[str, Any]
+    rationale: str
+    evidence: Iterable[MemoryEntry] = ()
+    confidence: float = 0.5
+    priority: float = 0
+    revision_of: ProposedAction | None = None
 
 
-def open_transactions() -> list[str]:
-    """The database aliases with a transaction open here (a test case's own wrapping not counted)."""
-    return [
-        conn.alias
-        for conn in connections.all(initialized_only=True)
-        if conn.in_atomic_block and not all(getattr(a, "_from_testcase", False) for a in conn.atomic_blocks)
-    ]
+@dataclass(frozen=True)
+class Drafted(Generic[SchemaT]):
+    """What `RunContext.draft` wrote, and who: the model, or "offline" when the template stood in."""
+
+    value: SchemaT
+    drafted_by: str
 
 
 def _labelled(fact: dict[str, Any]) -> dict[str, Any]:
@@ -209,6 +208,64 @@ class RunContext:
         candidates = ProposedAction.objects.filter(recent, action_type=action_type).only("pk", "args", "status")
         return next((p for p in candidates if p.args == normalised), None)
 
+    def propose_together(self, *proposals: Proposal) -> list[ProposedAction]:
+        """Proposals that belong together (a discount and the e-mail announcing it): all made, or none.
+
+        One transaction around them; a refusal of any rolls the others back and leaves one warning
+        naming it. Draft their texts (`write`) before calling this: no LLM call inside the transaction.
+        """
+        kept, warned = len(self.proposals), list(self.run.warnings or [])
+        made: list[ProposedAction] = []
+        try:
+            with transaction.atomic():
+                for p in proposals:
+                    proposal = self.propose(
+                        p.action_type,
+                        p.args,
+                        rationale=p.rationale,
+                        evidence=p.evidence,
+                        confidence=p.confidence,
+                        priority=p.priority,
+                        revision_of=p.revision_of,
+                    )
+                    if proposal is None:
+                        raise _Refused
+                    made.append(proposal)
+        except _Refused:
+            # The refusal's warning was rolled back with the rest: say it again, for the whole set.
+            refusals = (self.run.warnings or [])[len(warned) :]
+            del self.proposals[kept:]
+            self.run.warnings = warned
+            names = " + ".join(p.action_type for p in proposals)
+            self.warn(f"{names} belong together, so none was proposed: {'; '.join(refusals)}")
+            return []
+        return made
+
+    def hold(
+        self,
+        proposal: ProposedAction,
+        *,
+        reason: str,
+        bundle: Iterable[ProposedAction] = (),
+        note: dict[str, Any] | None = None,
+    ) -> ProposedAction | None:
+        """Park a pending proposal that conflicts with other work, and remember why (`note`: `remember`'s
+        keyword arguments), in one transaction. A proposal people decided meanwhile is a warning, not a crash."""
+        try:
+            with transaction.atomic():
+                held = approval_services.proposal_hold(proposal=proposal, reason=reason, bundle=bundle)
+                if note is not None:
+                    self.remember(**{"division": held.division, **note})
+        except ApprovalError as exc:
+            self.warn(f"hold of proposal #{proposal.pk} not applied: {exc}")
+            return None
+        return held
+
+    def annotate(self, **values: Any) -> None:
+        """Facts about the run kept on it (the orchestrator's briefing and holds), for people and selectors."""
+        self.run.context = {**(self.run.context or {}), **values}
+        AgentRun.objects.filter(pk=self.run.pk).update(context=self.run.context)
+
     def warn(self, message: str) -> None:
         """A problem that does not stop the run, kept on the run for the people reading it."""
         logger.warning("%s run %s: %s", self.impl.key, self.run.pk, message)
@@ -241,132 +298,67 @@ class RunContext:
         provider = self.provider or get_provider()
         system = self.system_prompt()
         prompt = f"{task}\n\nFacts (JSON):\n{json.dumps(facts, default=str, indent=1, sort_keys=True)}"
-        purpose = (purpose or task)[:120]
-        if provider.name != OFFLINE:
+        request = llm_usage.CallRequest(
+            run=self.run,
+            agent=self.agent,
+            today=self.today,
+            provider=provider.name,
+            model=self.model,
+            purpose=(purpose or task)[:120],
+            system=system,
+            prompt=prompt,
+        )
+        if provider.name == OFFLINE:
             try:
-                self.check_time_left()
-                self.check_budget(estimate_tokens(system, prompt))
+                result = provider.generate(
+                    schema, system=system, prompt=prompt, model=self.model, purpose=request.purpose, offline=offline
+                )
             except LLMError as exc:
-                self._record_call(provider.name, self.model, purpose, ok=False, error=str(exc))
+                llm_usage.call_record(request=request, ok=False, error=str(exc))
                 raise
-        if provider.name != OFFLINE and (aliases := open_transactions()):
+            llm_usage.call_record(request=request, result=result)
+            return result.parsed
+        if aliases := open_transactions():
             # The call would hold the transaction, and on SQLite the write lock, for its whole
             # latency: every other run's write would queue behind it.
             logger.warning(
                 "%s run %s: LLM call %r made inside a transaction on %s; call ctx.write before the atomic block.",
                 self.impl.key,
                 self.run.pk,
-                purpose,
+                request.purpose,
                 ", ".join(aliases),
             )
-        waiting = self.slots.waiting() if self.slots is not None and provider.name != OFFLINE else _no_slot
+        call = llm_usage.call_reserve(request=request, started=self.run.started_at or self.now)
         try:
-            with waiting, llm_slots() if provider.name != OFFLINE else _no_slot:
+            with llm_usage.in_flight(self.slots):
                 result = provider.generate(
-                    schema, system=system, prompt=prompt, model=self.model, purpose=purpose, offline=offline
+                    schema, system=system, prompt=prompt, model=self.model, purpose=request.purpose, offline=offline
                 )
-        except LLMError as exc:
-            self._record_call(
-                provider.name,
-                exc.model or self.model,
-                purpose,
-                ok=False,
-                error=str(exc),
-                tokens_in=exc.tokens_in,
-                tokens_out=exc.tokens_out,
-                latency_ms=exc.latency_ms,
-            )
+        except BaseException as exc:
+            # Whatever stopped the call, its reservation must not hold the day's budget.
+            llm_usage.call_release(call=call, error=exc)
             raise
-        self._record_call(
-            provider.name,
-            result.model,
-            purpose,
-            tokens_in=result.tokens_in,
-            tokens_out=result.tokens_out,
-            latency_ms=result.latency_ms,
-        )
+        llm_usage.call_settle(call=call, result=result)
         if result.model != OFFLINE:
             self.drafted_by = result.model
         return result.parsed
 
-    def _record_call(
+    def draft(
         self,
-        provider: str,
-        model: str,
-        purpose: str,
+        schema: type[SchemaT],
         *,
-        ok: bool = True,
-        error: str = "",
-        tokens_in: int = 0,
-        tokens_out: int = 0,
-        latency_ms: int = 0,
-    ) -> LLMCall:
-        cost = cost_of(model, tokens_in, tokens_out)
-        call = LLMCall.objects.create(
-            run=self.run,
-            provider=provider,
-            model=model,
-            purpose=purpose,
-            latency_ms=latency_ms,
-            tokens_in=tokens_in,
-            tokens_out=tokens_out,
-            cost=cost,
-            ok=ok,
-            error=error,
-        )
-        AgentRun.objects.filter(pk=self.run.pk).update(
-            llm_calls=F("llm_calls") + 1,
-            tokens_in=F("tokens_in") + tokens_in,
-            tokens_out=F("tokens_out") + tokens_out,
-            cost=F("cost") + cost,
-        )
-        return call
-
-    def check_time_left(self) -> None:
-        """Refuse a call that, with all its retries, could outlive the task's timeout (the worker would be killed)."""
-        worst = settings.ATLAS_LLM_TIMEOUT * (settings.ATLAS_LLM_MAX_RETRIES + 1)
-        started = self.run.started_at or self.now
-        elapsed = (timezone.now() - started).total_seconds()
-        limit = settings.Q_CLUSTER.get("timeout") or 0
-        if limit and elapsed + worst >= limit:
-            raise LLMError(
-                f"No time left for another LLM call: {elapsed:.0f}s into the run, a call may take up to {worst}s, "
-                f"the task timeout is {limit}s (Q_TIMEOUT)."
-            )
-
-    def check_budget(self, estimated_tokens: int) -> None:
-        """Stop before a call that would take the agent or the whole day over a token or cost budget."""
-        since = brand_day_start(self.today)
-        estimated_cost = cost_of(self.model, estimated_tokens, 0)
-        today = AgentRun.objects.filter(queued_at__gte=since)
-        zero = Decimal("0")
-
-        def used(qs: Any) -> tuple[int, Decimal]:
-            totals = qs.aggregate(
-                tokens=Coalesce(Sum(F("tokens_in") + F("tokens_out")), 0), cost=Coalesce(Sum("cost"), zero)
-            )
-            return int(totals["tokens"]), Decimal(totals["cost"])
-
-        tokens, cost = used(today.filter(agent=self.agent))
-        if tokens + estimated_tokens > self.agent.daily_token_budget:
-            raise BudgetExceeded(
-                f"Agent {self.agent.key} would exceed its daily token budget: {tokens} used today "
-                f"+ ~{estimated_tokens} "
-                f"for this call > {self.agent.daily_token_budget}. Raise Agent.daily_token_budget or wait for tomorrow."
-            )
-        if cost + estimated_cost > self.agent.daily_cost_budget:
-            raise BudgetExceeded(
-                f"Agent {self.agent.key} would exceed its daily cost budget: ${cost} used today + ~${estimated_cost} "
-                f"for this call > ${self.agent.daily_cost_budget}."
-            )
-        tokens, cost = used(today)
-        if tokens + estimated_tokens > settings.ATLAS_DAILY_TOKEN_BUDGET:
-            raise BudgetExceeded(
-                f"The day's token budget would be exceeded: {tokens} used today by all agents + ~{estimated_tokens} "
-                f"> ATLAS_DAILY_TOKEN_BUDGET={settings.ATLAS_DAILY_TOKEN_BUDGET}."
-            )
-        if cost + estimated_cost > settings.ATLAS_DAILY_COST_BUDGET:
-            raise BudgetExceeded(
-                f"The day's cost budget would be exceeded: ${cost} used today by all agents + ~${estimated_cost} "
-                f"> ATLAS_DAILY_COST_BUDGET={settings.ATLAS_DAILY_COST_BUDGET}."
-            )
+        task: str,
+        facts: dict[str, Any],
+        offline: Callable[[], SchemaT],
+        purpose: str = "",
+    ) -> Drafted[SchemaT]:
+        """`write`, degrading to the offline template when the LLM gives no usable answer (an outage, a
+        429 storm, a garbled answer, a spent budget): for text the day cannot go without, like the
+        briefing. The failure stays on the run (the failed call and a warning)."""
+        try:
+            value = self.write(schema, task=task, facts=facts, offline=offline, purpose=purpose)
+        except LLMError as exc:
+            self.warn(f"{(purpose or task)[:120]}: the LLM gave no usable answer ({exc}); sent the offline draft.")
+            return Drafted(value=offline(), drafted_by=OFFLINE)
+        provider = self.provider or get_provider()
+        return Drafted(value=value, drafted_by=self.drafted_by if provider.name != OFFLINE else OFFLINE)

@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from agents.runtime.base import RunContext, Specialist
+from agents.runtime.context import Proposal
 from agents.runtime.registry import register
 from agents.specialists.creative import (
     draft_email,
@@ -296,41 +297,46 @@ class Promotions(Specialist):
             f"discount promotes it; {c.days_of_cover:.0f} days of cover carry the extra demand."
         )
         revisions = revision_of or {}
-        ctx.propose(
-            "pricing.create_discount",
-            {
-                "code": code,
-                "percent_off": pct,
-                "skus": [c.sku],
-                "starts_at": slot.isoformat(),
-                "ends_at": ends.isoformat(),
-            },
-            rationale=f"{why} {pct}% off with code {code} from {slot:%a %b %d}, {config['promo_days']} days, "
-            f"announced by e-mail to {segment} that morning (a slot with no other send within 24 h).",
-            evidence=[entry],
-            confidence=0.65,
-            priority=round(c.margin * c.units_28d, 1),
-            revision_of=revisions.get("pricing.create_discount"),
-        )
+        # The copy is drafted first: no LLM call inside the pair's transaction.
         copy = draft_email(
             ctx,
             purpose="promotion",
             facts={"product": c.title, "percent": pct, "code": code, "ends": f"{ends:%A %B %d}"},
         )
-        ctx.propose(
-            "email.send_campaign",
-            {
-                "segment": segment,
-                "name": f"Promotion: {c.title} {pct}% off"[:200],
-                "subject": copy.subject,
-                "body": copy.body,
-                "scheduled_at": slot.isoformat(),
-            },
-            rationale=f"Announces {code} ({pct}% off {c.title}). {why}",
-            evidence=[entry],
-            confidence=0.6,
-            priority=round(c.margin * c.units_28d, 1),
-            revision_of=revisions.get("email.send_campaign"),
+        # A discount nobody announces, or an announcement of a code that does not exist, is worse
+        # than neither: the two are proposed together or not at all.
+        ctx.propose_together(
+            Proposal(
+                "pricing.create_discount",
+                {
+                    "code": code,
+                    "percent_off": pct,
+                    "skus": [c.sku],
+                    "starts_at": slot.isoformat(),
+                    "ends_at": ends.isoformat(),
+                },
+                rationale=f"{why} {pct}% off with code {code} from {slot:%a %b %d}, {config['promo_days']} days, "
+                f"announced by e-mail to {segment} that morning (a slot with no other send within 24 h).",
+                evidence=[entry],
+                confidence=0.65,
+                priority=round(c.margin * c.units_28d, 1),
+                revision_of=revisions.get("pricing.create_discount"),
+            ),
+            Proposal(
+                "email.send_campaign",
+                {
+                    "segment": segment,
+                    "name": f"Promotion: {c.title} {pct}% off"[:200],
+                    "subject": copy.subject,
+                    "body": copy.body,
+                    "scheduled_at": slot.isoformat(),
+                },
+                rationale=f"Announces {code} ({pct}% off {c.title}). {why}",
+                evidence=[entry],
+                confidence=0.6,
+                priority=round(c.margin * c.units_28d, 1),
+                revision_of=revisions.get("email.send_campaign"),
+            ),
         )
 
     def _revise(self, ctx: RunContext) -> bool:

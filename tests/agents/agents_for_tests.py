@@ -111,3 +111,21 @@ class BadProposer(Specialist):
 def writer_class(n: int, division: str = "growth") -> type[Writer]:
     """A distinct writer agent per index, for the concurrency test."""
     return type(f"Writer{n}", (Writer,), {"key": f"{division}.test_writer_{n:02d}", "name": f"Writer {n}"})
+
+
+class PairProposer(Specialist):
+    """Proposes two budget changes that belong together; `second_args` can make the second one refused."""
+
+    key = "growth.test_pair"
+    division = "growth"
+    name = "Test pair proposer"
+    defaults = {"second_args": {"campaign_id": 2, "daily_budget": "20"}}
+
+    def run(self, ctx: RunContext) -> None:
+        from agents.runtime.context import Proposal
+
+        made = ctx.propose_together(
+            Proposal("test.set_budget", {"campaign_id": 1, "daily_budget": "10"}, rationale="first of the pair"),
+            Proposal("test.set_budget", ctx.config["second_args"], rationale="second of the pair"),
+        )
+        ctx.remember(text=f"{len(made)} proposed together", subject="pair")

@@ -188,3 +188,37 @@ def test_staff_see_only_their_divisions_runs(db, growth_viewer, owner):
     client.force_login(owner)
     page = client.get(reverse("admin:agents_agentrun_changelist")).content.decode()
     assert f"/agentrun/{finance_run.pk}/change/" in page
+
+
+def test_an_agent_model_without_a_price_is_refused_in_the_admin(client, owner, agent_registry):
+    agent_registry(Writer)
+    client.force_login(owner)
+    agent = Agent.objects.get(key=Writer.key)
+    url = reverse("admin:agents_agent_change", args=[agent.pk])
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if k in form.fields and v is not None}
+    data.update({"llm_model": "llama3", "config": "{}"})
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "has no price in ATLAS_LLM_PRICES" in str(response.context["adminform"].form.errors["llm_model"])
+    agent.refresh_from_db()
+    assert agent.llm_model == ""
+
+
+def test_prompts_and_answers_are_shown_to_owners_only(client, owner, growth_director, agent_registry):
+    from django.contrib.auth.models import Permission
+
+    agent_registry(Writer)
+    run = agent_run_start(agent_key=Writer.key, trigger=RunTrigger.MANUAL, sync=True)
+    url = reverse("admin:agents_agentrun_change", args=[run.pk])
+    client.force_login(owner)
+    page = client.get(url).content.decode()
+    assert "Write a note [mode:ok] number 0" in page and "You are Test writer" in page
+
+    growth_director.user_permissions.add(*Permission.objects.filter(codename__in=["view_agentrun", "view_llmcall"]))
+    client.force_login(growth_director)
+    response = client.get(url)
+    assert response.status_code == 200  # the run is growth's: the director reads it
+    page = response.content.decode()
+    assert "calls-group" in page  # the run's calls are listed
+    assert "Write a note" not in page and "You are Test writer" not in page

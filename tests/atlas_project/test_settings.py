@@ -107,3 +107,31 @@ def test_a_database_that_returns_no_ids_from_bulk_inserts_is_an_error(monkeypatc
     assert check_bulk_insert_returns_ids(databases=["default"]) == []  # SQLite 3.35+ and PostgreSQL do
     monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)
     assert [e.id for e in check_bulk_insert_returns_ids(databases=["default"])] == ["atlas.E004"]
+
+
+def test_an_unpriced_llm_model_is_a_configuration_error_unless_its_price_is_given():
+    from agents.checks import check_llm_model_priced
+
+    with override_settings(ATLAS_LLM_MODEL="llama3", ATLAS_LLM_PRICES={"gpt-4o-mini": {"input": 1, "output": 1}}):
+        errors = check_llm_model_priced()
+    assert [e.id for e in errors] == ["agents.E001"]
+    assert "'llama3' has no price in ATLAS_LLM_PRICES" in errors[0].msg
+    with override_settings(ATLAS_LLM_MODEL="llama3", ATLAS_LLM_PRICES={"llama3": {"input": 0, "output": 0}}):
+        assert check_llm_model_priced() == []
+
+
+def test_manage_check_refuses_an_unpriced_model_at_start():
+    result = manage("check", env={"DEBUG": "true", "ATLAS_LLM_MODEL": "llama3"})
+    assert result.returncode != 0
+    assert "agents.E001" in result.stderr
+    priced = manage(
+        "check",
+        env={"DEBUG": "true", "ATLAS_LLM_MODEL": "llama3", "ATLAS_LLM_PRICES": '{"llama3": {"input": 0, "output": 0}}'},
+    )
+    assert priced.returncode == 0, priced.stderr
+
+
+def test_the_llm_log_retention_must_be_a_positive_number_of_days():
+    result = manage("check", env={"DEBUG": "true", "ATLAS_LLM_LOG_RETENTION_DAYS": "forever"})
+    assert result.returncode != 0
+    assert "ATLAS_LLM_LOG_RETENTION_DAYS" in result.stderr.splitlines()[-1]

@@ -17,6 +17,7 @@ from agents.runtime.llm.base import (
     cost_of,
     drafted_by_label,
     estimate_tokens,
+    unpriced,
 )
 from agents.runtime.llm.offline import OfflineProvider
 
@@ -31,6 +32,7 @@ __all__ = [
     "drafted_by_label",
     "estimate_tokens",
     "get_provider",
+    "unpriced",
 ]
 
 

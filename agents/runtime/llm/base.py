@@ -21,8 +21,19 @@ class LLMError(Exception):
     Recorded on the run (an `LLMCall` with ok=False); the run fails, the cycle carries on.
     """
 
-    def __init__(self, message: str, *, tokens_in: int = 0, tokens_out: int = 0, latency_ms: int = 0, model: str = ""):
+    def __init__(
+        self,
+        message: str,
+        *,
+        tokens_in: int = 0,
+        tokens_out: int = 0,
+        latency_ms: int = 0,
+        model: str = "",
+        response: str = "",
+    ):
         super().__init__(message)
+        # The unusable answer's text, kept on the call for the people auditing it.
+        self.response = response
         # A refused or truncated answer was still billed: its usage is recorded with the error.
         self.tokens_in = tokens_in
         self.tokens_out = tokens_out
@@ -41,6 +52,8 @@ class LLMResult:
     tokens_out: int
     latency_ms: int
     model: str
+    # The answer as the provider gave it (the JSON text), kept on the call.
+    text: str = ""
 
 
 class LLMProvider(Protocol):
@@ -61,6 +74,20 @@ class LLMProvider(Protocol):
 def estimate_tokens(*texts: str) -> int:
     """A cheap upper-ish estimate (4 characters a token) used only to check budgets before a call."""
     return sum(len(t) for t in texts) // 4 + 1
+
+
+def unpriced(model: str) -> str | None:
+    """Why `model` cannot be accounted for (no price in ATLAS_LLM_PRICES), or None when it can."""
+    from django.conf import settings
+
+    if model in settings.ATLAS_LLM_PRICES:
+        return None
+    known = ", ".join(sorted(settings.ATLAS_LLM_PRICES)) or "none"
+    return (
+        f"LLM model {model!r} has no price in ATLAS_LLM_PRICES (priced: {known}); its calls could not be "
+        f'counted against the cost budgets. Add it, e.g. ATLAS_LLM_PRICES=\'{{"{model}": '
+        f'{{"input": 0.15, "output": 0.60}}}}\' (USD per million tokens).'
+    )
 
 
 def cost_of(model: str, tokens_in: int, tokens_out: int) -> Decimal:

@@ -35,4 +35,6 @@ class OfflineProvider:
             parsed = schema.model_validate(built.model_dump() if isinstance(built, BaseModel) else built)
         except ValidationError as exc:
             raise LLMError(f"Offline template for {schema.__name__} does not fit its schema: {exc}") from exc
-        return LLMResult(parsed=parsed, tokens_in=0, tokens_out=0, latency_ms=0, model=OFFLINE)
+        return LLMResult(
+            parsed=parsed, tokens_in=0, tokens_out=0, latency_ms=0, model=OFFLINE, text=parsed.model_dump_json()
+        )

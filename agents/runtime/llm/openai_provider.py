@@ -100,13 +100,23 @@ class OpenAIProvider:
         tokens_in = int(getattr(usage, "prompt_tokens", 0) or 0)
         tokens_out = int(getattr(usage, "completion_tokens", 0) or 0)
 
+        answer = ""
+
         def fail(message: str) -> LLMError:
-            return LLMError(message, tokens_in=tokens_in, tokens_out=tokens_out, latency_ms=latency_ms, model=model)
+            return LLMError(
+                message,
+                tokens_in=tokens_in,
+                tokens_out=tokens_out,
+                latency_ms=latency_ms,
+                model=model,
+                response=answer,
+            )
 
         if not completion.choices:
             raise fail(f"{model} returned no choices.")
         choice = completion.choices[0]
         message = choice.message
+        answer = message.content or ""
         refusal = getattr(message, "refusal", None)
         if refusal:
             raise fail(f"{model} refused: {refusal}")
@@ -135,7 +145,9 @@ class OpenAIProvider:
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors())
             raise fail(f"{model}'s answer does not fit {schema.__name__}: {problems}") from exc
-        return LLMResult(parsed=parsed, tokens_in=tokens_in, tokens_out=tokens_out, latency_ms=latency_ms, model=model)
+        return LLMResult(
+            parsed=parsed, tokens_in=tokens_in, tokens_out=tokens_out, latency_ms=latency_ms, model=model, text=answer
+        )
 
     def _create_with_retries(
         self, schema: type[BaseModel], *, system: str, prompt: str, model: str, deadline: float

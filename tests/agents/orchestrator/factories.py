@@ -10,6 +10,7 @@ import factory
 from django.utils import timezone
 
 from agents.models import Agent, AgentKind, AgentRun
+from agents.runtime.context import RunContext
 from approvals.models import Category, ProposedAction, Status
 from memory.models import MemoryEntry
 from tests import factories as f
@@ -48,6 +49,16 @@ class MemoryFactory(factory.django.DjangoModelFactory):
 
 def orchestrator_run(**kw: object) -> AgentRun:
     return agent_run("orchestrator", **kw)
+
+
+def orchestrator_context(**kw: object) -> RunContext:
+    """The context of a fresh orchestrator run, as the runtime builds it, for rules applied in tests."""
+    from agents.orchestrator.agent import Orchestrator
+    from brand.clock import brand_today
+
+    run = orchestrator_run(**kw)
+    now = timezone.now()
+    return RunContext(run=run, agent=run.agent, impl=Orchestrator(), config={}, today=brand_today(), now=now)
 
 
 def agent_run(key: str, **kw: object) -> AgentRun:

@@ -13,7 +13,7 @@ from approvals.models import Category, ProposedAction
 from brand import models as bm
 from memory.models import MemoryEntry
 from tests import factories as f
-from tests.agents.orchestrator.factories import MemoryFactory, ProposalFactory, fact, orchestrator_run
+from tests.agents.orchestrator.factories import MemoryFactory, ProposalFactory, fact, orchestrator_context
 from tests.factories import division
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +65,7 @@ def test_raising_spend_on_a_campaign_whose_sku_runs_out_is_held_with_the_invento
     assert unrelated not in holds[0].bundle
     assert "6 days of cover" in holds[0].reason and "21 days" in holds[0].reason
 
-    rules.holds_apply(holds, run=orchestrator_run())
+    rules.holds_apply(holds, ctx=orchestrator_context())
     raise_.refresh_from_db()
     assert raise_.status == "pending" and raise_.is_held
     assert set(raise_.bundled_with.values_list("pk", flat=True)) == {po.pk, pause.pk}
@@ -93,8 +93,20 @@ def test_cutting_spend_or_enough_stock_is_not_held(hearth_pot):
 def test_an_already_held_proposal_is_not_judged_again(hearth_pot):
     cover("HP-104", 6, 21, True)
     raise_budget(hearth_pot, "300.00")
-    rules.holds_apply(rules.judge(), run=orchestrator_run())
+    rules.holds_apply(rules.judge(), ctx=orchestrator_context())
     assert rules.judge() == []
+
+
+def test_a_proposal_decided_between_judging_and_holding_is_a_warning_not_a_crash(hearth_pot):
+    cover("HP-104", 6, 21, True)
+    raise_ = raise_budget(hearth_pot, "300.00")
+    holds = rules.judge()
+    ProposedAction.objects.filter(pk=raise_.pk).update(status="rejected")  # a person was quicker
+    ctx = orchestrator_context()
+    assert rules.holds_apply(holds, ctx=ctx) == []
+    assert not MemoryEntry.objects.filter(key=f"proposal:{raise_.pk}:hold").exists()
+    ctx.run.refresh_from_db()
+    assert len(ctx.run.warnings) == 1 and f"hold of proposal #{raise_.pk} not applied" in ctx.run.warnings[0]
 
 
 # --- (b) two sends to one segment within 24 hours -----------------------------------------------
@@ -223,7 +235,7 @@ def test_the_briefing_lists_every_hold_with_its_reason_and_bundle(hearth_pot, sk
     raise_ = raise_budget(hearth_pot, "300.00")
     pause = ProposalFactory(action_type="ads.pause_campaign", args={"campaign_id": hearth_pot.pk})
     assert held_json() == []
-    rules.holds_apply(rules.judge(), run=orchestrator_run())
+    rules.holds_apply(rules.judge(), ctx=orchestrator_context())
     (held,) = held_json()
     assert held["proposal"] == raise_.pk and held["bundled_with"] == [pause.pk]
     assert "6 days of cover" in held["reason"]
