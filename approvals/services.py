@@ -39,7 +39,7 @@ from .guards import (
     write_history,
 )
 from .models import Decision, ProposedAction, Status, Verdict
-from .remembering import remember_about
+from .remembering import remember_about, remember_feedback
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -298,6 +298,7 @@ def proposal_send_back(
         text=comment.strip(),
         via=via,
     )
+    remember_feedback(proposal, user=user, comment=comment.strip())
     transaction.on_commit(partial(hooks.on_send_back, proposal, comment.strip()))
     return proposal
 

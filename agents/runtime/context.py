@@ -28,6 +28,7 @@ from agents.models import Agent, AgentRun, Cycle, Intent, LLMCall
 from agents.runtime.llm import OFFLINE, BudgetExceeded, LLMError, LLMProvider, cost_of, estimate_tokens, get_provider
 from agents.runtime.work_slots import WorkSlots
 from approvals import registry as action_registry
+from approvals import selectors as approval_selectors
 from approvals import services as approval_services
 from approvals.errors import ApprovalError
 from approvals.models import Category, ProposedAction, Status
@@ -159,6 +160,12 @@ class RunContext:
             # still waiting for people or was just done: point at the one that exists.
             logger.info("%s: %s already proposed as #%s", self.impl.key, action_type, already.pk)
             return already
+        rationale = self._after_rejection(action_type, args, rationale)
+        if rationale is None:
+            return None
+        # What people said when they sent back this agent's earlier proposals of this kind travels
+        # with the new one, so the console shows the comment next to the work that answers it.
+        evidence = [*evidence, *self.feedback_for(action_type)]
         try:
             proposal = approval_services.proposal_create(
                 action_type=action_type,
@@ -178,6 +185,25 @@ class RunContext:
             return None
         self.proposals.append(proposal)
         return proposal
+
+    def _after_rejection(self, action_type: str, args: dict[str, Any], rationale: str) -> str | None:
+        """The rationale to propose with, or None when a person rejected this on the same target
+        within the cooldown and nothing it rested on has moved materially since (a warning says so)."""
+        rejection = approval_selectors.recent_rejection(action_type, args)
+        if rejection is None:
+            return rationale
+        changes = approval_selectors.basis_changes(rejection.proposal, args=args)
+        if not changes:
+            self.warn(
+                f"{action_type} {args} not proposed: {rejection.describe()}, and nothing it rested on moved by more "
+                f"than {settings.ATLAS_REJECT_MATERIAL_CHANGE:.0%} since (cooldown until {rejection.until:%Y-%m-%d})"
+            )
+            return None
+        return f"{rationale}\n\nSince {rejection.describe()}: {'; '.join(changes)}."
+
+    def feedback_for(self, action_type: str, limit: int = 5) -> list[MemoryEntry]:
+        """People's send-back comments on this agent's proposals of this type, newest first."""
+        return memory_selectors.feedback_for(self.impl.key, action_type, limit=limit)
 
     def _same_open_proposal(self, action_type: str, args: dict[str, Any]) -> ProposedAction | None:
         """An open proposal (or internal work done in the last day) of this type with the same arguments."""

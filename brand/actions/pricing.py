@@ -133,6 +133,8 @@ class SetMarkdown(BrandAction):
     key = "pricing.set_markdown"
     category = "spend"
     Args = MarkdownArgs
+    target_fields = ("sku",)
+    outcome_horizon_days = 14
 
     def money_at_stake(self, args: MarkdownArgs) -> Decimal:
         variant = _variant(args.sku)
