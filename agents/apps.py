@@ -41,10 +41,12 @@ class AgentsConfig(AppConfig):
         from django_q.signals import post_spawn
 
         from agents.orchestrator.tasks import DIGEST_SCHEDULE, digest_if_due
+        from agents.outcomes.tasks import queue_outcome_checks, run_due_outcomes
         from agents.runtime.revisions import rerun_on_send_back
         from agents.runtime.schedules import register_schedule
         from approvals.hooks import connect_send_back
         from approvals.tasks import executions_sweep, proposals_expire
+        from brand.signals import data_imported
 
         post_migrate.connect(_sync_agents_after_migrate, sender=self, dispatch_uid="agents.sync_agents")
         post_spawn.connect(_warm_llm_client, dispatch_uid="agents.warm_llm_client")
@@ -55,3 +57,6 @@ class AgentsConfig(AppConfig):
         register_schedule("approvals: executions sweep", executions_sweep, minutes=1)
         register_schedule("approvals: expire proposals", proposals_expire, minutes=5)
         register_schedule(DIGEST_SCHEDULE, digest_if_due, minutes=15)
+        # Outcomes: executed actions past their horizon, checked hourly and as soon as new data is imported.
+        register_schedule("agents: outcome checks", run_due_outcomes, minutes=60)
+        data_imported.connect(queue_outcome_checks, dispatch_uid="agents.outcome_checks_after_import")
