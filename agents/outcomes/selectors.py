@@ -164,7 +164,13 @@ class TrackRecord:
 def _outcome_verdicts(proposal_ids: list[int]) -> dict[int, str]:
     keys = {outcome_key(pk): pk for pk in proposal_ids}
     rows = MemoryEntry.objects.filter(kind=Kind.OUTCOME, key__in=list(keys), is_current=True).values_list("key", "data")
-    return {keys[key]: (data or {}).get("verdict", "") for key, data in rows if (data or {}).get("verdict") in VERDICTS}
+    return {keys[key]: verdict for key, data in rows if (verdict := _verdict_of(data)) in VERDICTS}
+
+
+def _verdict_of(data: dict | None) -> str:
+    """A check's verdict, or a person's own verdict on the outcome (their note's value) which stands instead."""
+    data = data or {}
+    return str(data.get("verdict") or data.get("value") or "")
 
 
 def track_record(*, agent_key: str | None = None, action_type: str | None = None) -> list[TrackRecord]:
