@@ -193,6 +193,10 @@ class RunContext:
         if rejection is None:
             return rationale
         changes = approval_selectors.basis_changes(rejection.proposal, args=args)
+        if not changes and self.intent is not None:
+            # A person asking for it now is a newer decision than the rejection: propose, and say so.
+            asker = self.intent.user.get_username() if self.intent.user_id else "a person"
+            return f"{rationale}\n\n{rejection.describe()}; proposed again because {asker} asked for it."
         if not changes:
             self.warn(
                 f"{action_type} {args} not proposed: {rejection.describe()}, and nothing it rested on moved by more "

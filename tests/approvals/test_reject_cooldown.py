@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from agents.models import AgentRun, RunTrigger
+from agents.models import AgentRun, Intent, RunTrigger
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.services import agent_run_start
 from approvals.models import Decision, ProposedAction, Status
@@ -168,3 +168,17 @@ def test_remember_this_turns_a_comment_into_a_standing_preference(cutter, growth
     assert preference.division.slug == "growth"
     assert preference.evidence == [{"memory": feedback.pk}]
     assert preference.text == "Cut at most 30%."
+
+
+def test_a_persons_request_is_a_newer_decision_than_the_rejection(cutter, growth_approver, owner):
+    campaign = AdCampaignFactory(daily_budget=Decimal("120.00"))
+    run_cutter(campaign=campaign.pk, roas=0.9)
+    first = ProposedAction.objects.get()
+    _reject(first, growth_approver)
+    intent = Intent.objects.create(text="cut that campaign's budget after all", user=owner)
+
+    configure(Cutter.key, campaign=campaign.pk, roas=0.9, budget="60.00")
+    agent_run_start(agent_key=Cutter.key, trigger=RunTrigger.INTENT, intent=intent, sync=True)
+
+    asked = ProposedAction.objects.exclude(pk=first.pk).get()
+    assert f"#{first.pk} was rejected" in asked.rationale and "owner asked for it" in asked.rationale
