@@ -42,6 +42,8 @@ class ActionType:
     target_fields: ClassVar[tuple[str, ...]] = ()
     # How many days after its execution the action's outcome is checked (0: never).
     outcome_horizon_days: ClassVar[int] = 0
+    # What a track record calls several of these ("budget changes"); the key when empty.
+    plural: ClassVar[str] = ""
 
     def money_at_stake(self, args: Any) -> Decimal:
         return Decimal("0")

@@ -217,7 +217,7 @@ def track_record_line(proposal: ProposedAction) -> str:
     proposing agent's latest judged outcomes of this kind, for the console beside each proposal."""
     if not proposal.agent_key:
         return "proposed by a person: no agent track record"
-    label = registry.get(proposal.action_type).label or proposal.action_type
+    label = registry.get(proposal.action_type).plural or proposal.action_type
     earlier = (
         MemoryEntry.objects.filter(
             Q(data__agent=proposal.agent_key) & Q(data__action_type=proposal.action_type),

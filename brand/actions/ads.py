@@ -46,6 +46,7 @@ class SetDailyBudget(BrandAction):
     Args = BudgetArgs
     target_fields = ("campaign_id",)
     outcome_horizon_days = 7
+    plural = "budget changes"
 
     def check(self, args: BudgetArgs) -> None:
         campaign = _campaign(args.campaign_id)

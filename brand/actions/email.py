@@ -95,6 +95,7 @@ class SendCampaign(BrandAction):
     category = "message"
     target_fields = ("email_campaign_id", "segment")
     outcome_horizon_days = 7
+    plural = "e-mail sends"
     Args = SendArgs
 
     def check(self, args: SendArgs) -> None:

@@ -135,6 +135,7 @@ class SetMarkdown(BrandAction):
     Args = MarkdownArgs
     target_fields = ("sku",)
     outcome_horizon_days = 14
+    plural = "markdowns"
 
     def money_at_stake(self, args: MarkdownArgs) -> Decimal:
         variant = _variant(args.sku)

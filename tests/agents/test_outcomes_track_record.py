@@ -81,9 +81,9 @@ def test_track_record_counts_decisions_outcomes_and_money(history):
 
 def test_the_line_beside_a_proposal_counts_the_agents_last_outcomes(history):
     pending = budget_proposal(AdCampaignFactory(daily_budget=Decimal("80")), "60.00")
-    assert track_record_line(pending) == f"this agent's last 4 {TYPE}: 3 worked, 1 backfired"
+    assert track_record_line(pending) == "this agent's last 4 budget changes: 3 worked, 1 backfired"
     other = budget_proposal(AdCampaignFactory(daily_budget=Decimal("80")), "60.00", agent_key="growth.promotions")
-    assert track_record_line(other) == f"this agent has no judged {TYPE} yet"
+    assert track_record_line(other) == "this agent has no judged budget changes yet"
 
 
 def test_a_persons_verdict_on_an_outcome_counts_instead_of_the_checks(history, owner):
