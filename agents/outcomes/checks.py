@@ -31,6 +31,8 @@ VERDICT_WORDS = {WORKED: "worked", NO_CLEAR_EFFECT: "no clear effect", BACKFIRED
 
 # A relative change smaller than this is noise for money ratios (ROAS, revenue).
 MATERIAL = 0.10
+# A budget raise buys revenue at a lower ROAS; a fall beyond this fraction is money thrown away.
+ROAS_COLLAPSE = 0.3
 # A count (units, orders) is judged against its expectation by a Poisson z-score: two standard
 # deviations is the usual bar for "not chance".
 Z_BAR = 2.0
@@ -110,6 +112,11 @@ def _num(value: Any) -> float | None:
 # --- ad budgets -----------------------------------------------------------------------------------
 
 
+def _daily(window: data.AdWindow) -> float | None:
+    """Revenue per day with data: windows of different lengths (one cut short) compare fairly."""
+    return float(window.revenue) / window.days if window.days else None
+
+
 def _needed(days: int) -> int:
     return max(MIN_DAYS, math.ceil(days * MIN_COVERAGE))
 
@@ -137,12 +144,12 @@ def budget_check(window: Window) -> Outcome:
     peer_before = data.ad_window(campaign_ids=peers, start=window.before[0], end=window.before[1])
     peer_after = data.ad_window(campaign_ids=peers, start=window.after[0], end=window.after[1])
     roas_trend = _ratio(peer_after.roas, peer_before.roas)
-    revenue_trend = _ratio(float(peer_after.revenue), float(peer_before.revenue))
+    revenue_trend = _ratio(_daily(peer_after), _daily(peer_before))
     baseline = f"{len(peers)} comparable campaign(s) over the same days"
     if roas_trend is None or revenue_trend is None:
         prior = data.ad_window(campaign_ids=[campaign_id], start=window.prior[0], end=window.prior[1])
         roas_trend = _ratio(before.roas, prior.roas) if prior.days >= _needed(window.before_days) else None
-        revenue_trend = _ratio(float(before.revenue), float(prior.revenue)) if roas_trend is not None else None
+        revenue_trend = _ratio(_daily(before), _daily(prior)) if roas_trend is not None else None
         baseline = "the campaign's own trend before the change"
     if roas_trend is None or revenue_trend is None:
         roas_trend = revenue_trend = 1.0
@@ -165,9 +172,9 @@ def budget_check(window: Window) -> Outcome:
     else:
         # A raise aims at revenue, at a ROAS that does not collapse.
         effect = revenue_effect
-        if revenue_effect >= MATERIAL and roas_effect > -0.3:
+        if revenue_effect >= MATERIAL and roas_effect > -ROAS_COLLAPSE:
             verdict = WORKED
-        elif revenue_effect <= -MATERIAL or (roas_effect <= -0.3 and revenue_effect < MATERIAL):
+        elif revenue_effect <= -MATERIAL or (roas_effect <= -ROAS_COLLAPSE and revenue_effect < MATERIAL):
             verdict = BACKFIRED
         else:
             verdict = NO_CLEAR_EFFECT

@@ -12,6 +12,7 @@ from django.db.models import Q
 
 from agents.outcomes.checks import CHECKS, TOO_EARLY, VERDICT_WORDS, VERDICTS, WORKED, Window
 from approvals import registry
+from approvals.errors import ApprovalError
 from approvals.models import Category, Decision, Execution, ProposedAction, Status, Verdict
 from brand.clock import brand_tz, day_start
 from memory.models import Kind, MemoryEntry
@@ -68,7 +69,7 @@ def _undone_by(
     for other in later:
         try:
             other_target = registry.get(other.proposal.action_type).target(other.proposal.args)
-        except Exception:  # an action type whose code is gone cannot have undone anything we can read
+        except ApprovalError:  # an action type whose code is gone: nothing we can compare targets with
             continue
         if other_target == target:
             return other.proposal, other

@@ -227,3 +227,24 @@ def test_a_markdown_that_sold_worked(seed, growth_approver, django_capture_on_co
     assert entry.key == outcome_key(proposal.pk)
     assert entry.data["verdict"] == WORKED
     assert entry.data["numbers"]["days_of_cover"] is not None
+
+
+@pytest.mark.parametrize(
+    ("roas_after", "verdict"),
+    [(4.5, WORKED), (2.2, BACKFIRED)],  # twice the spend: revenue nearly doubles / stays flat
+)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_budget_raise_is_judged_by_the_revenue_it_bought(
+    seed, roas_after, verdict, growth_approver, django_capture_on_commit_callbacks
+):
+    rng = random.Random(seed)
+    winner = AdCampaignFactory(daily_budget=Decimal("100.00"))
+    peer = AdCampaignFactory(daily_budget=Decimal("100.00"))
+    plant_ads(winner, rng, days=BEFORE, spend=100, roas=5.0)
+    plant_ads(peer, rng, days=range(-HORIZON, HORIZON + 1), spend=100, roas=2.0)
+    proposal = executed(budget_proposal(winner, "200.00"), growth_approver, django_capture_on_commit_callbacks)
+    plant_ads(winner, rng, days=AFTER, spend=200, roas=roas_after)
+
+    [entry] = judge().written
+    assert entry.data["verdict"] == verdict, entry.text
+    assert entry.data["proposal"] == proposal.pk and "raise" in entry.text
