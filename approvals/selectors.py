@@ -142,7 +142,7 @@ def basis_changes(rejected: ProposedAction, *, args: dict[str, Any], threshold: 
             if moved:
                 changes.append(f"{row} {name} {moved}")
     for entry in rejected.evidence.exclude(key__isnull=True).exclude(key=""):
-        latest = current(entry.key)
+        latest = current(entry.key) if entry.key else None
         if latest is None or latest.pk == entry.pk:
             continue
         moved = _moved(

@@ -50,7 +50,7 @@ def settled_proposal_ids(proposal_ids: list[int]) -> set[int]:
     settled = set()
     for key, data in rows:
         data = data or {}
-        if data.get("check") != "outcome" or data.get("final"):
+        if key in keys and (data.get("check") != "outcome" or data.get("final")):
             settled.add(keys[key])
     return settled
 
@@ -165,7 +165,7 @@ class TrackRecord:
 def _outcome_verdicts(proposal_ids: list[int]) -> dict[int, str]:
     keys = {outcome_key(pk): pk for pk in proposal_ids}
     rows = MemoryEntry.objects.filter(kind=Kind.OUTCOME, key__in=list(keys), is_current=True).values_list("key", "data")
-    return {keys[key]: verdict for key, data in rows if (verdict := _verdict_of(data)) in VERDICTS}
+    return {keys[key]: verdict for key, data in rows if key in keys and (verdict := _verdict_of(data)) in VERDICTS}
 
 
 def _verdict_of(data: dict | None) -> str:

@@ -160,8 +160,8 @@ class RunContext:
             # still waiting for people or was just done: point at the one that exists.
             logger.info("%s: %s already proposed as #%s", self.impl.key, action_type, already.pk)
             return already
-        rationale = self._after_rejection(action_type, args, rationale)
-        if rationale is None:
+        honoured = self._after_rejection(action_type, args, rationale)
+        if honoured is None:
             return None
         # What people said when they sent back this agent's earlier proposals of this kind travels
         # with the new one, so the console shows the comment next to the work that answers it.
@@ -171,7 +171,7 @@ class RunContext:
                 action_type=action_type,
                 args=args,
                 division=self.division or "",
-                rationale=rationale,
+                rationale=honoured,
                 agent_run=self.run,
                 agent_key=self.impl.key,
                 evidence=evidence,
