@@ -9,14 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import random
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
+from agents.outcomes import tasks
 from agents.outcomes.checks import BACKFIRED, NO_CLEAR_EFFECT, TOO_EARLY, WORKED
 from agents.outcomes.services import outcomes_run_due
 from approvals.models import ProposedAction, Status
 from approvals.services import proposal_approve, proposal_create
 from brand.clock import brand_today
+from brand.importers import ImportRefused, import_file
 from brand.models import AdCampaign
 from memory.models import Kind, MemoryEntry
 from memory.selectors import current, outcome_key
@@ -248,3 +251,16 @@ def test_a_budget_raise_is_judged_by_the_revenue_it_bought(
     [entry] = judge().written
     assert entry.data["verdict"] == verdict, entry.text
     assert entry.data["proposal"] == proposal.pk and "raise" in entry.text
+
+
+def test_an_import_queues_the_outcome_checks(db, monkeypatch, django_capture_on_commit_callbacks):
+    queued = []
+    monkeypatch.setattr(tasks, "async_task", lambda func, *a, **kw: queued.append(func))
+    files = Path(__file__).resolve().parents[1] / "brand" / "files"
+    with django_capture_on_commit_callbacks(execute=True):
+        import_file(kind="meta-ads", path=files / "meta_ads_daily.csv")
+    assert queued == [tasks.run_due_outcomes]
+    # A refused file brought no data: nothing to check.
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(ImportRefused):
+        import_file(kind="shopify-orders", path=files / "orders_broken.csv")
+    assert queued == [tasks.run_due_outcomes]
