@@ -21,6 +21,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from agents.models import Agent, AgentRun, Briefing, BriefingItem, Cycle, Intent, LLMCall
+from agents.outcomes.checks import VERDICT_WORDS, VERDICTS
+from agents.outcomes.selectors import TrackRecord, track_record
 from agents.runtime.llm.base import drafted_by_label, unpriced
 from divisions import permissions
 
@@ -68,7 +70,7 @@ class AgentAdmin(admin.ModelAdmin):
     list_select_related = ("division",)
     search_fields = ("key", "name", "description")
     # The code owns these; the registry writes them on migrate.
-    readonly_fields = ("key", "kind", "division", "name", "description", "in_code")
+    readonly_fields = ("key", "kind", "division", "name", "description", "in_code", "track_record_table")
     fields = (
         ("key", "kind", "division"),
         "name",
@@ -79,13 +81,37 @@ class AgentAdmin(admin.ModelAdmin):
         "config",
         ("daily_token_budget", "daily_cost_budget"),
         "in_code",
+        "track_record_table",
     )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    @admin.display(description="Track record")
+    def track_record_table(self, obj: Agent) -> str:
+        """Per action type: what the agent proposed, what people did with it, and how it came out."""
+        records = track_record(agent_key=obj.key) if obj.pk else []
+        if not records:
+            return "No proposals yet."
+        labels = ["action type", "proposed", "approved", "sent back", "rejected", "executed", "money moved"]
+        labels += [VERDICT_WORDS[v] for v in VERDICTS] + ["success rate"]
+        head = format_html_join("", "<th>{}</th>", ((label,) for label in labels))
+        body = format_html_join(
+            "",
+            "<tr>{}</tr>",
+            ((format_html_join("", "<td>{}</td>", ((cell,) for cell in _track_record_cells(r))),) for r in records),
+        )
+        table = '<table class="track-record"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>'
+        return format_html(table, head, body)
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def _track_record_cells(r: TrackRecord) -> list[Any]:
+    counts = [r.outcomes[v] for v in VERDICTS]
+    decided = [r.proposed, r.approved, r.sent_back, r.rejected, r.executed]
+    return [r.action_type, *decided, r.money_moved, *counts, f"{r.success_rate():.0%}"]
 
 
 class LLMCallInline(admin.TabularInline):

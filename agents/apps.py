@@ -43,11 +43,13 @@ class AgentsConfig(AppConfig):
 
         from agents import checks  # noqa: F401  (registers the agents' system checks)
         from agents.orchestrator.tasks import DIGEST_SCHEDULE, digest_if_due
+        from agents.outcomes.tasks import queue_outcome_checks, run_due_outcomes
         from agents.runtime.llm.usage import llm_log_prune_task
         from agents.runtime.revisions import rerun_on_send_back
         from agents.runtime.schedules import register_schedule
         from approvals.hooks import connect_send_back
         from approvals.tasks import executions_sweep, proposals_expire
+        from brand.signals import data_imported
 
         post_migrate.connect(_sync_agents_after_migrate, sender=self, dispatch_uid="agents.sync_agents")
         post_spawn.connect(_warm_llm_client, dispatch_uid="agents.warm_llm_client")
@@ -60,3 +62,6 @@ class AgentsConfig(AppConfig):
         register_schedule(DIGEST_SCHEDULE, digest_if_due, minutes=15)
         # Prompts and answers older than ATLAS_LLM_LOG_RETENTION_DAYS are emptied once a day.
         register_schedule("agents: prune LLM prompts", llm_log_prune_task, minutes=24 * 60)
+        # Outcomes: executed actions past their horizon, checked hourly and as soon as new data is imported.
+        register_schedule("agents: outcome checks", run_due_outcomes, minutes=60)
+        data_imported.connect(queue_outcome_checks, dispatch_uid="agents.outcome_checks_after_import")

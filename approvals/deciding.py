@@ -40,7 +40,7 @@ from .guards import (
 )
 from .links import link_check, link_use_record
 from .models import VERDICT_DONE, Decision, ProposedAction, Status, Verdict
-from .remembering import remember_about
+from .remembering import remember_about, remember_feedback
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -284,6 +284,7 @@ def _send_back(proposal: ProposedAction, *, user: Any, comment: str, via: str) -
         text=comment,
         via=via,
     )
+    remember_feedback(decision.proposal, user=user, comment=comment)
     transaction.on_commit(partial(hooks.on_send_back, decision.proposal, comment))
     return decision
 

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import pydantic
+from django.conf import settings
 
 from .errors import InvalidArguments, UnknownActionType
 
@@ -33,6 +34,16 @@ class ActionType:
     category: ClassVar[str]
     Args: ClassVar[type[pydantic.BaseModel]]
     label: ClassVar[str] = ""
+    # After a person rejects a proposal of this type, agents leave its target alone this many days
+    # unless the numbers it rested on moved (ATLAS_REJECT_COOLDOWN_DAYS overrides it per type).
+    reject_cooldown_days: ClassVar[int] = 14
+    # The argument fields that name what the action acts on (a campaign, a SKU): a rejection holds for
+    # the target whatever the amount. Empty: the whole arguments are the target.
+    target_fields: ClassVar[tuple[str, ...]] = ()
+    # How many days after its execution the action's outcome is checked (0: never).
+    outcome_horizon_days: ClassVar[int] = 0
+    # What a track record calls several of these ("budget changes"); the key when empty.
+    plural: ClassVar[str] = ""
 
     def money_at_stake(self, args: Any) -> Decimal:
         return Decimal("0")
@@ -86,6 +97,17 @@ class ActionType:
 
     def dump(self, args: pydantic.BaseModel) -> dict:
         return args.model_dump(mode="json")
+
+    def target(self, args: dict) -> dict:
+        """What the (dumped) arguments act on: the `target_fields` of them, or all of them."""
+        if not self.target_fields:
+            return dict(args)
+        return {name: args.get(name) for name in self.target_fields}
+
+    def cooldown_days(self) -> int:
+        """The reject cooldown in days: the setting's value for this type, else the class default."""
+        overrides = settings.ATLAS_REJECT_COOLDOWN_DAYS
+        return int(overrides.get(self.key, self.reject_cooldown_days))
 
 
 def format_validation_error(exc: pydantic.ValidationError) -> str:

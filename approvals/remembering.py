@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from memory.selectors import feedback_key
+from memory.services import remember
+
 from .models import Decision, ProposedAction
 
 if TYPE_CHECKING:
@@ -34,8 +37,6 @@ def remember_about(
     proposal: ProposedAction, *, kind: str, text: str, user: User | None = None, data: dict | None = None
 ) -> None:
     """Decisions and outcomes go to the shared memory, so tomorrow's agents know what was done and why."""
-    from memory.services import remember
-
     author = memory_author(proposal, user)
     if author is None:
         logger.info("proposal %s: no author on record, %s not written to memory", proposal.pk, kind)
@@ -48,4 +49,28 @@ def remember_about(
         division=proposal.division,
         evidence=[{"model": "approvals.proposedaction", "pk": proposal.pk, "version": None}],
         **author,
+    )
+
+
+def remember_feedback(proposal: ProposedAction, *, user: Any, comment: str) -> None:
+    """A send-back comment becomes feedback its agent reads the next time it proposes this kind of
+    action (`feedback:<agent>:<action type>:<proposal>`); a person-made proposal has no agent to tell."""
+    if not proposal.agent_key:
+        return
+    remember(
+        text=f"{user.get_username()} sent back {proposal.title or proposal.action_type}: {comment}"[:4000],
+        kind="decision",
+        key=feedback_key(proposal.agent_key, proposal.action_type, proposal.pk),
+        subject=f"Feedback on {proposal.action_type}"[:200],
+        data={
+            "value": comment,
+            "proposal": proposal.pk,
+            "action_type": proposal.action_type,
+            "agent": proposal.agent_key,
+            "verdict": "send_back",
+            "args": proposal.args,
+        },
+        division=proposal.division,
+        evidence=[{"model": "approvals.proposedaction", "pk": proposal.pk, "version": None}],
+        author_user=user,
     )

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from divisions import permissions
+from memory.selectors import current
+from memory.writes import entry_value
 
-from .models import Decision, Execution, ProposedAction, Status
+from . import registry
+from .errors import ApprovalError
+from .models import Decision, Execution, ProposedAction, Status, Verdict
 
 if TYPE_CHECKING:
     from divisions.permissions import Someone
@@ -39,3 +48,109 @@ def decisions_for(proposal: ProposedAction) -> QuerySet[Decision]:
 
 def executions_for(proposal: ProposedAction) -> QuerySet[Execution]:
     return Execution.objects.filter(proposal=proposal).order_by("attempt")
+
+
+# --- rejections agents must honour ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A person's rejection of a proposal on a target, still inside its cooldown."""
+
+    proposal: ProposedAction
+    at: dt.datetime
+    until: dt.datetime
+    reason: str
+
+    def describe(self) -> str:
+        return f"#{self.proposal.pk} was rejected on {self.at:%Y-%m-%d} ({self.reason or 'no reason given'})"
+
+
+def recent_rejection(action_type: str, args: dict[str, Any], *, now: dt.datetime | None = None) -> Rejection | None:
+    """The latest rejection of a proposal of this type on the same target inside the type's cooldown, if any.
+
+    The target is the action type's `target_fields` of the arguments (the campaign, the SKU): a person
+    who refused a budget cut on a campaign refused cutting that campaign, not only that exact amount.
+    """
+    try:
+        action = registry.get(action_type)
+        target = action.target(action.dump(action.parse(args)))
+    except ApprovalError:
+        return None  # proposal_create names the problem and the run records it
+    days = action.cooldown_days()
+    if days <= 0:
+        return None
+    now = now or timezone.now()
+    decisions = (
+        Decision.objects.filter(
+            verdict=Verdict.REJECT,
+            at__gte=now - dt.timedelta(days=days),
+            proposal__action_type=action_type,
+            proposal__status=Status.REJECTED,
+        )
+        .select_related("proposal")
+        .order_by("-at", "-pk")
+    )
+    for decision in decisions:
+        if action.target(decision.proposal.args) == target:
+            return Rejection(
+                proposal=decision.proposal,
+                at=decision.at,
+                until=decision.at + dt.timedelta(days=days),
+                reason=decision.comment or decision.proposal.status_reason,
+            )
+    return None
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
+
+
+def _moved(before: Any, after: Any, threshold: float) -> str | None:
+    """'120 -> 60 (-50%)' when two numbers differ by more than the threshold (relative), else None."""
+    old, new = _number(before), _number(after)
+    if old is None or new is None or old == new:
+        return None
+    if old == 0:
+        return f"{old} -> {new}"
+    change = (new - old) / abs(old)
+    if abs(change) <= Decimal(str(threshold)):
+        return None
+    return f"{old.normalize():f} -> {new.normalize():f} ({change:+.0%})"
+
+
+def basis_changes(rejected: ProposedAction, *, args: dict[str, Any], threshold: float | None = None) -> list[str]:
+    """What moved materially since `rejected` was proposed: the numbers it rested on, in words.
+
+    Two sources of numbers: the row values of its basis (a campaign's budget) against the same rows
+    now, and the keyed memory entries it cited as evidence (ROAS, days of cover) against their
+    current values. Empty when nothing moved by more than the threshold (ATLAS_REJECT_MATERIAL_CHANGE).
+    """
+    threshold = settings.ATLAS_REJECT_MATERIAL_CHANGE if threshold is None else threshold
+    changes: list[str] = []
+    action = registry.get(rejected.action_type)
+    try:
+        now_basis = action.basis(action.parse(args))
+    except (ApprovalError, ValueError):
+        now_basis = {}
+    for row, fields in sorted((rejected.basis or {}).items()):
+        for name, before in sorted((fields or {}).items()):
+            moved = _moved(before, (now_basis.get(row) or {}).get(name), threshold)
+            if moved:
+                changes.append(f"{row} {name} {moved}")
+    for entry in rejected.evidence.exclude(key__isnull=True).exclude(key=""):
+        latest = current(entry.key) if entry.key else None
+        if latest is None or latest.pk == entry.pk:
+            continue
+        moved = _moved(
+            entry_value(data=entry.data, text=entry.text), entry_value(data=latest.data, text=latest.text), threshold
+        )
+        if moved:
+            changes.append(f"{entry.key} {moved}")
+    return changes

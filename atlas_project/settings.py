@@ -57,6 +57,23 @@ def _decimal(raw: str) -> Decimal:
     return value
 
 
+def _days_by_action_type(raw: str) -> dict[str, int]:
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise ValueError('expected a JSON object of action type -> days, e.g. {"ads.set_daily_budget": 7}')
+    for key, days in value.items():
+        if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+            raise ValueError(f"{key}: expected a whole number of days (0 or more), got {days!r}")
+    return value
+
+
+def _fraction(raw: str) -> float:
+    value = float(raw)
+    if not 0 < value < 10:
+        raise ValueError("expected a fraction such as 0.2 (20%)")
+    return value
+
+
 DEBUG: bool = _parsed("DEBUG", False, _bool)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -233,6 +250,10 @@ ATLAS_EXECUTION_MAX_ATTEMPTS: int = _parsed("ATLAS_EXECUTION_MAX_ATTEMPTS", 3, _
 # Run approved actions in-process right after the approval commits, instead of queueing them for a
 # qcluster worker (single-process setups and tests; the commands' --sync flag does this per call).
 ATLAS_EXECUTE_SYNC: bool = _parsed("ATLAS_EXECUTE_SYNC", False, _bool)
+# Days agents leave a rejected proposal's target alone, per action type (the type's default otherwise),
+# and how far the numbers it rested on must move (relative) before it may come back sooner.
+ATLAS_REJECT_COOLDOWN_DAYS: dict[str, int] = _parsed("ATLAS_REJECT_COOLDOWN_DAYS", {}, _days_by_action_type)
+ATLAS_REJECT_MATERIAL_CHANGE: float = _parsed("ATLAS_REJECT_MATERIAL_CHANGE", 0.2, _fraction)
 ATLAS_WEBHOOK_URL: str = env.str("ATLAS_WEBHOOK_URL", default="")
 ATLAS_WEBHOOK_SECRET: str = env.str("ATLAS_WEBHOOK_SECRET", default="")
 ATLAS_WEBHOOK_ACTIONS: list[str] = env.list("ATLAS_WEBHOOK_ACTIONS", default=[])

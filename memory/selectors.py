@@ -235,3 +235,35 @@ def context_for(agent: Any, topic: str, budget_tokens: int) -> str:
             used += cost
             seen.add(entry.pk)
     return "\n".join(out)
+
+
+# --- what people said and what came of it -------------------------------------------------------
+
+
+def feedback_key(agent_key: str, action_type: str, proposal_id: int) -> str:
+    """The key of a send-back comment: one per sent-back proposal, so that two people's comments
+    on one agent's work are two facts, not a conflict over one."""
+    return f"feedback:{agent_key}:{action_type}:{proposal_id}"
+
+
+def feedback_for(agent_key: str, action_type: str, *, limit: int = 5) -> list[MemoryEntry]:
+    """The current send-back comments on an agent's proposals of one type, newest first."""
+    prefix = f"feedback:{agent_key}:{action_type}:"
+    return list(
+        entries().filter(key__startswith=prefix, is_current=True).order_by("-valid_from", "-id")[: max(0, limit)]
+    )
+
+
+def outcome_key(proposal_id: int) -> str:
+    """The key of an executed proposal's outcome entry (one current verdict per proposal)."""
+    return f"outcome:proposal:{proposal_id}"
+
+
+def outcomes(*, action_type: str | None = None, verdict: str | None = None) -> QuerySet[MemoryEntry]:
+    """The current outcome entries, newest first (optionally of one action type or one verdict)."""
+    qs = entries().filter(kind=Kind.OUTCOME, key__startswith="outcome:proposal:", is_current=True)
+    if action_type:
+        qs = qs.filter(data__action_type=action_type)
+    if verdict:
+        qs = qs.filter(data__verdict=verdict)
+    return qs.order_by("-valid_from", "-id")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -35,6 +35,7 @@ __all__ = [
     "current",
     "entry_value",
     "memory_add_by_person",
+    "memory_promote",
     "open_conflict_keys",
     "recall",
     "remember",
@@ -56,6 +57,7 @@ def memory_add_by_person(
     division: Division | str | None = None,
     confidence: float = 1.0,
     valid_until: datetime | None = None,
+    evidence: list[dict] | None = None,
 ) -> MemoryEntry:
     """A person adds a preference or a fact ("no discounts above 20% this quarter").
 
@@ -86,6 +88,39 @@ def memory_add_by_person(
         author_user=user,
         confidence=confidence,
         valid_until=valid_until,
+        evidence=evidence,
+    )
+
+
+@transaction.atomic
+def memory_promote(
+    *,
+    entry: MemoryEntry,
+    user: User,
+    key: str | None = None,
+    value: Any = None,
+    text: str = "",
+    division: Division | str | None = None,
+    brand_wide: bool = False,
+) -> MemoryEntry:
+    """ "Remember this": a comment on record (a send-back, a rejection's reason) becomes a standing
+    preference agents respect, citing the entry it came from. Scoped to the entry's division unless
+    another division, or the whole brand, is named; the same rights as `memory_add_by_person`."""
+    if entry.pk is None:
+        raise InvalidMemory("entry", entry, "not saved")
+    said = entry_value(data=entry.data, text=entry.text)
+    if value is None:
+        value = said
+    scope = None if brand_wide else (division if division is not None else entry.division)
+    return memory_add_by_person(
+        user=user,
+        text=(text or str(said)).strip(),
+        kind=Kind.PREFERENCE,
+        key=key,
+        subject=entry.subject,
+        data={"value": value, "from_entry": entry.pk},
+        division=scope,
+        evidence=[{"memory": entry.pk}],
     )
 
 

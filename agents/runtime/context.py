@@ -26,6 +26,7 @@ from agents.runtime.llm import usage as llm_usage
 from agents.runtime.llm.usage import open_transactions
 from agents.runtime.work_slots import WorkSlots
 from approvals import registry as action_registry
+from approvals import selectors as approval_selectors
 from approvals import services as approval_services
 from approvals.errors import ApprovalError
 from approvals.models import Category, ProposedAction, Status
@@ -173,12 +174,18 @@ class RunContext:
             # still waiting for people or was just done: point at the one that exists.
             logger.info("%s: %s already proposed as #%s", self.impl.key, action_type, already.pk)
             return already
+        honoured = self._after_rejection(action_type, args, rationale)
+        if honoured is None:
+            return None
+        # What people said when they sent back this agent's earlier proposals of this kind travels
+        # with the new one, so the console shows the comment next to the work that answers it.
+        evidence = [*evidence, *self.feedback_for(action_type)]
         try:
             proposal = approval_services.proposal_create(
                 action_type=action_type,
                 args=args,
                 division=self.division or "",
-                rationale=rationale,
+                rationale=honoured,
                 agent_run=self.run,
                 agent_key=self.impl.key,
                 proposed_by=requester,
@@ -193,6 +200,29 @@ class RunContext:
             return None
         self.proposals.append(proposal)
         return proposal
+
+    def _after_rejection(self, action_type: str, args: dict[str, Any], rationale: str) -> str | None:
+        """The rationale to propose with, or None when a person rejected this on the same target
+        within the cooldown and nothing it rested on has moved materially since (a warning says so)."""
+        rejection = approval_selectors.recent_rejection(action_type, args)
+        if rejection is None:
+            return rationale
+        changes = approval_selectors.basis_changes(rejection.proposal, args=args)
+        if not changes and self.intent is not None:
+            # A person asking for it now is a newer decision than the rejection: propose, and say so.
+            asker = self.intent.user.get_username() if self.intent.user_id else "a person"
+            return f"{rationale}\n\n{rejection.describe()}; proposed again because {asker} asked for it."
+        if not changes:
+            self.warn(
+                f"{action_type} {args} not proposed: {rejection.describe()}, and nothing it rested on moved by more "
+                f"than {settings.ATLAS_REJECT_MATERIAL_CHANGE:.0%} since (cooldown until {rejection.until:%Y-%m-%d})"
+            )
+            return None
+        return f"{rationale}\n\nSince {rejection.describe()}: {'; '.join(changes)}."
+
+    def feedback_for(self, action_type: str, limit: int = 5) -> list[MemoryEntry]:
+        """People's send-back comments on this agent's proposals of this type, newest first."""
+        return memory_selectors.feedback_for(self.impl.key, action_type, limit=limit)
 
     def _same_open_proposal(self, action_type: str, args: dict[str, Any]) -> ProposedAction | None:
         """An open proposal (or internal work done in the last day) of this type with the same arguments."""

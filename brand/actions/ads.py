@@ -44,6 +44,9 @@ class SetDailyBudget(BrandAction):
     key = "ads.set_daily_budget"
     category = "spend"
     Args = BudgetArgs
+    target_fields = ("campaign_id",)
+    outcome_horizon_days = 7
+    plural = "budget changes"
 
     def check(self, args: BudgetArgs) -> None:
         campaign = _campaign(args.campaign_id)
@@ -82,6 +85,7 @@ class SetDailyBudget(BrandAction):
 class _StatusChange(BrandAction):
     category = "spend"
     Args = CampaignArgs
+    target_fields = ("campaign_id",)
     from_status: str
     to_status: str
     verb: str

@@ -93,6 +93,9 @@ def calendar_item_for(campaign: EmailCampaign, *, at: dt.datetime, move: bool) -
 class SendCampaign(BrandAction):
     key = "email.send_campaign"
     category = "message"
+    target_fields = ("email_campaign_id", "segment")
+    outcome_horizon_days = 7
+    plural = "e-mail sends"
     Args = SendArgs
 
     def check(self, args: SendArgs) -> None:

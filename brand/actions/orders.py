@@ -127,6 +127,10 @@ class ConfirmPurchaseOrder(BrandAction):
     key = "po.confirm"
     category = "spend"
     Args = ConfirmArgs
+    target_fields = ("po",)
+    # Long enough for the goods to arrive on a usual lead time: did the stock-out it was meant to avoid happen?
+    outcome_horizon_days = 28
+    plural = "purchase order confirmations"
 
     def check(self, args: ConfirmArgs) -> None:
         po = _po(args.po)

@@ -133,6 +133,9 @@ class SetMarkdown(BrandAction):
     key = "pricing.set_markdown"
     category = "spend"
     Args = MarkdownArgs
+    target_fields = ("sku",)
+    outcome_horizon_days = 14
+    plural = "markdowns"
 
     def money_at_stake(self, args: MarkdownArgs) -> Decimal:
         variant = _variant(args.sku)

@@ -16,6 +16,7 @@ from simple_history.models import HistoricalChanges
 from ..clock import brand_tz
 from ..models import Channel
 from ..selectors import brand_profile
+from ..signals import data_imported
 from .common import (
     CHUNK_SIZE,
     BaseImporter,
@@ -81,6 +82,7 @@ def import_file(
         result.errors.sort(key=lambda error: (error.line, error.position))
         raise ImportRefused(result)
     refresh_planner_statistics()
+    data_imported.send(sender=KINDS[kind], kind=kind)
     return result
 
 

@@ -11,8 +11,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from atlas_project.audit import Actor, acting_as
 from memory.errors import AtlasMemoryError
 from memory.models import Conflict, Kind, MemoryEntry
-from memory.selectors import conflicts_open, key_history, recall
-from memory.services import KEY_RE, memory_add_by_person
+from memory.selectors import conflicts_open, key_history, outcomes, recall
+from memory.services import KEY_RE, memory_add_by_person, memory_promote
 
 
 def entry_as_dict(entry: MemoryEntry) -> dict[str, Any]:
@@ -59,11 +59,15 @@ class Command(BaseCommand):
         "add: a person's preference or fact (owners and division directors); "
         "recall QUERY: entries ranked by relevance and recency; "
         "show KEY: the current entry of a key and its history with authors; "
-        "conflicts: open conflicts (--all for resolved ones too)."
+        "conflicts: open conflicts (--all for resolved ones too); "
+        "remember ENTRY: turn a comment on record into a standing preference; "
+        "outcomes: the verdicts of executed actions (track records: atlas_outcomes --track-record)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True, metavar="{add,recall,show,conflicts}")
+        sub = parser.add_subparsers(
+            dest="action", required=True, metavar="{add,recall,show,conflicts,remember,outcomes}"
+        )
 
         add = sub.add_parser("add", help="Add a preference or fact as a person (owners and directors).")
         add.add_argument("--key", help="entity:attribute, e.g. policy:discount:max (optional for preferences)")
@@ -91,6 +95,25 @@ class Command(BaseCommand):
         conflicts.add_argument("--limit", type=int, default=100, help="How many (100).")
         conflicts.add_argument("--json", action="store_true", help="Print as JSON.")
 
+        keep = sub.add_parser(
+            "remember", help="Turn a comment on record (a send-back's feedback, a decision) into a standing preference."
+        )
+        keep.add_argument("entry", type=int, help="The id of the memory entry holding the comment.")
+        keep.add_argument("--as", dest="username", required=True, help="Username of the person (owner or director).")
+        keep.add_argument("--key", help="entity:attribute for the preference, e.g. policy:discount:max (optional).")
+        keep.add_argument("--value", help="The preference's value as JSON (default: the comment itself).")
+        keep.add_argument("--text", default="", help="The preference in words (default: the comment).")
+        scope = keep.add_mutually_exclusive_group()
+        scope.add_argument("--division", help="Division slug (default: the entry's division).")
+        scope.add_argument("--brand-wide", action="store_true", help="For the whole brand (owners only).")
+        keep.add_argument("--json", action="store_true", help="Print the preference as JSON.")
+
+        out = sub.add_parser("outcomes", help="Outcome checks of executed actions: verdict, numbers, confidence.")
+        out.add_argument("--action-type", help="Only this action type, e.g. ads.set_daily_budget.")
+        out.add_argument("--verdict", help="Only this verdict: worked, no_clear_effect, backfired, too_early.")
+        out.add_argument("--limit", type=int, default=50, help="How many (50).")
+        out.add_argument("--json", action="store_true", help="Print as JSON.")
+
     def handle(self, *args: Any, **options: Any) -> None:
         handler = getattr(self, f"_{options['action']}")
         try:
@@ -101,21 +124,29 @@ class Command(BaseCommand):
     def _print_json(self, payload: Any) -> None:
         self.stdout.write(json.dumps(payload, indent=2, default=str))
 
-    def _add(self, options: dict[str, Any]) -> None:
+    def _user(self, username: str) -> Any:
         User = get_user_model()
-        username = options["username"]
         user = User.objects.filter(**{User.USERNAME_FIELD: username}).first()
         if user is None:
             raise CommandError(f"--as {username!r}: no such user")
+        return user
+
+    def _value(self, raw: str | None) -> Any:
+        if raw is None:
+            return None
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise CommandError(
+                f"--value {raw!r}: not valid JSON ({exc.msg} at column {exc.colno}); "
+                "quote text as JSON, e.g. --value '\"paused\"'"
+            ) from exc
+
+    def _add(self, options: dict[str, Any]) -> None:
+        user = self._user(options["username"])
         data = None
         if options["value"] is not None:
-            try:
-                data = {"value": json.loads(options["value"])}
-            except json.JSONDecodeError as exc:
-                raise CommandError(
-                    f"--value {options['value']!r}: not valid JSON ({exc.msg} at column {exc.colno}); "
-                    "quote text as JSON, e.g. --value '\"paused\"'"
-                ) from exc
+            data = {"value": self._value(options["value"])}
         with acting_as(Actor.for_user(user)):
             entry = memory_add_by_person(
                 user=user,
@@ -176,6 +207,46 @@ class Command(BaseCommand):
             self.stdout.write(
                 f" {marker} #{entry.pk} {entry.created_at:%Y-%m-%d %H:%M} by {entry.author_label}:{value} {entry.text}"
             )
+
+    def _remember(self, options: dict[str, Any]) -> None:
+        user = self._user(options["username"])
+        entry = MemoryEntry.objects.filter(pk=options["entry"]).select_related("division").first()
+        if entry is None:
+            raise CommandError(f"entry {options['entry']}: no such memory entry")
+        with acting_as(Actor.for_user(user)):
+            preference = memory_promote(
+                entry=entry,
+                user=user,
+                key=options["key"],
+                value=self._value(options["value"]),
+                text=options["text"],
+                division=options["division"],
+                brand_wide=options["brand_wide"],
+            )
+        if options["json"]:
+            self._print_json(entry_as_dict(preference))
+        else:
+            scope = preference.division.slug if preference.division is not None else "the whole brand"
+            self.stdout.write(
+                self.style.SUCCESS(f"Remembered #{preference.pk} for {scope} (from #{entry.pk}): {preference.text}")
+            )
+
+    def _outcomes(self, options: dict[str, Any]) -> None:
+        if options["limit"] < 1:
+            raise CommandError(f"--limit {options['limit']}: must be at least 1")
+        found = list(outcomes(action_type=options["action_type"], verdict=options["verdict"])[: options["limit"]])
+        if options["json"]:
+            self._print_json([entry_as_dict(e) for e in found])
+            return
+        if not found:
+            self.stdout.write("No outcomes yet.")
+        for entry in found:
+            data = entry.data or {}
+            self.stdout.write(
+                f"#{entry.pk} {entry.valid_from:%Y-%m-%d} {entry.key} {data.get('verdict', '?')} "
+                f"(confidence {entry.confidence:.0%}, {entry.author_label})"
+            )
+            self.stdout.write(f"    {entry.text}")
 
     def _conflicts(self, options: dict[str, Any]) -> None:
         qs = (

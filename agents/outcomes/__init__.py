@@ -1,0 +1,1 @@
+"""Outcomes: every executed gated action checked at its horizon, and the track records they feed."""
