@@ -307,7 +307,7 @@ class MemoryEntryAdmin(SimpleHistoryAdmin):
                     (
                         f"{e.created_at:%Y-%m-%d %H:%M}",
                         e.author_label,
-                        repr(e.data["value"]) if "value" in e.data else "",
+                        repr(e.value) if e.has_value else "",
                         reverse("admin:memory_memoryentry_change", args=[e.pk]),
                         e.text[:120],
                         "current" if e.is_current else "superseded",
@@ -418,5 +418,4 @@ class ConflictAdmin(SimpleHistoryAdmin):
 
 
 def _said(entry: MemoryEntry) -> str:
-    value = entry.data.get("value", entry.text) if isinstance(entry.data, dict) else entry.text
-    return f"{entry.author_label}: {value!r}"
+    return f"{entry.author_label}: {entry.value!r}"

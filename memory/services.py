@@ -21,7 +21,7 @@ from divisions.permissions import is_director, is_owner
 from .errors import ConflictAlreadyResolved, InvalidMemory, NotPermitted
 from .models import Conflict, Kind, MemoryEntry
 from .selectors import as_of, context_for, current, open_conflict_keys, recall
-from .writes import KEY_RE, _resolve_division, entry_value, remember, remember_many
+from .writes import KEY_RE, _resolve_division, remember, remember_many
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -33,7 +33,6 @@ __all__ = [
     "conflict_resolve",
     "context_for",
     "current",
-    "entry_value",
     "memory_add_by_person",
     "open_conflict_keys",
     "recall",

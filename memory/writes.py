@@ -52,13 +52,6 @@ class _LostRace(Exception):
     """Another writer superseded the entry we read; read the key again."""
 
 
-def entry_value(*, data: dict | None, text: str) -> Any:
-    """What a keyed entry says: `data["value"]` when present, otherwise its text (the contract)."""
-    if data and "value" in data:
-        return data["value"]
-    return text
-
-
 # --- validation ---------------------------------------------------------------------------------
 
 
@@ -382,12 +375,10 @@ def _compare(previous: MemoryEntry, entry: MemoryEntry, now: datetime) -> tuple[
     """(is a refresh, opens a conflict) for `entry` written over the key's current `previous`."""
     still_valid = previous.valid_until is None or previous.valid_until > now
     same_author = _author_identity(previous) == _author_identity(entry)
-    new_value = entry_value(data=entry.data, text=entry.text)
-    old_value = entry_value(data=previous.data, text=previous.text)
     refresh = (
         same_author
         and still_valid
-        and new_value == old_value
+        and entry.value == previous.value
         and previous.text == entry.text
         and previous.data == entry.data
         and previous.confidence == entry.confidence
@@ -396,7 +387,7 @@ def _compare(previous: MemoryEntry, entry: MemoryEntry, now: datetime) -> tuple[
         and previous.kind == entry.kind
         and previous.division_id == entry.division_id
     )
-    return refresh, still_valid and not same_author and new_value != old_value
+    return refresh, still_valid and not same_author and entry.value != previous.value
 
 
 def _supersede(previous: list[MemoryEntry]) -> None:

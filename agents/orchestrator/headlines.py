@@ -115,7 +115,7 @@ def stockout_risks(today: dt.date, now: dt.datetime, pending: list[ProposedActio
             continue
         sku = entry.key.split(":")[1]
         variant = bm.Variant.objects.filter(sku=sku).select_related("product", "supplier").first()
-        cover = Decimal(str(data.get("value") or 0))
+        cover = Decimal(str((entry.value if entry.has_value else None) or 0))
         lead = Decimal(str(data.get("lead_time_days") or (variant.effective_lead_time_days if variant else 0) or 0))
         units_day, revenue_day = _sku_revenue(sku, today)
         gap = max(ZERO, lead - cover)

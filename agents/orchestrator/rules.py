@@ -111,13 +111,6 @@ def skus_of(proposal: ProposedAction) -> set[str]:
     return found
 
 
-def _mem_value(entry: MemoryEntry | None) -> Any:
-    if entry is None:
-        return None
-    data = entry.data or {}
-    return data.get("value", entry.text)
-
-
 def _current(key: str) -> MemoryEntry | None:
     from memory.selectors import current
 
@@ -155,8 +148,7 @@ def rule_spend_on_stockout(proposal: ProposedAction, pending: list[ProposedActio
     )
     parts = []
     for sku, entry in short:
-        data = entry.data or {}
-        cover, lead = data.get("value"), data.get("lead_time_days")
+        cover, lead = entry.value if entry.has_value else None, (entry.data or {}).get("lead_time_days")
         parts.append(f"{sku} has {_num(cover)} days of cover and its next delivery takes {_num(lead)} days")
     fix = ", ".join(f"#{p.pk} {p.title or p.action_type}" for p in bundle) or "no drafted fix yet"
     reason = (
@@ -290,7 +282,7 @@ def _gap(a: dt.datetime, b: dt.datetime) -> str:
 
 
 def pacing_ratio(entry: MemoryEntry | None) -> float | None:
-    value = _decimal(_mem_value(entry))
+    value = _decimal(entry.value) if entry is not None else None
     if value is None:
         return None
     # Finance may write 1.3 or 130 (%); nobody paces at ten times the budget.

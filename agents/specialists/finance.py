@@ -166,8 +166,8 @@ class PODesk(Specialist):
             covers = []
             for line in po.lines:
                 entry = ctx.current(f"sku:{line.sku}:days_of_cover")
-                if entry is not None and isinstance(entry.data, dict) and entry.data.get("value") is not None:
-                    covers.append((float(entry.data["value"]), line.sku, entry))
+                if entry is not None and entry.has_value and entry.value is not None:
+                    covers.append((float(entry.value), line.sku, entry))
             covers.sort(key=lambda c: c[0])
             entry = ctx.remember(
                 key=f"po:{po.number}:cash_impact",
