@@ -13,15 +13,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from atlas_project.admin import CheapPaginator, ReadOnlyAdminMixin
 from atlas_project.audit import Actor, acting_as
 from divisions import permissions
 from divisions.models import Division
@@ -33,19 +32,6 @@ from .models import Conflict, Kind, MemoryEntry
 # Entity types offered by the key filter; other prefixes work through the search box.
 KEY_ENTITY_TYPES = ("sku", "product", "campaign", "channel", "segment", "email", "customer", "supplier", "po", "policy")
 ADMIN_SEARCH_WINDOW = 1000
-
-
-class CheapPaginator(Paginator):
-    """Counting a million rows for the page links costs more than the page; cap the count.
-
-    Past the cap the admin shows "1000+ pages" worth of links and the filters do the narrowing.
-    """
-
-    CAP = 10_000
-
-    @cached_property
-    def count(self) -> int:
-        return len(self.object_list[: self.CAP + 1].values_list("pk", flat=True))
 
 
 class ConflictedFilter(admin.SimpleListFilter):
@@ -144,7 +130,8 @@ class PersonEntryForm(forms.ModelForm):
 
 
 @admin.register(MemoryEntry)
-class MemoryEntryAdmin(SimpleHistoryAdmin):
+class MemoryEntryAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    # Entries are never edited or deleted (a new entry supersedes); people may add, see below.
     list_display = (
         "short_text",
         "key_link",
@@ -187,12 +174,6 @@ class MemoryEntryAdmin(SimpleHistoryAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return permissions.is_owner(request.user) or request.user.memberships.filter(role="director").exists()
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # entries are never edited: a new entry supersedes
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     # --- the add form calls the service ---------------------------------------------------------
 
@@ -330,7 +311,7 @@ class ResolveForm(forms.Form):
 
 
 @admin.register(Conflict)
-class ConflictAdmin(SimpleHistoryAdmin):
+class ConflictAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("key", "earlier_said", "later_said", "is_open", "created_at", "resolved_by", "resolution_note")
     list_filter = ("is_open",)
     list_select_related = ("earlier", "later", "resolved_by")
@@ -366,15 +347,6 @@ class ConflictAdmin(SimpleHistoryAdmin):
         return self.has_view_permission(request, obj) and super().has_view_history_or_change_history_permission(
             request, obj
         )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_resolve_permission(self, request: HttpRequest) -> bool:
         return permissions.is_owner(request.user) or request.user.memberships.filter(role="director").exists()
