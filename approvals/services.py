@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from atlas_project.audit import POLICY, SYSTEM, Actor, acting_as, current_actor
+from atlas_project.audit import POLICY, SYSTEM, Actor, acting_as, current_actor, history_write
 from divisions.models import Division
 
 from . import hooks, policy, registry
@@ -36,7 +36,6 @@ from .guards import (
     require_open,
     transition,
     user_label,
-    write_history,
 )
 from .models import Decision, ProposedAction, Status, Verdict
 from .remembering import remember_about
@@ -239,7 +238,7 @@ def proposal_edit_approve(
         if updated != 1:
             raise InvalidTransition(f"proposal #{proposal.pk} changed while editing; try again")
         with acting_as(Actor.for_user(user)):
-            write_history(proposal, f"edited by {user_label(user)}")
+            history_write([proposal], reason=f"edited by {user_label(user)}")
         return _record_approval(
             proposal, user=user, verdict=Verdict.EDIT_APPROVE, comment=comment, via=via, args_diff=diff
         )
@@ -364,7 +363,8 @@ def proposal_hold(*, proposal: ProposedAction, reason: str, bundle: Iterable[Pro
     with acting_as(current_actor() or SYSTEM):
         if bundle:
             proposal.bundled_with.add(*bundle)
-        return write_history(proposal, "held")
+        history_write([proposal], reason="held")
+    return proposal
 
 
 @transaction.atomic
@@ -381,7 +381,8 @@ def proposal_release(*, proposal: ProposedAction, user: AbstractBaseUser) -> Pro
     if updated != 1:
         raise InvalidTransition(f"proposal #{proposal.pk} is {proposal.status}: it cannot be released")
     with acting_as(Actor.for_user(user)):
-        return write_history(proposal, f"released by {user_label(user)}")
+        history_write([proposal], reason=f"released by {user_label(user)}")
+    return proposal
 
 
 def proposals_expire(*, now: dt.datetime | None = None) -> int:

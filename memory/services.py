@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
-from atlas_project.audit import current_actor
+from atlas_project.audit import Actor, acting_as, history_write
 from divisions.models import Division
 from divisions.permissions import is_director, is_owner
 
@@ -120,14 +120,9 @@ def conflict_resolve(*, conflict: Conflict, user: AbstractBaseUser, note: str) -
     )
     if not changed:
         raise ConflictAlreadyResolved(f"conflict {conflict.pk} on {conflict.key!r} is already resolved")
-    conflict.refresh_from_db()
-    actor = current_actor()
-    Conflict.history.bulk_history_create(
-        [conflict],
-        update=True,
-        default_user=user,
-        custom_historical_attrs={"history_actor": actor.label if actor else f"user:{user.get_username()}"},
-    )
+    # The resolver is the actor of the resolution, whatever context called the service.
+    with acting_as(Actor.for_user(user)):
+        history_write([conflict], reason="resolved")
     return conflict
 
 

@@ -22,7 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from atlas_project.audit import current_actor
+from atlas_project.audit import history_write
 from divisions.models import Division
 
 from .errors import InvalidMemory
@@ -161,33 +161,6 @@ def _author_identity(entry: MemoryEntry) -> tuple[str, Any]:
     if entry.author_user_id is not None:
         return ("user", entry.author_user_id)
     return ("label", entry.author_label)
-
-
-# --- remember ------------------------------------------------------------------------------------
-
-
-# --- history ------------------------------------------------------------------------------------
-
-
-def _history_actor(user: Any) -> str:
-    # The same label `atlas_project.audit.stamp_history_actor` gives a row saved through a signal.
-    actor = current_actor()
-    if actor is not None:
-        return actor.label
-    if user is not None:
-        return f"user:{user.get_username()}"
-    return "system"
-
-
-def _write_history(entries: Sequence[MemoryEntry], *, update: bool) -> None:
-    """History rows for writes simple-history cannot see: conditional `update()`s and `bulk_create`."""
-    if not entries:
-        return
-    actor = current_actor()
-    user = actor.user if actor is not None else None
-    MemoryEntry.history.bulk_history_create(
-        entries, update=update, default_user=user, custom_historical_attrs={"history_actor": _history_actor(user)}
-    )
 
 
 # --- remember ------------------------------------------------------------------------------------
@@ -400,7 +373,7 @@ def _supersede(previous: list[MemoryEntry]) -> None:
         raise _LostRace
     for entry in previous:
         entry.is_current = False
-    _write_history(previous, update=True)
+    history_write(previous, reason="superseded", refresh=False)
 
 
 def _write_keyed(entry: MemoryEntry) -> MemoryEntry:
@@ -442,7 +415,7 @@ def _write_batch(entries: list[MemoryEntry]) -> list[MemoryEntry]:
     _supersede(superseded)
     # Both backends return the new primary keys from a bulk insert (SQLite 3.35+, PostgreSQL).
     MemoryEntry.objects.bulk_create(new)
-    _write_history(new, update=False)
+    history_write(new, created=True)
     for entry in conflicts:
         Conflict.objects.create(key=entry.key, earlier=entry.supersedes, later=entry)
     return result
