@@ -248,7 +248,7 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
     @admin.display(description="At stake", ordering="money_at_stake")
     def money(self, obj: ProposedAction) -> str:
-        return f"{obj.money_at_stake:,.2f} {obj.currency}"
+        return obj.money_in_words
 
     @admin.display(description="Drafted", ordering="drafted_by")
     def drafted(self, obj: ProposedAction) -> str:

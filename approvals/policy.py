@@ -95,8 +95,12 @@ def spend_cap_breach(proposal: ProposedAction, *, now: dt.datetime | None = None
     cap = proposal.division.daily_spend_cap
     committed = spend_committed_today(division_id=proposal.division_id, now=now, exclude_pk=proposal.pk)
     if committed + proposal.money_at_stake > cap:
+
+        def words(amount: Decimal) -> str:
+            return registry.money_words(amount, currency=proposal.currency)
+
         return (
-            f"daily spend cap of {proposal.division.name} exceeded: {committed} already committed today + "
-            f"{proposal.money_at_stake} for this action > cap {cap} {proposal.currency}"
+            f"daily spend cap of {proposal.division.name} exceeded: {words(committed)} already committed today + "
+            f"{proposal.money_in_words} for this action > cap {words(cap)}"
         )
     return ""

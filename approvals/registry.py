@@ -107,9 +107,11 @@ def fingerprint(basis: dict) -> str:
 
 
 _registry: dict[str, ActionType] = {}
-_context: dict[str, Callable[[], Any]] = {
+_context: dict[str, Callable[..., Any]] = {
     "currency": lambda: "USD",
     "timezone": lambda: ZoneInfo("UTC"),
+    # Until the domain app hands over its formatter (at start-up), the plain amount and code.
+    "money_words": lambda amount, *, currency: f"{amount} {currency}",
 }
 
 
@@ -145,12 +147,25 @@ def all_types() -> Iterator[ActionType]:
     return iter(sorted(_registry.values(), key=lambda t: t.key))
 
 
-def configure(*, currency: Callable[[], str] | None = None, timezone: Callable[[], dt.tzinfo] | None = None) -> None:
-    """The domain app tells approvals the brand's currency and timezone (the spend cap's day)."""
+def configure(
+    *,
+    currency: Callable[[], str] | None = None,
+    timezone: Callable[[], dt.tzinfo] | None = None,
+    money_words: Callable[..., str] | None = None,
+) -> None:
+    """The domain app tells approvals the brand's currency, timezone (the spend cap's day) and how
+    it writes money for people (`money_words(amount, *, currency)`): approvals cannot import it."""
     if currency is not None:
         _context["currency"] = currency
     if timezone is not None:
         _context["timezone"] = timezone
+    if money_words is not None:
+        _context["money_words"] = money_words
+
+
+def money_words(amount: Decimal | None, *, currency: str) -> str:
+    """An amount in words, by the domain app's one formatter ("$1,240", "€12.50")."""
+    return _context["money_words"](amount, currency=currency)
 
 
 def brand_timezone() -> dt.tzinfo:

@@ -22,6 +22,7 @@ from agents.orchestrator import rules
 from agents.orchestrator.ranking import Ranked, rank, urgency
 from approvals.models import ProposedAction, Status
 from brand import models as bm
+from brand.money import money_words
 from memory.models import MemoryEntry
 
 ZERO = Decimal("0")
@@ -69,10 +70,6 @@ class Headline:
             "score": round(self.score, 2),
             "formula": "money at stake x confidence x urgency",
         }
-
-
-def _money(value: Decimal | float | int) -> str:
-    return f"${Decimal(value):,.0f}"
 
 
 def _window(today: dt.date, days: int, *, end_offset: int = 1) -> tuple[dt.datetime, dt.datetime]:
@@ -131,7 +128,7 @@ def stockout_risks(today: dt.date, now: dt.datetime, pending: list[ProposedActio
         supplier = variant.supplier.name if variant and variant.supplier_id else "the supplier"
         text = (
             f"{name} has {cover:.0f} days of stock at {units_day:.1f} units a day; {supplier} needs {lead:.0f} days "
-            f"to deliver, so it is out for about {gap:.0f} days: {_money(at_risk)} of sales at risk."
+            f"to deliver, so it is out for about {gap:.0f} days: {money_words(at_risk, whole=True)} of sales at risk."
         )
         if attached:
             text += " Drafted: " + "; ".join(f"#{p.pk} {p.title or p.action_type} ({p.status})" for p in attached) + "."
@@ -151,7 +148,7 @@ def stockout_risks(today: dt.date, now: dt.datetime, pending: list[ProposedActio
                     "revenue_at_risk": f"{at_risk:.2f}",
                 },
                 money=at_risk,
-                money_basis=f"{gap:.0f} days out of stock x {_money(revenue_day)} a day",
+                money_basis=f"{gap:.0f} days out of stock x {money_words(revenue_day, whole=True)} a day",
                 confidence=float(entry.confidence),
                 urgency=urg,
                 division="operations",
@@ -227,7 +224,7 @@ def campaign_wins(today: dt.date, pending: list[ProposedAction], short_skus: set
         attached = [p for p in pending if p.action_type.startswith("ads.") and rules.campaign_of(p) == campaign]
         text = (
             f"{campaign.name} ({campaign.get_channel_display()}) returned {roas:.1f}x its spend over 28 days: "
-            f"{_money(row['revenue'])} of revenue on {_money(row['spend'])}."
+            f"{money_words(row['revenue'], whole=True)} of revenue on {money_words(row['spend'], whole=True)}."
         )
         if attached:
             text += " Drafted: " + "; ".join(f"#{p.pk} {p.preview or p.title}" for p in attached) + "."
@@ -283,7 +280,7 @@ def trend_wins(today: dt.date, pending: list[ProposedAction]) -> list[Headline]:
                 kind=ItemKind.WIN,
                 title=f"{variant.product.title} is trending: up {growth:.0%} week on week",
                 text=f"{variant} sold {n} units in the last 7 days against {before} the week before "
-                f"({_money(revenue)} of revenue).",
+                f"({money_words(revenue, whole=True)} of revenue).",
                 numbers={"sku": sku, "units_7d": n, "units_prev_7d": before, "growth": round(float(growth), 3)},
                 money=revenue,
                 money_basis="last 7 days' revenue",

@@ -14,8 +14,9 @@ from pydantic import BaseModel, Field
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.registry import register
 from agents.specialists import focus
-from brand.metrics.figures import pct, usd
+from brand.metrics.figures import pct
 from brand.metrics.finance import BudgetCap, ChannelPacing, budget_caps, channel_pacing, draft_purchase_orders
+from brand.money import money_words
 
 
 class Note(BaseModel):
@@ -57,9 +58,9 @@ class BudgetGuard(Specialist):
                 kind="metric",
                 subject=_channel_label(p.channel),
                 text=(
-                    f"{_channel_label(p.channel)} has spent {usd(p.mtd_spend)} of its {usd(p.budget)} "
+                    f"{_channel_label(p.channel)} has spent {money_words(p.mtd_spend)} of its {money_words(p.budget)} "
                     f"{calendar.month_name[p.month.month]} budget after {p.days_elapsed} of {p.days_in_month} days: "
-                    f"pacing at {pct(p.ratio)} of the prorated {usd(p.expected_spend)}."
+                    f"pacing at {pct(p.ratio)} of the prorated {money_words(p.expected_spend)}."
                 ),
                 data={
                     "value": p.ratio,
@@ -100,11 +101,14 @@ class BudgetGuard(Specialist):
             proposed = asked_for.quantize(Decimal("0.01"))
         channel = _channel_label(p.channel)
         numbers = (
-            f"{channel} is pacing at {pct(p.ratio)}: {usd(p.mtd_spend)} spent of a {usd(p.budget)} monthly budget "
-            f"after {p.days_elapsed} of {p.days_in_month} days (prorated {usd(p.expected_spend)}). "
-            f"{usd(max(p.remaining, Decimal(0)))} is left for {p.days_left} days, {usd(p.daily_allowance)} a day, "
-            f"while its active campaigns are budgeted {usd(p.active_daily_budget)} a day "
-            f"(projected month {usd(p.projected_spend)}). Cap {cap.name}: {usd(cap.current)} -> {usd(proposed)} a day."
+            f"{channel} is pacing at {pct(p.ratio)}: {money_words(p.mtd_spend)} spent of a {money_words(p.budget)} "
+            f"monthly budget "
+            f"after {p.days_elapsed} of {p.days_in_month} days (prorated {money_words(p.expected_spend)}). "
+            f"{money_words(max(p.remaining, Decimal(0)))} is left for {p.days_left} days, "
+            f"{money_words(p.daily_allowance)} a day, "
+            f"while its active campaigns are budgeted {money_words(p.active_daily_budget)} a day "
+            f"(projected month {money_words(p.projected_spend)}). Cap {cap.name}: {money_words(cap.current)} -> "
+            f"{money_words(proposed)} a day."
         )
         if asked_for is not None:
             numbers += f" Revised as asked: {focus.feedback_comment(ctx)!r}."
@@ -174,7 +178,7 @@ class PODesk(Specialist):
                 kind="metric",
                 subject=po.number,
                 text=(
-                    f"{po.number} ({po.supplier}) is a draft worth {usd(po.total)}; confirmed today it is due "
+                    f"{po.number} ({po.supplier}) is a draft worth {money_words(po.total)}; confirmed today it is due "
                     f"{po.cash_due:%Y-%m-%d} (net {po.payment_terms_days}) and arrives about "
                     f"{po.expected_arrival:%Y-%m-%d}."
                 ),
@@ -197,8 +201,8 @@ class PODesk(Specialist):
                 continue
             if not po.meets_minimum:
                 ctx.warn(
-                    f"{po.number}: {usd(po.total)} is under {po.supplier}'s minimum order of "
-                    f"{usd(po.minimum_order_value)}; not proposed for confirmation."
+                    f"{po.number}: {money_words(po.total)} is under {po.supplier}'s minimum order of "
+                    f"{money_words(po.minimum_order_value)}; not proposed for confirmation."
                 )
                 continue
             candidates.append((po, covers, entry))
@@ -210,12 +214,13 @@ class PODesk(Specialist):
     def _propose(self, ctx: RunContext, po, covers, entry, committed: Decimal) -> None:
         skus = ", ".join(f"{line.sku} x {line.quantity}" for line in po.lines)
         numbers = (
-            f"{po.number} to {po.supplier}: {usd(po.total)} for {skus}; waiting as a draft for {po.age_days} days. "
-            f"Supplier terms net {po.payment_terms_days}: confirmed today, {usd(po.total)} is due on "
+            f"{po.number} to {po.supplier}: {money_words(po.total)} for {skus}; waiting as a draft for {po.age_days} "
+            f"days. "
+            f"Supplier terms net {po.payment_terms_days}: confirmed today, {money_words(po.total)} is due on "
             f"{po.cash_due:%Y-%m-%d}; "
             f"expected arrival {po.expected_arrival:%Y-%m-%d} ({po.lead_time_days}-day lead time). "
-            f"Confirmed POs already commit {usd(committed)}; this brings open commitments to "
-            f"{usd(committed + po.total)}."
+            f"Confirmed POs already commit {money_words(committed)}; this brings open commitments to "
+            f"{money_words(committed + po.total)}."
         )
         evidence = [entry]
         if covers:

@@ -14,8 +14,9 @@ from pydantic import BaseModel, Field
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.registry import register
 from agents.specialists import focus
-from brand.metrics.figures import pct, usd
+from brand.metrics.figures import pct
 from brand.metrics.product import ProductReturns, SlowMover, refund_rates, slow_movers
+from brand.money import money_words
 
 
 class Note(BaseModel):
@@ -118,10 +119,12 @@ class Assortment(Specialist):
             f"{mover.sku} {mover.title}: {mover.stock} in stock, {mover.units} sold in the last {mover.window_days} "
             f"days ({mover.daily_rate:.2f}/day): {mover.cover_label} of cover vs a "
             f"{ctx.config['min_days_of_cover']}-day "
-            f"limit. A {percent.normalize():f}% markdown takes it from {usd(mover.price)} to {usd(new_price)}"
+            f"limit. A {percent.normalize():f}% markdown takes it from {money_words(mover.price)} to "
+            f"{money_words(new_price)}"
         )
         if mover.cost is not None and new_price:
-            numbers += f", still {pct(float((new_price - mover.cost) / new_price))} over its {usd(mover.cost)} cost."
+            margin = pct(float((new_price - mover.cost) / new_price))
+            numbers += f", still {margin} over its {money_words(mover.cost)} cost."
         else:
             numbers += "."
         if focus.feedback_comment(ctx):

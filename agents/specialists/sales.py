@@ -14,8 +14,9 @@ from pydantic import BaseModel, Field
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.registry import register
 from agents.specialists import focus
-from brand.metrics.figures import pct, usd
+from brand.metrics.figures import pct
 from brand.metrics.sales import CodePerformance, SalesForecast, discount_performance, sales_forecast
+from brand.money import money_words
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -55,8 +56,8 @@ class Forecast(Specialist):
             key="brand:forecast:14d",
             kind="metric",
             subject="Revenue forecast",
-            text=f"Revenue forecast for the next {len(f.next_days)} days: {usd(f.forecast_horizon)} "
-            f"(level {usd(f.level)} a day, weekly seasonality).",
+            text=f"Revenue forecast for the next {len(f.next_days)} days: {money_words(f.forecast_horizon)} "
+            f"(level {money_words(f.level)} a day, weekly seasonality).",
             data={
                 "value": float(f.forecast_horizon),
                 "level": float(f.level),
@@ -73,8 +74,8 @@ class Forecast(Specialist):
             kind="insight" if miss else "metric",
             subject=f"{month} target",
             text=(
-                f"{month}: {usd(f.mtd_revenue)} to date + {usd(f.forecast_rest)} forecast for the last "
-                f"{len(f.rest_of_month)} days = {usd(f.projected)} against a {usd(f.target)} target "
+                f"{month}: {money_words(f.mtd_revenue)} to date + {money_words(f.forecast_rest)} forecast for the last "
+                f"{len(f.rest_of_month)} days = {money_words(f.projected)} against a {money_words(f.target)} target "
                 f"({pct(f.gap_ratio, 1)})."
             ),
             data={
@@ -94,21 +95,27 @@ class Forecast(Specialist):
     def _publish(self, ctx: RunContext, f: SalesForecast, evidence: list, miss: bool) -> None:
         month = calendar.month_name[f.month.month]
         numbers = (
-            f"{month} is projected at {usd(f.projected)} against a {usd(f.target)} target: {usd(abs(f.gap))} "
-            f"{'short' if f.gap < 0 else 'ahead'} ({pct(f.gap_ratio, 1)}). Month to date {usd(f.mtd_revenue)}; "
-            f"forecast {usd(f.forecast_rest)} for the remaining {len(f.rest_of_month)} days at a {usd(f.level)} daily "
-            f"level with weekly seasonality; next {len(f.next_days)} days {usd(f.forecast_horizon)}."
+            f"{month} is projected at {money_words(f.projected)} against a {money_words(f.target)} target: "
+            f"{money_words(abs(f.gap))} "
+            f"{'short' if f.gap < 0 else 'ahead'} ({pct(f.gap_ratio, 1)}). Month to date {money_words(f.mtd_revenue)}; "
+            f"forecast {money_words(f.forecast_rest)} for the remaining {len(f.rest_of_month)} days at a "
+            f"{money_words(f.level)} daily "
+            f"level with weekly seasonality; next {len(f.next_days)} days {money_words(f.forecast_horizon)}."
         )
-        table = "\n".join(f"- {d.day:%a %Y-%m-%d}: {usd(d.revenue)}" for d in f.next_days)
+        table = "\n".join(f"- {d.day:%a %Y-%m-%d}: {money_words(d.revenue)}" for d in f.next_days)
         factors = ", ".join(f"{WEEKDAYS[k]} {v:.2f}" for k, v in f.weekday_factors.items())
-        title = f"{month} revenue forecast: {usd(f.projected)} vs {usd(f.target)} target ({pct(f.gap_ratio, 1)})"
+        title = (
+            f"{month} revenue forecast: {money_words(f.projected)} vs {money_words(f.target)} target "
+            f"({pct(f.gap_ratio, 1)})"
+        )
 
         def offline() -> Report:
             body = (
                 f"{numbers}\n\nWeekday factors (last 8 weeks): {factors}.\n\nForecast, next {len(f.next_days)} days:\n"
                 f"{table}\n\n"
                 + (
-                    f"To close the gap the rest of the month needs {usd(abs(f.gap) / max(len(f.rest_of_month), 1))} a "
+                    f"To close the gap the rest of the month needs "
+                    f"{money_words(abs(f.gap) / max(len(f.rest_of_month), 1))} a "
                     "day more than the forecast: worth a growth push or a retention send."
                     if f.gap < 0
                     else "The month is on course."
@@ -177,8 +184,9 @@ class Discounts(Specialist):
                 kind="metric",
                 subject=c.code,
                 text=(
-                    f"{c.code}: {c.orders} orders in {cfg['window_days']} days, {usd(c.gross)} gross - "
-                    f"{usd(c.discount)} discount - {usd(c.cogs)} cost of goods = {usd(c.margin)} margin "
+                    f"{c.code}: {c.orders} orders in {cfg['window_days']} days, {money_words(c.gross)} gross - "
+                    f"{money_words(c.discount)} discount - {money_words(c.cogs)} cost of goods = "
+                    f"{money_words(c.margin)} margin "
                     f"({pct(c.margin_rate, 1)} of net revenue)."
                 ),
                 data={
@@ -211,10 +219,12 @@ class Discounts(Specialist):
         window = int(ctx.config["window_days"])
         numbers = (
             f"{c.code} ({c.percent_off.normalize():f}% off) loses money: {c.orders} orders in {window} days, "
-            f"{usd(c.gross)} at full price - {usd(c.discount)} discount - {usd(c.cogs)} cost of goods = "
-            f"{usd(c.margin)} gross margin ({pct(c.margin_rate, 1)} of net revenue) vs "
-            f"{pct(c.full_price_margin_rate, 1)} on full-price orders. Average order {usd(c.aov)} vs "
-            f"{usd(c.full_price_aov)} without a code ({'+' if (c.uplift or 0) >= 0 else ''}{pct(c.uplift, 1)} uplift)."
+            f"{money_words(c.gross)} at full price - {money_words(c.discount)} discount - {money_words(c.cogs)} cost "
+            f"of goods = "
+            f"{money_words(c.margin)} gross margin ({pct(c.margin_rate, 1)} of net revenue) vs "
+            f"{pct(c.full_price_margin_rate, 1)} on full-price orders. Average order {money_words(c.aov)} vs "
+            f"{money_words(c.full_price_aov)} without a code "
+            f"({'+' if (c.uplift or 0) >= 0 else ''}{pct(c.uplift, 1)} uplift)."
         )
         note = ctx.write(
             Note,

@@ -11,7 +11,8 @@ from django.utils import timezone
 from approvals.registry import register
 
 from ..models import AdCampaign, CampaignStatus
-from .base import BrandAction, money, row_basis
+from ..money import money_words
+from .base import BrandAction, row_basis
 
 BUDGET_HORIZON_DAYS = 7
 
@@ -65,7 +66,7 @@ class SetDailyBudget(BrandAction):
         campaign = _campaign(args.campaign_id)
         return (
             f"Daily budget of {campaign.name} ({campaign.get_channel_display()}): "
-            f"{money(campaign.daily_budget)} -> {money(args.daily_budget)}"
+            f"{money_words(campaign.daily_budget)} -> {money_words(args.daily_budget)}"
         )
 
     def basis(self, args: BudgetArgs) -> dict:
@@ -100,7 +101,7 @@ class _StatusChange(BrandAction):
         campaign = _campaign(args.campaign_id)
         return (
             f"{self.verb} {campaign.name} ({campaign.get_channel_display()}, "
-            f"{money(campaign.daily_budget)}/day): {campaign.status} -> {self.to_status}"
+            f"{money_words(campaign.daily_budget)}/day): {campaign.status} -> {self.to_status}"
         )
 
     def basis(self, args: CampaignArgs) -> dict:

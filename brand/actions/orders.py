@@ -14,7 +14,8 @@ from django.utils import timezone
 from approvals.registry import register
 
 from ..models import POStatus, PurchaseOrder, PurchaseOrderLine, Supplier, Variant
-from .base import BrandAction, money, row_basis
+from ..money import money_words
+from .base import BrandAction, row_basis
 
 
 class POLine(pydantic.BaseModel):
@@ -71,7 +72,7 @@ class CreatePurchaseOrder(BrandAction):
 
     def preview(self, args: CreateArgs) -> str:
         lines = ", ".join(f"{line.quantity} x {line.sku}" for line in args.lines)
-        return f"Draft PO to {args.supplier}: {lines} ({money(self.money_at_stake(args))})"
+        return f"Draft PO to {args.supplier}: {lines} ({money_words(self.money_at_stake(args))})"
 
     def apply(self, args: CreateArgs, *, idempotency_key: str) -> dict:
         supplier = Supplier.objects.get(name=args.supplier)
@@ -144,7 +145,8 @@ class ConfirmPurchaseOrder(BrandAction):
     def preview(self, args: ConfirmArgs) -> str:
         po = _po(args.po)
         units = sum(po.lines.values_list("quantity", flat=True))
-        return f"Confirm {po.number} to {po.supplier.name}: {units} units, {money(po_total(po))}, draft -> confirmed"
+        total = money_words(po_total(po))
+        return f"Confirm {po.number} to {po.supplier.name}: {units} units, {total}, draft -> confirmed"
 
     def basis(self, args: ConfirmArgs) -> dict:
         po = _po(args.po)

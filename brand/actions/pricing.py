@@ -12,7 +12,8 @@ from django.utils import timezone
 from approvals.registry import register
 
 from ..models import Discount, DiscountStatus, Variant
-from .base import TRAILING_DAYS, BrandAction, money, row_basis, trailing_revenue, when
+from ..money import money_words
+from .base import TRAILING_DAYS, BrandAction, row_basis, trailing_revenue, when
 
 Percent = Annotated[Decimal, pydantic.Field(gt=0, le=90, max_digits=5, decimal_places=2)]
 CENT = Decimal("0.01")
@@ -144,8 +145,9 @@ class SetMarkdown(BrandAction):
 
     def preview(self, args: MarkdownArgs) -> str:
         variant = _variant(args.sku)
+        new_price = _marked_down(variant.price, args.percent)
         return (
-            f"Price of {variant}: {money(variant.price)} -> {money(_marked_down(variant.price, args.percent))} "
+            f"Price of {variant}: {money_words(variant.price)} -> {money_words(new_price)} "
             f"({args.percent.normalize():f}% markdown)"
         )
 
