@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
+from agents.runtime.asks import parse_ask
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.registry import register
 from agents.specialists import focus
@@ -96,7 +97,7 @@ class BudgetGuard(Specialist):
 
     def _propose(self, ctx: RunContext, cap: BudgetCap, p: ChannelPacing, entry) -> None:
         proposed = cap.proposed
-        asked_for = focus.first_amount(focus.feedback_comment(ctx))
+        asked_for = parse_ask(focus.feedback_comment(ctx)).amount
         if asked_for is not None and asked_for > 0:
             proposed = asked_for.quantize(Decimal("0.01"))
         channel = _channel_label(p.channel)

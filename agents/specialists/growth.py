@@ -11,14 +11,10 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from agents.runtime.asks import parse_ask
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.registry import register
-from agents.specialists.creative import (
-    draft_email,
-    requested_amount,
-    requested_percent,
-    revise_email_proposal,
-)
+from agents.specialists.creative import draft_email, revise_email_proposal
 from brand.metrics.growth import CampaignRoas, PromotionCandidate, paid_media_analysis, promotions_analysis
 from brand.metrics.operations import free_send_slot, sku_cover
 from brand.money import money_words
@@ -192,11 +188,11 @@ class PaidMedia(Specialist):
         proposal, comment = ctx.feedback.get("proposal"), ctx.feedback.get("comment", "")
         if proposal is None or proposal.action_type != "ads.set_daily_budget":
             return False
-        amount = requested_amount(comment)
+        amount = parse_ask(comment).amount
         if amount is None:
             ctx.warn(f"send-back comment {comment!r} names no amount ($...); the analysis runs again instead")
             return False
-        args = {**proposal.args, "daily_budget": str(Decimal(str(amount)).quantize(Decimal("0.01")))}
+        args = {**proposal.args, "daily_budget": str(amount.quantize(Decimal("0.01")))}
         ctx.propose(
             "ads.set_daily_budget",
             args,
@@ -340,7 +336,7 @@ class Promotions(Specialist):
             return revise_email_proposal(ctx) is not None
         if proposal.action_type != "pricing.create_discount":
             return False
-        percent = requested_percent(comment)
+        percent = parse_ask(comment).percent
         if percent is None:
             ctx.warn(f"send-back comment {comment!r} names no percentage; the analysis runs again instead")
             return False
@@ -362,7 +358,7 @@ class Promotions(Specialist):
             ctx,
             candidate,
             config,
-            percent=percent,
+            percent=float(percent),
             revision_of={"pricing.create_discount": proposal, "email.send_campaign": sibling},
         )
         return True

@@ -11,6 +11,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from pydantic import BaseModel, Field
 
+from agents.runtime.asks import parse_ask
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.registry import register
 from agents.specialists import focus
@@ -102,7 +103,7 @@ class Assortment(Specialist):
             if mover.sku in taken and mover.sku != revising:
                 continue
             percent = markdown_percent(mover, cfg)
-            asked_percent = focus.first_percent(focus.feedback_comment(ctx)) if mover.sku == revising else None
+            asked_percent = parse_ask(focus.feedback_comment(ctx)).percent if mover.sku == revising else None
             if asked_percent is not None and 0 < asked_percent < 100:
                 percent = asked_percent
             if percent is None:
