@@ -34,6 +34,18 @@ class ActionType:
     Args: ClassVar[type[pydantic.BaseModel]]
     label: ClassVar[str] = ""
 
+    def targets(self, args: dict) -> tuple[str, ...]:
+        """What a proposal of this type acts on, read from its stored arguments (the JSON that
+        `ProposedAction.args` holds, so no database read and no re-validation): ("campaign:12",),
+        ("sku:HP-104",), ("segment:vip-lapsing",), ("po:PO-7",).
+
+        Two proposals of one type on the same targets are the same work: a director keeps the
+        stronger, an agent does not propose it again while the first is open (`open_twin`), and
+        the orchestrator finds a proposal's campaign, SKUs and segment here. Every type declares
+        it; there is no guess from argument names.
+        """
+        raise NotImplementedError(f"{self.key}: the action type does not declare targets(args)")
+
     def money_at_stake(self, args: Any) -> Decimal:
         return Decimal("0")
 
@@ -98,6 +110,17 @@ def format_validation_error(exc: pydantic.ValidationError) -> str:
         else:
             parts.append(f"{where}: {message}")
     return "; ".join(parts)
+
+
+def targets_of(action_type: str, args: dict) -> tuple[str, ...]:
+    """The targets of stored arguments by their type, as a sorted tuple (order never matters)."""
+    return tuple(sorted(get(action_type).targets(args or {})))
+
+
+def target_ids(targets: tuple[str, ...], kind: str) -> list[str]:
+    """The ids of one kind among targets: target_ids(("campaign:12", "sku:A"), "sku") -> ["A"]."""
+    prefix = f"{kind}:"
+    return [target.removeprefix(prefix) for target in targets if target.startswith(prefix)]
 
 
 def fingerprint(basis: dict) -> str:

@@ -46,6 +46,9 @@ class SetDailyBudget(BrandAction):
     category = "spend"
     Args = BudgetArgs
 
+    def targets(self, args: dict) -> tuple[str, ...]:
+        return (f"campaign:{args.get('campaign_id')}",)
+
     def check(self, args: BudgetArgs) -> None:
         campaign = _campaign(args.campaign_id)
         if campaign.status == CampaignStatus.ARCHIVED:
@@ -86,6 +89,9 @@ class _StatusChange(BrandAction):
     from_status: str
     to_status: str
     verb: str
+
+    def targets(self, args: dict) -> tuple[str, ...]:
+        return (f"campaign:{args.get('campaign_id')}",)
 
     def check(self, args: CampaignArgs) -> None:
         campaign = _campaign(args.campaign_id)

@@ -64,6 +64,13 @@ class CreatePurchaseOrder(BrandAction):
     category = "internal"
     Args = CreateArgs
 
+    def targets(self, args: dict) -> tuple[str, ...]:
+        skus = sorted(
+            {str(line["sku"]) for line in args.get("lines") or [] if isinstance(line, dict) and line.get("sku")}
+        )
+        supplier = (f"supplier:{args['supplier']}",) if args.get("supplier") else ()
+        return (*supplier, *(f"sku:{sku}" for sku in skus))
+
     def money_at_stake(self, args: CreateArgs) -> Decimal:
         return sum((_unit_cost(line) * line.quantity for line in args.lines), Decimal("0"))
 
@@ -128,6 +135,9 @@ class ConfirmPurchaseOrder(BrandAction):
     key = "po.confirm"
     category = "spend"
     Args = ConfirmArgs
+
+    def targets(self, args: dict) -> tuple[str, ...]:
+        return (f"po:{args.get('po')}",)
 
     def check(self, args: ConfirmArgs) -> None:
         po = _po(args.po)

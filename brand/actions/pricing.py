@@ -74,6 +74,10 @@ class CreateDiscount(BrandAction):
     category = "spend"
     Args = DiscountArgs
 
+    def targets(self, args: dict) -> tuple[str, ...]:
+        # The code, and the SKUs it discounts (none: storewide).
+        return (f"discount:{args.get('code')}", *(f"sku:{sku}" for sku in sorted(set(args.get("skus") or []))))
+
     def check(self, args: DiscountArgs) -> None:
         if Discount.objects.filter(code=args.code).exists():
             raise ValueError(f"code={args.code!r}: a discount with this code exists already")
@@ -135,6 +139,9 @@ class SetMarkdown(BrandAction):
     category = "spend"
     Args = MarkdownArgs
 
+    def targets(self, args: dict) -> tuple[str, ...]:
+        return (f"sku:{args.get('sku')}",)
+
     def money_at_stake(self, args: MarkdownArgs) -> Decimal:
         variant = _variant(args.sku)
         _revenue, units = trailing_revenue(skus=[args.sku])
@@ -179,6 +186,9 @@ class RetireDiscount(BrandAction):
     key = "pricing.retire_discount"
     category = "spend"
     Args = RetireArgs
+
+    def targets(self, args: dict) -> tuple[str, ...]:
+        return (f"discount:{args.get('code')}",)
 
     def check(self, args: RetireArgs) -> None:
         if _discount(args.code).status == DiscountStatus.RETIRED:
