@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.db import connections
-from django.db.models import F, Q, Sum
+from django.db.models import F, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from pydantic import BaseModel
@@ -27,10 +27,10 @@ from pydantic import BaseModel
 from agents.models import Agent, AgentRun, Cycle, Intent, LLMCall
 from agents.runtime.llm import OFFLINE, BudgetExceeded, LLMError, LLMProvider, cost_of, estimate_tokens, get_provider
 from agents.runtime.work_slots import WorkSlots
-from approvals import registry as action_registry
 from approvals import services as approval_services
 from approvals.errors import ApprovalError
-from approvals.models import Category, ProposedAction, Status
+from approvals.models import ProposedAction
+from approvals.selectors import open_twin
 from brand.clock import brand_day_start
 from divisions.models import Division
 from memory import selectors as memory_selectors
@@ -181,17 +181,10 @@ class RunContext:
 
     def _same_open_proposal(self, action_type: str, args: dict[str, Any]) -> ProposedAction | None:
         """An open proposal (or internal work done in the last day) of this type with the same arguments."""
-
         try:
-            action = action_registry.get(action_type)
-            normalised = action.dump(action.parse(args))
+            return open_twin(action_type=action_type, args=args)
         except ApprovalError:
             return None  # proposal_create names the problem and the run records it
-        recent = Q(status__in=[Status.PENDING, Status.APPROVED, Status.EXECUTING])
-        if action.category == Category.INTERNAL:
-            recent |= Q(status=Status.EXECUTED, created_at__gte=timezone.now() - dt.timedelta(hours=20))
-        candidates = ProposedAction.objects.filter(recent, action_type=action_type).only("pk", "args", "status")
-        return next((p for p in candidates if p.args == normalised), None)
 
     def warn(self, message: str) -> None:
         """A problem that does not stop the run, kept on the run for the people reading it."""

@@ -15,6 +15,7 @@ from agents.runtime.asks import parse_ask
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.registry import register
 from agents.specialists import focus
+from approvals.selectors import busy_targets
 from brand.metrics.figures import pct
 from brand.metrics.finance import BudgetCap, ChannelPacing, budget_caps, channel_pacing, draft_purchase_orders
 from brand.money import money_words
@@ -78,7 +79,7 @@ class BudgetGuard(Specialist):
 
         revising = focus.sent_back_args(ctx)
         caps: list[tuple[BudgetCap, ChannelPacing]] = []
-        taken = focus.open_targets("ads.set_daily_budget", "campaign_id", agent_key=self.key)
+        taken = busy_targets(action_type="ads.set_daily_budget", agent_key=self.key)
         for p in pacings:
             named = focus.mentions(asked, p.channel, _channel_label(p.channel))
             threshold = cfg["focus_pacing_threshold"] if named else cfg["pacing_threshold"]
@@ -87,7 +88,7 @@ class BudgetGuard(Specialist):
             if p.ratio < float(threshold):
                 continue
             for cap in budget_caps(p, min_daily_budget=Decimal(str(cfg["min_daily_budget"]))):
-                if str(cap.campaign_id) not in taken or revising.get("campaign_id") == cap.campaign_id:
+                if f"campaign:{cap.campaign_id}" not in taken or revising.get("campaign_id") == cap.campaign_id:
                     caps.append((cap, p))
         if revising:
             caps = [(c, p) for c, p in caps if c.campaign_id == revising.get("campaign_id")] or caps
@@ -164,7 +165,7 @@ class PODesk(Specialist):
         cfg = ctx.config
         asked = focus.intent_text(ctx)
         report = draft_purchase_orders(ctx.today, cfg)
-        taken = focus.open_targets("po.confirm", "po")
+        taken = busy_targets(action_type="po.confirm")
         revising = focus.sent_back_args(ctx).get("po")
         candidates = []
         for po in report.drafts:
@@ -198,7 +199,7 @@ class PODesk(Specialist):
             if asked and not named and revising != po.number:
                 continue
             min_age = 0 if named or revising == po.number else int(cfg["min_age_days"])
-            if po.age_days < min_age or (po.number in taken and revising != po.number):
+            if po.age_days < min_age or (f"po:{po.number}" in taken and revising != po.number):
                 continue
             if not po.meets_minimum:
                 ctx.warn(

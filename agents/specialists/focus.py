@@ -14,7 +14,6 @@ from typing import Any
 
 WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 STOP = {"the", "and", "for", "with", "our", "set", "pack", "of", "in", "on", "a", "an"}
-OPEN_STATUSES = ("pending", "approved", "executing", "sent_back")
 
 
 def intent_text(ctx: Any) -> str:
@@ -48,21 +47,6 @@ def mentions(text: str, *names: str) -> bool:
 
 def feedback_comment(ctx: Any) -> str:
     return str((getattr(ctx, "feedback", None) or {}).get("comment") or "")
-
-
-def open_proposal_args(action_type: str, *, agent_key: str | None = None) -> list[dict]:
-    """The arguments of this type's proposals still in flight (one query): a specialist does not
-    propose the same thing again while the first one waits for a decision or runs."""
-    from approvals.models import ProposedAction
-
-    qs = ProposedAction.objects.filter(action_type=action_type, status__in=OPEN_STATUSES[:3])
-    if agent_key:
-        qs = qs.filter(agent_key=agent_key)
-    return list(qs.values_list("args", flat=True))
-
-
-def open_targets(action_type: str, arg: str, *, agent_key: str | None = None) -> set[str]:
-    return {str(args.get(arg)) for args in open_proposal_args(action_type, agent_key=agent_key) if arg in args}
 
 
 def sent_back_args(ctx: Any) -> dict:

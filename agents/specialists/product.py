@@ -15,6 +15,7 @@ from agents.runtime.asks import parse_ask
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.registry import register
 from agents.specialists import focus
+from approvals.selectors import busy_targets
 from brand.metrics.figures import pct
 from brand.metrics.product import ProductReturns, SlowMover, refund_rates, slow_movers
 from brand.money import money_words
@@ -78,7 +79,7 @@ class Assortment(Specialist):
             named = [m for m in movers if m.sku == revising or focus.mentions(asked, m.sku, m.handle, m.title)]
             # A named product gets the relaxed thresholds; the rest still needs the default ones.
             movers = named or [m for m in movers if m.days_of_cover > ctx.config["min_days_of_cover"]]
-        taken = focus.open_targets("pricing.set_markdown", "sku")
+        taken = busy_targets(action_type="pricing.set_markdown")
         chosen = 0
         for mover in movers:
             if chosen >= int(cfg["max_proposals"]):
@@ -100,7 +101,7 @@ class Assortment(Specialist):
                 },
                 evidence=[{"model": "brand.variant", "pk": mover.variant_id}],
             )
-            if mover.sku in taken and mover.sku != revising:
+            if f"sku:{mover.sku}" in taken and mover.sku != revising:
                 continue
             percent = markdown_percent(mover, cfg)
             asked_percent = parse_ask(focus.feedback_comment(ctx)).percent if mover.sku == revising else None

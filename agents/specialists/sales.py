@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.registry import register
 from agents.specialists import focus
+from approvals.selectors import busy_targets
 from brand.metrics.figures import pct
 from brand.metrics.sales import CodePerformance, SalesForecast, discount_performance, sales_forecast
 from brand.money import money_words
@@ -174,7 +175,7 @@ class Discounts(Specialist):
         asked = focus.intent_text(ctx)
         revising = focus.sent_back_args(ctx).get("code")
         codes = discount_performance(ctx.today, cfg)
-        taken = focus.open_targets("pricing.retire_discount", "code")
+        taken = busy_targets(action_type="pricing.retire_discount")
         candidates = []
         for c in codes:
             if c.orders < int(cfg["min_orders"]):
@@ -209,7 +210,7 @@ class Discounts(Specialist):
             limit = float(cfg["focus_max_margin_rate"] if named else cfg["max_margin_rate"])
             if c.margin_rate is None or c.margin_rate > limit:
                 continue
-            if c.code in taken and revising != c.code:
+            if f"discount:{c.code}" in taken and revising != c.code:
                 continue
             candidates.append((c, entry))
         for c, entry in focus.pick(candidates, cfg["max_proposals"]):
