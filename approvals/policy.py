@@ -69,10 +69,9 @@ def approvals_status(proposal: ProposedAction) -> Approvals:
 
 
 def brand_day_bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of the brand day `now` falls in, by the brand's clock (handed over by configure)."""
     tz = registry.brand_timezone()
-    day = now.astimezone(tz).date()
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
-    return start, start + dt.timedelta(days=1)
+    return registry.day_bounds(now.astimezone(tz).date(), tz)
 
 
 def spend_committed_today(*, division_id: int, now: dt.datetime | None = None, exclude_pk: Any = None) -> Decimal:

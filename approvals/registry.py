@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import pydantic
+from django.core.exceptions import ImproperlyConfigured
 
 from .errors import InvalidArguments, UnknownActionType
 
@@ -130,11 +131,12 @@ def fingerprint(basis: dict) -> str:
 
 
 _registry: dict[str, ActionType] = {}
-_context: dict[str, Callable[..., Any]] = {
+_context: dict[str, Any] = {
     "currency": lambda: "USD",
     "timezone": lambda: ZoneInfo("UTC"),
     # Until the domain app hands over its formatter (at start-up), the plain amount and code.
     "money_words": lambda amount, *, currency: f"{amount} {currency}",
+    "day_bounds": None,
 }
 
 
@@ -175,6 +177,7 @@ def configure(
     currency: Callable[[], str] | None = None,
     timezone: Callable[[], dt.tzinfo] | None = None,
     money_words: Callable[..., str] | None = None,
+    day_bounds: Callable[[dt.date, dt.tzinfo], tuple[dt.datetime, dt.datetime]] | None = None,
 ) -> None:
     """The domain app tells approvals the brand's currency, timezone (the spend cap's day) and how
     it writes money for people (`money_words(amount, *, currency)`): approvals cannot import it."""
@@ -184,6 +187,16 @@ def configure(
         _context["timezone"] = timezone
     if money_words is not None:
         _context["money_words"] = money_words
+    if day_bounds is not None:
+        _context["day_bounds"] = day_bounds
+
+
+def day_bounds(day: dt.date, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of one brand day, by the domain app's clock (never a second copy of it here)."""
+    bounds = _context["day_bounds"]
+    if bounds is None:
+        raise ImproperlyConfigured("approvals.registry.configure(day_bounds=...) was never called: is brand installed?")
+    return bounds(day, tz)
 
 
 def money_words(amount: Decimal | None, *, currency: str) -> str:

@@ -21,16 +21,11 @@ from ..money import brand_currency
 TRAILING_DAYS = 30
 
 
-def brand_timezone() -> dt.tzinfo:
-    """The brand clock's time zone (a bad name fails loudly there, never a silent UTC)."""
-    return brand_tz()
-
-
 def when(value: dt.datetime | dt.date | None) -> str:
     if value is None:
         return "now"
     if isinstance(value, dt.datetime):
-        return timezone.localtime(value, brand_timezone()).strftime("%Y-%m-%d %H:%M")
+        return timezone.localtime(value, brand_tz()).strftime("%Y-%m-%d %H:%M")
     return value.isoformat()
 
 
