@@ -8,6 +8,7 @@ history receiver below stamps every historical row written inside with that acto
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -94,8 +95,16 @@ def stamp_history_actor(sender: Any, history_instance: Any, **kwargs: Any) -> No
     history_instance.history_actor = _actor_label(getattr(history_instance, "history_user", None))
 
 
+HISTORY_BATCH = 500
+
+
 def history_write(
-    instances: Iterable[models.Model], *, reason: str = "", created: bool = False, refresh: bool = True
+    instances: Iterable[models.Model],
+    *,
+    reason: str = "",
+    created: bool = False,
+    refresh: bool = True,
+    at: dt.datetime | None = None,
 ) -> None:
     """History rows for writes simple-history cannot see: a conditional `filter(...).update(...)`
     (race-safe transitions) or a `bulk_create`.
@@ -105,6 +114,7 @@ def history_write(
     instance first, so the row holds what the update stored, not the caller's stale copy; pass
     False when the caller mirrored the update on the instances itself. All instances are of one
     model. A `reason` longer than the column is cut, never refused: the state change stands.
+    `at` dates every row alike (an import's rows all belong to its start); default now.
     """
     instances = list(instances)
     if not instances:
@@ -119,5 +129,7 @@ def history_write(
         update=not created,
         default_user=user,
         default_change_reason=reason[:100],
+        default_date=at,
         custom_historical_attrs={"history_actor": _actor_label(user)},
+        batch_size=HISTORY_BATCH,
     )

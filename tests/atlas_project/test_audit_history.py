@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from atlas_project.audit import SYSTEM, Actor, acting_as, history_write
 from brand import models as bm
@@ -71,3 +74,12 @@ def test_refresh_false_records_the_instances_as_the_caller_mirrored_them(django_
 def test_nothing_to_write_touches_nothing(django_assert_num_queries):
     with django_assert_num_queries(0):
         history_write([])
+
+
+def test_rows_can_share_one_date():
+    at = timezone.now() - dt.timedelta(hours=3)
+    suppliers = bm.Supplier.objects.bulk_create([bm.Supplier(name="C"), bm.Supplier(name="D")])
+    with acting_as(Actor(label="import:suppliers")):
+        history_write(suppliers, created=True, at=at)
+    rows = bm.Supplier.history.filter(name__in=["C", "D"])
+    assert {(r.history_date, r.history_actor) for r in rows} == {(at, "import:suppliers")}
