@@ -24,20 +24,8 @@ from agents.models import Agent, AgentRun, Briefing, BriefingItem, Cycle, Intent
 from agents.outcomes.checks import VERDICT_WORDS, VERDICTS
 from agents.outcomes.selectors import TrackRecord, track_record
 from agents.runtime.llm.base import drafted_by_label, unpriced
+from atlas_project.admin import ReadOnlyAdminMixin
 from divisions import permissions
-
-
-class ReadOnly(admin.ModelAdmin):
-    """Runs and calls are what happened: nobody edits or deletes them through the console."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class AgentForm(forms.ModelForm):
@@ -136,7 +124,7 @@ class LLMCallInline(admin.TabularInline):
 
 
 @admin.register(AgentRun)
-class AgentRunAdmin(ReadOnly):
+class AgentRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("pk", "agent", "trigger", "status", "queued_at", "duration", "llm_calls", "tokens", "cost")
     list_filter = ("status", "trigger", "agent__kind", "agent__division")
     list_select_related = ("agent",)
@@ -183,7 +171,7 @@ def _runs_visible(request: HttpRequest, runs: QuerySet[AgentRun]) -> QuerySet[Ag
 
 
 @admin.register(Cycle)
-class CycleAdmin(ReadOnly):
+class CycleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("pk", "brand_date", "scope", "trigger", "status", "phase", "started_at", "finished_at")
     list_filter = ("status", "trigger")
     date_hierarchy = "brand_date"
@@ -216,7 +204,7 @@ def _proposal_links(proposals: Any, visible: set[int] | None) -> str:
     )
 
 
-class BriefingItemInline(admin.TabularInline):
+class BriefingItemInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = BriefingItem
     extra = 0
     can_delete = False
@@ -235,19 +223,13 @@ class BriefingItemInline(admin.TabularInline):
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return _is_staff(request)
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     @admin.display(description="Proposals")
     def proposal_links(self, item: BriefingItem) -> str:
         return _proposal_links(item.proposals.all(), getattr(self, "_visible", set()))
 
 
 @admin.register(Briefing)
-class BriefingAdmin(ReadOnly):
+class BriefingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("brand_date", "persona", "drafted", "opening", "updated_at")
     date_hierarchy = "brand_date"
     fields = ("brand_date", "persona", "drafted", "narrative", "cycle", "created_at", "updated_at")
@@ -290,7 +272,7 @@ class BriefingAdmin(ReadOnly):
 
 
 @admin.register(Intent)
-class IntentAdmin(ReadOnly):
+class IntentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """What people asked for; a plain ModelAdmin (no history pages to scope): an intent never changes."""
 
     list_display = ("created_at", "short_text", "user", "division", "agents", "confidence", "overridden")

@@ -9,14 +9,15 @@ subclasses `Director` with the same key in `agents/specialists/<slug>.py`, which
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import Any
 
 from agents.models import AgentKind
 from agents.runtime.base import BaseAgent
 from agents.runtime.context import RunContext
 from agents.runtime.registry import register
+from approvals import registry as action_registry
 from approvals import services as approval_services
-from approvals.errors import ApprovalError
+from approvals.errors import ApprovalError, UnknownActionType
 from approvals.models import ProposedAction, Status
 from divisions.catalog import DIVISIONS
 
@@ -30,32 +31,15 @@ class Director(BaseAgent):
 
     kind = AgentKind.DIRECTOR
     defaults = {"keep": 5}
-    # Argument names that identify what a proposal acts on: two proposals of one action type on one
-    # target are duplicates.
-    target_args: ClassVar[tuple[str, ...]] = (
-        "campaign_id",
-        "campaign",
-        "sku",
-        "variant_id",
-        "product_id",
-        "product",
-        "segment",
-        "segment_id",
-        "supplier_id",
-        "purchase_order_id",
-        "email_campaign_id",
-        "calendar_entry_id",
-        "discount_code",
-        "code",
-    )
 
     def target_of(self, proposal: ProposedAction) -> str:
-        args = proposal.args or {}
-        for name in self.target_args:
-            if name in args:
-                return f"{name}={args[name]}"
-        # No known target argument: identical arguments are the duplicate.
-        return json.dumps(args, sort_keys=True, default=str)
+        """What the proposal acts on, as its action type declares it: two proposals of one type
+        on one target are duplicates."""
+        try:
+            return ", ".join(action_registry.targets_of(proposal.action_type, proposal.args))
+        except UnknownActionType:
+            # A type no longer registered: only identical arguments are the duplicate.
+            return json.dumps(proposal.args or {}, sort_keys=True, default=str)
 
     def run(self, ctx: RunContext) -> None:
         consolidate_division(director=self, ctx=ctx)

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
+from atlas_project.admin import ReadOnlyAdminMixin
 from divisions import permissions
 from divisions.permissions import signed_in
 
@@ -25,32 +26,20 @@ from .policy import approvals_status
 from .selectors import proposals_visible_to
 
 
-class DecisionInline(admin.TabularInline):
+class DecisionInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Decision
     extra = 0
     can_delete = False
     fields = ("at", "actor_label", "verdict", "comment", "args_diff", "via")
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ExecutionInline(admin.TabularInline):
+class ExecutionInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Execution
     extra = 0
     can_delete = False
     fields = ("attempt", "started_at", "finished_at", "ok", "result", "error", "actor_label")
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 NOT_YOURS = "None of the selected proposals is yours to decide."
@@ -155,7 +144,8 @@ DECIDE_ACTIONS = ("approve_selected", "reject_selected", "send_back_selected", "
 
 
 @admin.register(ProposedAction)
-class ProposedActionAdmin(SimpleHistoryAdmin):
+class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    # The change page is a read-only view; every change goes through the actions.
     list_display = (
         "id",
         "title_or_type",
@@ -230,16 +220,6 @@ class ProposedActionAdmin(SimpleHistoryAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in self.model._meta.fields] + ["drafted", "evidence", "bundled_with"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # The change page is a read-only view; every change goes through the actions.
-        return False
-
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None:
             return permissions.can_view(request.user, obj.division_id)
@@ -276,7 +256,7 @@ class ProposedActionAdmin(SimpleHistoryAdmin):
 
     @admin.display(description="At stake", ordering="money_at_stake")
     def money(self, obj: ProposedAction) -> str:
-        return f"{obj.money_at_stake:,.2f} {obj.currency}"
+        return obj.money_in_words
 
     @admin.display(description="Drafted", ordering="drafted_by")
     def drafted(self, obj: ProposedAction) -> str:
@@ -333,15 +313,8 @@ class ProposedActionAdmin(SimpleHistoryAdmin):
         _run(self, request, queryset, "Cancelled", lambda p: _decide(request, p, "cancel"))
 
 
-class _ReadOnlyAudit(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+class _ProposalAudit(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Decisions, executions and link uses: append-only, seen only with the proposal they belong to."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         visible = proposals_visible_to(request.user).values("pk")
@@ -349,19 +322,19 @@ class _ReadOnlyAudit(admin.ModelAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(_ReadOnlyAudit):
+class DecisionAdmin(_ProposalAudit):
     list_display = ("at", "proposal", "actor_label", "verdict", "via", "comment")
     list_filter = ("verdict", "via")
     search_fields = ("actor_label", "comment")
 
 
 @admin.register(Execution)
-class ExecutionAdmin(_ReadOnlyAudit):
+class ExecutionAdmin(_ProposalAudit):
     list_display = ("started_at", "proposal", "action_type", "attempt", "ok", "error", "finished_at")
     list_filter = ("ok", "action_type")
     search_fields = ("idempotency_key", "action_type", "error")
 
 
 @admin.register(LinkUse)
-class LinkUseAdmin(_ReadOnlyAudit):
+class LinkUseAdmin(_ProposalAudit):
     list_display = ("used_at", "proposal", "user", "verdict", "decision")

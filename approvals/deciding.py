@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from atlas_project.audit import Actor, acting_as
+from atlas_project.audit import Actor, acting_as, history_write
 from divisions import permissions
 
 from . import hooks, policy, registry
@@ -36,7 +36,6 @@ from .guards import (
     require_open,
     transition,
     user_label,
-    write_history,
 )
 from .links import link_check, link_use_record
 from .models import VERDICT_DONE, Decision, ProposedAction, Status, Verdict
@@ -217,7 +216,7 @@ def _edit_approve(proposal: ProposedAction, *, user: Any, args: dict, comment: s
         if updated != 1:
             raise InvalidTransition(f"proposal #{proposal.pk} changed while editing; try again")
         with acting_as(Actor.for_user(user)):
-            write_history(proposal, f"edited by {user_label(user)}")
+            history_write([proposal], reason=f"edited by {user_label(user)}")
         return _record_approval(
             proposal, user=user, verdict=Verdict.EDIT_APPROVE, comment=comment, via=via, args_diff=diff
         )
@@ -350,7 +349,7 @@ def _release(proposal: ProposedAction, *, user: Any, reason: str, via: str) -> D
         raise InvalidTransition(f"proposal #{proposal.pk} is {proposal.status}: it cannot be released")
     label = user_label(user)
     with acting_as(Actor.for_user(user)):
-        proposal = write_history(proposal, f"released by {label}")
+        history_write([proposal], reason=f"released by {label}")
         decision = Decision.objects.create(
             proposal=proposal, user=user, actor_label=label, verdict=Verdict.RELEASE, comment=reason, via=via
         )

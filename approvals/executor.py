@@ -28,7 +28,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from atlas_project.audit import Actor, acting_as
+from atlas_project.audit import Actor, acting_as, history_write
 
 from . import policy, registry
 from .errors import ActionNotDue, ApprovalError, TransientActionError
@@ -96,10 +96,9 @@ def _claim(proposal_id: int, now: dt.datetime) -> str | None:
 
 
 def _save_history(proposal: ProposedAction, reason: str) -> ProposedAction:
-    proposal.refresh_from_db()
-    proposal._change_reason = reason[:100]
+    """The executor's moves are conditional updates: their history names the executor."""
     with acting_as(EXECUTOR):
-        proposal.save(update_fields=["updated_at"])
+        history_write([proposal], reason=reason)
     return proposal
 
 

@@ -16,7 +16,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.utils import timezone
 
-from atlas_project.audit import SYSTEM, Actor, acting_as, current_actor
+from atlas_project.audit import SYSTEM, Actor, acting_as, current_actor, history_write
 from divisions import permissions
 from divisions.models import Division
 
@@ -67,14 +67,6 @@ def user_label(user: User) -> str:
     return Actor.for_user(user).label
 
 
-def write_history(proposal: ProposedAction, reason: str) -> ProposedAction:
-    """Reload after a conditional update and save once, so simple-history records the new state."""
-    proposal.refresh_from_db()
-    proposal._change_reason = reason[:100]
-    proposal.save(update_fields=["updated_at"])
-    return proposal
-
-
 def transition(
     proposal: ProposedAction,
     *,
@@ -94,7 +86,8 @@ def transition(
         raise InvalidTransition(
             f"proposal #{proposal.pk} is {current or 'gone'}, not {' or '.join(from_statuses)}: cannot become {to}"
         )
-    return write_history(proposal, reason)
+    history_write([proposal], reason=reason)
+    return proposal
 
 
 def require_decider(proposal: ProposedAction, user: Someone) -> None:

@@ -14,6 +14,8 @@ from django.db.models import Q
 
 from atlas_project.audit import audited_history
 
+from . import registry
+
 
 class Category(models.TextChoices):
     SPEND = "spend", "Spend"
@@ -104,6 +106,11 @@ class ProposedAction(models.Model):
     @property
     def is_held(self) -> bool:
         return bool(self.hold_reason)
+
+    @property
+    def money_in_words(self) -> str:
+        """The amount at stake as people read it, in the proposal's own currency ("$1,240")."""
+        return registry.money_words(self.money_at_stake, currency=self.currency)
 
     @property
     def drafted_label(self) -> str:

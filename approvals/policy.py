@@ -69,10 +69,9 @@ def approvals_status(proposal: ProposedAction) -> Approvals:
 
 
 def brand_day_bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of the brand day `now` falls in, by the brand's clock (handed over by configure)."""
     tz = registry.brand_timezone()
-    day = now.astimezone(tz).date()
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
-    return start, start + dt.timedelta(days=1)
+    return registry.day_bounds(now.astimezone(tz).date(), tz)
 
 
 def spend_committed_today(*, division_id: int, now: dt.datetime | None = None, exclude_pk: Any = None) -> Decimal:
@@ -95,8 +94,12 @@ def spend_cap_breach(proposal: ProposedAction, *, now: dt.datetime | None = None
     cap = proposal.division.daily_spend_cap
     committed = spend_committed_today(division_id=proposal.division_id, now=now, exclude_pk=proposal.pk)
     if committed + proposal.money_at_stake > cap:
+
+        def words(amount: Decimal) -> str:
+            return registry.money_words(amount, currency=proposal.currency)
+
         return (
-            f"daily spend cap of {proposal.division.name} exceeded: {committed} already committed today + "
-            f"{proposal.money_at_stake} for this action > cap {cap} {proposal.currency}"
+            f"daily spend cap of {proposal.division.name} exceeded: {words(committed)} already committed today + "
+            f"{proposal.money_in_words} for this action > cap {words(cap)}"
         )
     return ""

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pydantic
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from .errors import InvalidArguments, UnknownActionType
 
@@ -44,6 +45,18 @@ class ActionType:
     outcome_horizon_days: ClassVar[int] = 0
     # What a track record calls several of these ("budget changes"); the key when empty.
     plural: ClassVar[str] = ""
+
+    def targets(self, args: dict) -> tuple[str, ...]:
+        """What a proposal of this type acts on, read from its stored arguments (the JSON that
+        `ProposedAction.args` holds, so no database read and no re-validation): ("campaign:12",),
+        ("sku:HP-104",), ("segment:vip-lapsing",), ("po:PO-7",).
+
+        Two proposals of one type on the same targets are the same work: a director keeps the
+        stronger, an agent does not propose it again while the first is open (`open_twin`), and
+        the orchestrator finds a proposal's campaign, SKUs and segment here. Every type declares
+        it; there is no guess from argument names.
+        """
+        raise NotImplementedError(f"{self.key}: the action type does not declare targets(args)")
 
     def money_at_stake(self, args: Any) -> Decimal:
         return Decimal("0")
@@ -122,6 +135,17 @@ def format_validation_error(exc: pydantic.ValidationError) -> str:
     return "; ".join(parts)
 
 
+def targets_of(action_type: str, args: dict) -> tuple[str, ...]:
+    """The targets of stored arguments by their type, as a sorted tuple (order never matters)."""
+    return tuple(sorted(get(action_type).targets(args or {})))
+
+
+def target_ids(targets: tuple[str, ...], kind: str) -> list[str]:
+    """The ids of one kind among targets: target_ids(("campaign:12", "sku:A"), "sku") -> ["A"]."""
+    prefix = f"{kind}:"
+    return [target.removeprefix(prefix) for target in targets if target.startswith(prefix)]
+
+
 def fingerprint(basis: dict) -> str:
     """sha256 of the canonical JSON of the basis: key order and number formatting do not matter."""
     canonical = json.dumps(basis, sort_keys=True, separators=(",", ":"), default=str)
@@ -129,9 +153,12 @@ def fingerprint(basis: dict) -> str:
 
 
 _registry: dict[str, ActionType] = {}
-_context: dict[str, Callable[[], Any]] = {
+_context: dict[str, Any] = {
     "currency": lambda: "USD",
     "timezone": lambda: ZoneInfo("UTC"),
+    # Until the domain app hands over its formatter (at start-up), the plain amount and code.
+    "money_words": lambda amount, *, currency: f"{amount} {currency}",
+    "day_bounds": None,
 }
 
 
@@ -167,12 +194,36 @@ def all_types() -> Iterator[ActionType]:
     return iter(sorted(_registry.values(), key=lambda t: t.key))
 
 
-def configure(*, currency: Callable[[], str] | None = None, timezone: Callable[[], dt.tzinfo] | None = None) -> None:
-    """The domain app tells approvals the brand's currency and timezone (the spend cap's day)."""
+def configure(
+    *,
+    currency: Callable[[], str] | None = None,
+    timezone: Callable[[], dt.tzinfo] | None = None,
+    money_words: Callable[..., str] | None = None,
+    day_bounds: Callable[[dt.date, dt.tzinfo], tuple[dt.datetime, dt.datetime]] | None = None,
+) -> None:
+    """The domain app tells approvals the brand's currency, timezone (the spend cap's day) and how
+    it writes money for people (`money_words(amount, *, currency)`): approvals cannot import it."""
     if currency is not None:
         _context["currency"] = currency
     if timezone is not None:
         _context["timezone"] = timezone
+    if money_words is not None:
+        _context["money_words"] = money_words
+    if day_bounds is not None:
+        _context["day_bounds"] = day_bounds
+
+
+def day_bounds(day: dt.date, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of one brand day, by the domain app's clock (never a second copy of it here)."""
+    bounds = _context["day_bounds"]
+    if bounds is None:
+        raise ImproperlyConfigured("approvals.registry.configure(day_bounds=...) was never called: is brand installed?")
+    return bounds(day, tz)
+
+
+def money_words(amount: Decimal | None, *, currency: str) -> str:
+    """An amount in words, by the domain app's one formatter ("$1,240", "€12.50")."""
+    return _context["money_words"](amount, currency=currency)
 
 
 def brand_timezone() -> dt.tzinfo:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
-from atlas_project.audit import POLICY, SYSTEM, Actor, acting_as, current_actor
+from atlas_project.audit import POLICY, SYSTEM, Actor, acting_as, current_actor, history_write
 from divisions.models import Division
 
 from . import policy, registry
@@ -35,7 +35,7 @@ from .deciding import (
 )
 from .errors import InvalidArguments, InvalidTransition
 from .executor import executions_sweep, proposal_execute
-from .guards import describe, division_of, expire_one, reload, write_history
+from .guards import describe, division_of, expire_one, reload
 from .models import Decision, ProposedAction, Status, Verdict
 
 if TYPE_CHECKING:
@@ -153,7 +153,8 @@ def proposal_hold(*, proposal: ProposedAction, reason: str, bundle: Iterable[Pro
     with acting_as(current_actor() or SYSTEM):
         if bundle:
             proposal.bundled_with.add(*bundle)
-        return write_history(proposal, "held")
+        history_write([proposal], reason="held")
+    return proposal
 
 
 def proposals_expire(*, now: dt.datetime | None = None) -> int:

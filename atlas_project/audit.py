@@ -8,7 +8,8 @@ history receiver below stamps every historical row written inside with that acto
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import datetime as dt
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -82,14 +83,57 @@ def audited_history(**kwargs: Any) -> HistoricalRecords:
     return HistoricalRecords(**kwargs)
 
 
+def _actor_label(user: Any) -> str:
+    actor = _current_actor.get()
+    if actor is not None:
+        return actor.label
+    if user is not None:
+        return f"user:{user.get_username()}"
+    return SYSTEM.label
+
+
 def stamp_history_actor(sender: Any, history_instance: Any, **kwargs: Any) -> None:
     """Receiver for simple-history's pre_create_historical_record: audit plumbing, not domain flow."""
     if not hasattr(history_instance, "history_actor"):
         return
-    actor = _current_actor.get()
-    if actor is not None:
-        history_instance.history_actor = actor.label
-    elif getattr(history_instance, "history_user", None) is not None:
-        history_instance.history_actor = f"user:{history_instance.history_user.get_username()}"
-    else:
-        history_instance.history_actor = SYSTEM.label
+    history_instance.history_actor = _actor_label(getattr(history_instance, "history_user", None))
+
+
+HISTORY_BATCH = 500
+
+
+def history_write(
+    instances: Iterable[models.Model],
+    *,
+    reason: str = "",
+    created: bool = False,
+    refresh: bool = True,
+    at: dt.datetime | None = None,
+) -> None:
+    """History rows for writes simple-history cannot see: a conditional `filter(...).update(...)`
+    (race-safe transitions) or a `bulk_create`.
+
+    The one way to write them, so that every such row names the same actor as a row written by
+    `save()` (the acting actor, else the request's user, else "system"). `refresh` reloads each
+    instance first, so the row holds what the update stored, not the caller's stale copy; pass
+    False when the caller mirrored the update on the instances itself. All instances are of one
+    model. A `reason` longer than the column is cut, never refused: the state change stands.
+    `at` dates every row alike (an import's rows all belong to its start); default now.
+    """
+    instances = list(instances)
+    if not instances:
+        return
+    if refresh and not created:
+        for instance in instances:
+            instance.refresh_from_db()
+    request = getattr(HistoricalRecords.context, "request", None)
+    user = _history_user(request=request)
+    type(instances[0]).history.bulk_history_create(  # type: ignore[attr-defined]
+        instances,
+        update=not created,
+        default_user=user,
+        default_change_reason=reason[:100],
+        default_date=at,
+        custom_historical_attrs={"history_actor": _actor_label(user)},
+        batch_size=HISTORY_BATCH,
+    )

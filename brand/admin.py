@@ -12,33 +12,14 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import admin
-from django.core.paginator import Paginator
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
-from django.utils.functional import cached_property
 from simple_history.admin import SimpleHistoryAdmin
+
+from atlas_project.admin import CheapPaginator, ReadOnlyAdminMixin
 
 from . import models as bm
 from .clock import brand_today
-
-
-class CheapPaginator(Paginator):
-    """Pages a big table without COUNT(*) over all of it.
-
-    Unfiltered, the highest id stands in for the count (exact until rows are deleted, never
-    a scan); filtered, the count stops at `cap` rows, so a broad search stays cheap too.
-    """
-
-    cap = 10_000
-
-    @cached_property
-    def count(self) -> int:
-        queryset = self.object_list
-        if not isinstance(queryset, QuerySet):
-            return super().count
-        if not queryset.query.where:
-            return queryset.order_by().aggregate(top=Max("pk"))["top"] or 0
-        return queryset.order_by().values("pk")[: self.cap].count()
 
 
 def _is_staff(request: HttpRequest) -> bool:
@@ -339,19 +320,10 @@ class DocumentAdmin(BrandHistoryAdmin):
 
 
 @admin.register(bm.AppliedAction)
-class AppliedActionAdmin(BigTableAdmin):
+class AppliedActionAdmin(ReadOnlyAdminMixin, BigTableAdmin):
     """The idempotency ledger of applied actions: an audit table, read-only for everyone."""
 
     list_display = ["key", "action_type", "created_at", "webhook_delivered_at"]
     list_filter = ["action_type"]
     search_fields = ["=key", "action_type"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

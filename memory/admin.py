@@ -14,15 +14,14 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from atlas_project.admin import CheapPaginator, ReadOnlyAdminMixin
 from atlas_project.audit import Actor, acting_as
 from divisions import permissions
 from divisions.models import Division
@@ -37,21 +36,6 @@ if TYPE_CHECKING:
 # Entity types offered by the key filter; other prefixes work through the search box.
 KEY_ENTITY_TYPES = ("sku", "product", "campaign", "channel", "segment", "email", "customer", "supplier", "po", "policy")
 ADMIN_SEARCH_WINDOW = 1000
-
-
-class CheapPaginator(Paginator):
-    """Counting a million rows for the page links costs more than the page; cap the count.
-
-    Past the cap the admin shows "1000+ pages" worth of links and the filters do the narrowing.
-    """
-
-    CAP = 10_000
-
-    @cached_property
-    def count(self) -> int:
-        if not isinstance(self.object_list, QuerySet):
-            return super().count  # a list already in memory: nothing to cap
-        return len(self.object_list[: self.CAP + 1].values_list("pk", flat=True))
 
 
 class ConflictedFilter(admin.SimpleListFilter):
@@ -151,7 +135,8 @@ class PersonEntryForm(forms.ModelForm):
 
 
 @admin.register(MemoryEntry)
-class MemoryEntryAdmin(SimpleHistoryAdmin):
+class MemoryEntryAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    # Entries are never edited or deleted (a new entry supersedes); people may add, see below.
     list_display = (
         "short_text",
         "key_link",
@@ -192,17 +177,11 @@ class MemoryEntryAdmin(SimpleHistoryAdmin):
             request, obj
         )
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         user = request.user
         return permissions.is_owner(user) or (
             user.is_authenticated and user.memberships.filter(role="director").exists()
         )
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # entries are never edited: a new entry supersedes
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     # --- the add form calls the service ---------------------------------------------------------
 
@@ -321,7 +300,7 @@ class MemoryEntryAdmin(SimpleHistoryAdmin):
                     (
                         f"{e.created_at:%Y-%m-%d %H:%M}",
                         e.author_label,
-                        repr(e.data["value"]) if "value" in e.data else "",
+                        repr(e.value) if e.has_value else "",
                         reverse("admin:memory_memoryentry_change", args=[e.pk]),
                         e.text[:120],
                         "current" if e.is_current else "superseded",
@@ -344,7 +323,7 @@ class ResolveForm(forms.Form):
 
 
 @admin.register(Conflict)
-class ConflictAdmin(SimpleHistoryAdmin):
+class ConflictAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("key", "earlier_said", "later_said", "is_open", "created_at", "resolved_by", "resolution_note")
     list_filter = ("is_open",)
     list_select_related = ("earlier", "later", "resolved_by")
@@ -380,15 +359,6 @@ class ConflictAdmin(SimpleHistoryAdmin):
         return self.has_view_permission(request, obj) and super().has_view_history_or_change_history_permission(
             request, obj
         )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_resolve_permission(self, request: HttpRequest) -> bool:
         user = request.user
@@ -435,5 +405,4 @@ class ConflictAdmin(SimpleHistoryAdmin):
 
 
 def _said(entry: MemoryEntry) -> str:
-    value = entry.data.get("value", entry.text) if isinstance(entry.data, dict) else entry.text
-    return f"{entry.author_label}: {value!r}"
+    return f"{entry.author_label}: {entry.value!r}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -72,6 +74,19 @@ class MemoryEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key or self.subject or self.kind}: {self.text[:60]}"
+
+    @property
+    def has_value(self) -> bool:
+        """Whether the entry states a value in its data (a number, a list...), not only words."""
+        return isinstance(self.data, dict) and "value" in self.data
+
+    @property
+    def value(self) -> Any:
+        """What the entry says: `data["value"]` when it states one, otherwise its text (the contract).
+
+        The one reading of an entry's value: a reader that wanted only numbers checks `has_value`
+        rather than reaching into `data` with its own default."""
+        return self.data["value"] if self.has_value else self.text
 
 
 class Conflict(models.Model):

@@ -163,8 +163,8 @@ def _line(entry: MemoryEntry) -> str:
     elif entry.subject:
         parts.append(f"{entry.subject}:")
     parts.append(" ".join(entry.text.split()))
-    if entry.data and "value" in entry.data:
-        parts.append(f"(value={entry.data['value']!r})")
+    if entry.has_value:
+        parts.append(f"(value={entry.value!r})")
     details = [f"by {entry.author_label}", entry.valid_from.date().isoformat()]
     if entry.confidence < 1:
         details.append(f"confidence {entry.confidence:.2f}")

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
-from atlas_project.audit import current_actor
+from atlas_project.audit import Actor, acting_as, history_write
 from divisions.models import Division
 from divisions.permissions import is_director, is_owner
 
 from .errors import ConflictAlreadyResolved, InvalidMemory, NotPermitted
 from .models import Conflict, Kind, MemoryEntry
 from .selectors import as_of, context_for, current, open_conflict_keys, recall
-from .writes import KEY_RE, _resolve_division, entry_value, remember, remember_many
+from .writes import KEY_RE, _resolve_division, remember, remember_many
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -33,7 +33,6 @@ __all__ = [
     "conflict_resolve",
     "context_for",
     "current",
-    "entry_value",
     "memory_add_by_person",
     "memory_promote",
     "open_conflict_keys",
@@ -108,7 +107,7 @@ def memory_promote(
     another division, or the whole brand, is named; the same rights as `memory_add_by_person`."""
     if entry.pk is None:
         raise InvalidMemory("entry", entry, "not saved")
-    said = entry_value(data=entry.data, text=entry.text)
+    said = entry.value
     if value is None:
         value = said
     scope = None if brand_wide else (division if division is not None else entry.division)
@@ -156,14 +155,9 @@ def conflict_resolve(*, conflict: Conflict, user: User, note: str) -> Conflict:
     )
     if not changed:
         raise ConflictAlreadyResolved(f"conflict {conflict.pk} on {conflict.key!r} is already resolved")
-    conflict.refresh_from_db()
-    actor = current_actor()
-    Conflict.history.bulk_history_create(
-        [conflict],
-        update=True,
-        default_user=user,
-        custom_historical_attrs={"history_actor": actor.label if actor else f"user:{user.get_username()}"},
-    )
+    # The resolver is the actor of the resolution, whatever context called the service.
+    with acting_as(Actor.for_user(user)):
+        history_write([conflict], reason="resolved")
     return conflict
 
 

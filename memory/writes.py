@@ -22,7 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import CharField, F
 from django.utils import timezone
 
-from atlas_project.audit import current_actor
+from atlas_project.audit import history_write
 from divisions.models import Division
 
 from .errors import InvalidMemory
@@ -59,13 +59,6 @@ _ADVISORY_LOCK_CLASS = 0x4D454D  # "MEM": keeps our lock ids apart from other ad
 
 class _LostRace(Exception):
     """Another writer superseded the entry we read; read the key again."""
-
-
-def entry_value(*, data: dict | None, text: str) -> Any:
-    """What a keyed entry says: `data["value"]` when present, otherwise its text (the contract)."""
-    if data and "value" in data:
-        return data["value"]
-    return text
 
 
 # --- validation ---------------------------------------------------------------------------------
@@ -179,33 +172,6 @@ def _author_identity(entry: MemoryEntry) -> tuple[str, Any]:
     if entry.author_user_id is not None:
         return ("user", entry.author_user_id)
     return ("label", entry.author_label)
-
-
-# --- remember ------------------------------------------------------------------------------------
-
-
-# --- history ------------------------------------------------------------------------------------
-
-
-def _history_actor(user: User | None) -> str:
-    # The same label `atlas_project.audit.stamp_history_actor` gives a row saved through a signal.
-    actor = current_actor()
-    if actor is not None:
-        return actor.label
-    if user is not None:
-        return f"user:{user.get_username()}"
-    return "system"
-
-
-def _write_history(entries: Sequence[MemoryEntry], *, update: bool) -> None:
-    """History rows for writes simple-history cannot see: conditional `update()`s and `bulk_create`."""
-    if not entries:
-        return
-    actor = current_actor()
-    user = actor.user if actor is not None else None
-    MemoryEntry.history.bulk_history_create(
-        entries, update=update, default_user=user, custom_historical_attrs={"history_actor": _history_actor(user)}
-    )
 
 
 # --- remember ------------------------------------------------------------------------------------
@@ -393,12 +359,10 @@ def _compare(previous: MemoryEntry, entry: MemoryEntry, now: datetime) -> tuple[
     """(is a refresh, opens a conflict) for `entry` written over the key's current `previous`."""
     still_valid = previous.valid_until is None or previous.valid_until > now
     same_author = _author_identity(previous) == _author_identity(entry)
-    new_value = entry_value(data=entry.data, text=entry.text)
-    old_value = entry_value(data=previous.data, text=previous.text)
     refresh = (
         same_author
         and still_valid
-        and new_value == old_value
+        and entry.value == previous.value
         and previous.text == entry.text
         and previous.data == entry.data
         and previous.confidence == entry.confidence
@@ -407,7 +371,7 @@ def _compare(previous: MemoryEntry, entry: MemoryEntry, now: datetime) -> tuple[
         and previous.kind == entry.kind
         and previous.division_id == entry.division_id
     )
-    return refresh, still_valid and not same_author and new_value != old_value
+    return refresh, still_valid and not same_author and entry.value != previous.value
 
 
 def _supersede(previous: list[MemoryEntry]) -> None:
@@ -420,7 +384,7 @@ def _supersede(previous: list[MemoryEntry]) -> None:
         raise _LostRace
     for entry in previous:
         entry.is_current = False
-    _write_history(previous, update=True)
+    history_write(previous, reason="superseded", refresh=False)
 
 
 def _write_keyed(entry: MemoryEntry) -> MemoryEntry:
@@ -462,7 +426,7 @@ def _write_batch(entries: list[MemoryEntry]) -> list[MemoryEntry]:
     _supersede(superseded)
     # Both backends return the new primary keys from a bulk insert (SQLite 3.35+, PostgreSQL).
     MemoryEntry.objects.bulk_create(new)
-    _write_history(new, update=False)
+    history_write(new, created=True)
     for entry in conflicts:
         assert entry.key is not None and entry.supersedes is not None  # a conflict supersedes a keyed entry
         Conflict.objects.create(key=entry.key, earlier=entry.supersedes, later=entry)

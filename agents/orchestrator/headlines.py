@@ -19,6 +19,7 @@ from agents.orchestrator import rules
 from agents.orchestrator.ranking import Ranked, rank, urgency
 from approvals.models import ProposedAction, Status
 from brand import models as bm
+from brand.money import money_words
 from memory.models import MemoryEntry
 
 ZERO = Decimal("0")
@@ -68,8 +69,6 @@ class Headline:
         }
 
 
-def _money(value: Decimal | float | int) -> str:
-    return f"${Decimal(value):,.0f}"
 
 
 def _pending() -> list[ProposedAction]:
@@ -107,7 +106,7 @@ def stockout_risks(now: dt.datetime, pending: list[ProposedAction]) -> list[Head
             continue
         sku = _entity(entry)
         variant = bm.Variant.objects.filter(sku=sku).select_related("product", "supplier").first()
-        cover = Decimal(str(data.get("value") or 0))
+        cover = Decimal(str((entry.value if entry.has_value else None) or 0))
         lead = Decimal(str(data.get("lead_time_days") or (variant.effective_lead_time_days if variant else 0) or 0))
         # Operations counts the units of the last 28 days; the money at risk is at today's price.
         units_day = Decimal(str(data.get("units_28d") or 0)) / 28
@@ -125,7 +124,7 @@ def stockout_risks(now: dt.datetime, pending: list[ProposedAction]) -> list[Head
         supplier = variant.supplier.name if variant and variant.supplier is not None else "the supplier"
         text = (
             f"{name} has {cover:.0f} days of stock at {units_day:.1f} units a day; {supplier} needs {lead:.0f} days "
-            f"to deliver, so it is out for about {gap:.0f} days: {_money(at_risk)} of sales at risk."
+            f"to deliver, so it is out for about {gap:.0f} days: {money_words(at_risk, whole=True)} of sales at risk."
         )
         if attached:
             text += " Drafted: " + "; ".join(f"#{p.pk} {p.title or p.action_type} ({p.status})" for p in attached) + "."
@@ -145,7 +144,7 @@ def stockout_risks(now: dt.datetime, pending: list[ProposedAction]) -> list[Head
                     "revenue_at_risk": f"{at_risk:.2f}",
                 },
                 money=at_risk,
-                money_basis=f"{gap:.0f} days out of stock x {_money(revenue_day)} a day",
+                money_basis=f"{gap:.0f} days out of stock x {money_words(revenue_day, whole=True)} a day",
                 confidence=float(entry.confidence),
                 urgency=urg,
                 division="operations",
@@ -220,7 +219,7 @@ def campaign_wins(pending: list[ProposedAction], short_skus: set[str]) -> list[H
         attached = [p for p in pending if p.action_type.startswith("ads.") and rules.campaign_of(p) == campaign]
         text = (
             f"{campaign.name} ({campaign.get_channel_display()}) returned {roas:.1f}x its spend over 28 days: "
-            f"{_money(revenue)} of revenue on {_money(spend)}."
+            f"{money_words(revenue, whole=True)} of revenue on {money_words(spend, whole=True)}."
         )
         if attached:
             text += " Drafted: " + "; ".join(f"#{p.pk} {p.preview or p.title}" for p in attached) + "."
@@ -270,7 +269,7 @@ def trend_wins(pending: list[ProposedAction]) -> list[Headline]:
                 kind=ItemKind.WIN,
                 title=f"{product.title} is trending: up {growth:.0%} week on week",
                 text=f"{product.title} sold {units} units in the last 7 days against {before} the week before "
-                f"(about {_money(revenue)} of sales).",
+                f"(about {money_words(revenue, whole=True)} of sales).",
                 numbers={
                     "product": product.handle,
                     "units_7d": units,

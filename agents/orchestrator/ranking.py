@@ -116,14 +116,12 @@ def impact_money(
 def _send_estimate(
     proposal: ProposedAction, segment_orders: dict[int, tuple[int, Decimal]]
 ) -> tuple[Decimal, str] | None:
+    from agents.orchestrator.rules import targets
     from brand import models as bm
 
-    args = proposal.args or {}
-    email_id = args.get("email_campaign_id")
-    email = (
-        bm.EmailCampaign.objects.filter(pk=email_id).select_related("segment").first() if email_id is not None else None
-    )
-    segment = email.segment if email else bm.Segment.objects.filter(key=str(args.get("segment") or "")).first()
+    email_ids = [pk for pk in targets(proposal, "email") if pk.isdigit()]
+    email = bm.EmailCampaign.objects.filter(pk__in=email_ids[:1]).select_related("segment").first()
+    segment = email.segment if email else bm.Segment.objects.filter(key__in=targets(proposal, "segment")[:1]).first()
     if segment is None:
         return None
     if segment.pk not in segment_orders:

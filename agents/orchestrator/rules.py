@@ -21,6 +21,9 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from agents.runtime.asks import parse_ask
+from approvals import registry as action_registry
+from approvals.errors import UnknownActionType
 from approvals.models import ProposedAction, Status
 from brand import models as bm
 from memory.models import Kind, MemoryEntry
@@ -68,12 +71,19 @@ def campaign_of(proposal: ProposedAction) -> bm.AdCampaign | None:
 _UNSET = object()
 
 
+def targets(proposal: ProposedAction, kind: str) -> list[str]:
+    """The ids of one kind the proposal acts on, as its action type declares them (none for a
+    type no longer registered)."""
+    try:
+        declared = action_registry.targets_of(proposal.action_type, proposal.args)
+    except UnknownActionType:
+        return []
+    return action_registry.target_ids(declared, kind)
+
+
 def _lookup_campaign(proposal: ProposedAction) -> bm.AdCampaign | None:
-    args = proposal.args or {}
-    if args.get("campaign_id") is not None:
-        return bm.AdCampaign.objects.filter(pk=args["campaign_id"]).first()
-    name = args.get("campaign") or args.get("campaign_name")
-    return bm.AdCampaign.objects.filter(name=name).first() if name else None
+    ids = [pk for pk in targets(proposal, "campaign") if pk.isdigit()]
+    return bm.AdCampaign.objects.filter(pk=ids[0]).first() if ids else None
 
 
 def raised_spend_campaign(proposal: ProposedAction) -> bm.AdCampaign | None:
@@ -90,34 +100,13 @@ def raised_spend_campaign(proposal: ProposedAction) -> bm.AdCampaign | None:
 
 
 def skus_of(proposal: ProposedAction) -> set[str]:
-    """Every SKU a proposal's arguments name: `sku`, `skus`, `lines[].sku`, `variant_id(s)`, or its campaign's."""
-    args = proposal.args or {}
-    found: set[str] = set()
-    if isinstance(args.get("sku"), str):
-        found.add(args["sku"])
-    found.update(s for s in args.get("skus") or [] if isinstance(s, str))
-    variant_ids = [args["variant_id"]] if args.get("variant_id") is not None else []
-    variant_ids += list(args.get("variant_ids") or [])
-    for line in args.get("lines") or []:
-        if isinstance(line, dict):
-            if isinstance(line.get("sku"), str):
-                found.add(line["sku"])
-            if line.get("variant_id") is not None:
-                variant_ids.append(line["variant_id"])
-    if variant_ids:
-        found.update(bm.Variant.objects.filter(pk__in=variant_ids).values_list("sku", flat=True))
-    if proposal.action_type.startswith("ads."):
+    """Every SKU a proposal acts on: the SKUs among its targets, and its campaign's."""
+    found = set(targets(proposal, "sku"))
+    if targets(proposal, "campaign"):
         campaign = campaign_of(proposal)
         if campaign is not None:
             found.update(campaign.skus.values_list("sku", flat=True))
     return found
-
-
-def _mem_value(entry: MemoryEntry | None) -> Any:
-    if entry is None:
-        return None
-    data = entry.data or {}
-    return data.get("value", entry.text)
 
 
 def _current(key: str) -> MemoryEntry | None:
@@ -157,8 +146,7 @@ def rule_spend_on_stockout(proposal: ProposedAction, pending: list[ProposedActio
     )
     parts = []
     for sku, entry in short:
-        data = entry.data or {}
-        cover, lead = data.get("value"), data.get("lead_time_days")
+        cover, lead = entry.value if entry.has_value else None, (entry.data or {}).get("lead_time_days")
         parts.append(f"{sku} has {_num(cover)} days of cover and its next delivery takes {_num(lead)} days")
     fix = ", ".join(f"#{p.pk} {p.title or p.action_type}" for p in bundle) or "no drafted fix yet"
     reason = (
@@ -198,12 +186,12 @@ def send_of(proposal: ProposedAction, now: dt.datetime) -> Send | None:
     if proposal.action_type != SEND_TYPE:
         return None
     args = proposal.args or {}
-    email_id = args.get("email_campaign_id") or args.get("email_id") or args.get("campaign_id")
-    email = bm.EmailCampaign.objects.filter(pk=email_id).first() if email_id else None
+    email_ids = [pk for pk in targets(proposal, "email") if pk.isdigit()]
+    email = bm.EmailCampaign.objects.filter(pk=email_ids[0]).first() if email_ids else None
     segment_id = email.segment_id if email else None
-    seg = args.get("segment_id") or args.get("segment")
-    if seg is not None:
-        found = bm.Segment.objects.filter(Q(key=str(seg)) | Q(pk=seg if str(seg).isdigit() else None)).first()
+    segment_keys = targets(proposal, "segment")
+    if segment_keys:
+        found = bm.Segment.objects.filter(key=segment_keys[0]).first()
         segment_id = found.pk if found else segment_id
     if segment_id is None:
         return None
@@ -296,7 +284,7 @@ def _gap(a: dt.datetime, b: dt.datetime) -> str:
 
 
 def pacing_ratio(entry: MemoryEntry | None) -> float | None:
-    value = _decimal(_mem_value(entry))
+    value = _decimal(entry.value) if entry is not None else None
     if value is None:
         return None
     # Finance may write 1.3 or 130 (%); nobody paces at ten times the budget.
@@ -331,7 +319,6 @@ def rule_pacing_over(proposal: ProposedAction, pending: list[ProposedAction]) ->
 
 # --- rule (d): a discount deeper than a person's stated preference ------------------------------
 
-_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b|pct\b)")
 _ABOUT_DISCOUNTS = re.compile(r"discount|mark[- ]?down|% off|percent off|promo|coupon|code|price cut|sale", re.I)
 
 
@@ -343,7 +330,8 @@ def preference_limit(entry: MemoryEntry) -> Decimal | None:
             return _decimal(data[name])
     if not _ABOUT_DISCOUNTS.search(entry.text):
         return None
-    numbers = [n for n in (_decimal(m) for m in _PERCENT.findall(entry.text)) if n is not None]
+    # A preference may name several ("20%, 30% for VIPs"): the strictest one holds.
+    numbers = parse_ask(entry.text).percents
     return min(numbers) if numbers else None
 
 

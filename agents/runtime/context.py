@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
 from pydantic import BaseModel
 
 from agents.models import Agent, AgentRun, Cycle, Intent
@@ -25,11 +23,11 @@ from agents.runtime.llm import OFFLINE, LLMError, LLMProvider, get_provider
 from agents.runtime.llm import usage as llm_usage
 from agents.runtime.llm.usage import open_transactions
 from agents.runtime.work_slots import WorkSlots
-from approvals import registry as action_registry
 from approvals import selectors as approval_selectors
 from approvals import services as approval_services
 from approvals.errors import ApprovalError
-from approvals.models import Category, ProposedAction, Status
+from approvals.models import ProposedAction
+from approvals.selectors import open_twin
 from divisions.models import Division
 from memory import selectors as memory_selectors
 from memory import services as memory_services
@@ -226,17 +224,10 @@ class RunContext:
 
     def _same_open_proposal(self, action_type: str, args: dict[str, Any]) -> ProposedAction | None:
         """An open proposal (or internal work done in the last day) of this type with the same arguments."""
-
         try:
-            action = action_registry.get(action_type)
-            normalised = action.dump(action.parse(args))
+            return open_twin(action_type=action_type, args=args)
         except ApprovalError:
             return None  # proposal_create names the problem and the run records it
-        recent = Q(status__in=[Status.PENDING, Status.APPROVED, Status.EXECUTING])
-        if action.category == Category.INTERNAL:
-            recent |= Q(status=Status.EXECUTED, created_at__gte=timezone.now() - dt.timedelta(hours=20))
-        candidates = ProposedAction.objects.filter(recent, action_type=action_type).only("pk", "args", "status")
-        return next((p for p in candidates if p.args == normalised), None)
 
     def propose_together(self, *proposals: Proposal) -> list[ProposedAction]:
         """Proposals that belong together (a discount and the e-mail announcing it): all made, or none.

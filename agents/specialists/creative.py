@@ -8,11 +8,13 @@ message a specialist proposes is drafted and revised the same way.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from agents.runtime.asks import parse_ask, replace_percents
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.registry import register
 from brand.metrics.creative import CampaignCtr, fatigue_analysis
@@ -107,50 +109,22 @@ def draft_email(ctx: RunContext, *, purpose: str, facts: dict[str, Any], tone: s
 
 # --- send-back comments --------------------------------------------------------------------------
 
-_PERCENT_TO = re.compile(r"\bto\s+(\d{1,2}(?:\.\d+)?)\s*%")
-_PERCENT_NOT = re.compile(r"(\d{1,2}(?:\.\d+)?)\s*%\s*(?:,\s*)?(?:not|instead|rather)")
-_PERCENT_ANY = re.compile(r"(\d{1,2}(?:\.\d+)?)\s*%")
-_MONEY = re.compile(r"\$\s*(\d+(?:[.,]\d{1,2})?)")
-_SUBJECT = re.compile(r"subject(?: line)?\s*[:=]\s*[\"“']?(.+?)[\"”']?\s*$", re.I | re.M)
-_SOFT_WORDS = ("softer", "soft ", "gentler", "gentle", "less pushy", "warmer", "tone down", "calmer", "friendlier")
 
-
-def requested_percent(comment: str) -> float | None:
-    """The percentage a comment asks for: "make it 15% not 25%", "change it to 15%", "15% please"."""
-    for pattern in (_PERCENT_TO, _PERCENT_NOT, _PERCENT_ANY):
-        match = pattern.search(comment)
-        if match:
-            return float(match.group(1))
-    return None
-
-
-def requested_amount(comment: str) -> float | None:
-    match = _MONEY.search(comment)
-    return float(match.group(1).replace(",", ".")) if match else None
-
-
-def wants_softer(comment: str) -> bool:
-    text = f" {comment.lower()} "
-    return any(word in text for word in _SOFT_WORDS)
-
-
-def _format_percent(value: float) -> str:
-    return f"{value:g}"
+def _format_percent(value: Decimal) -> str:
+    return f"{value.normalize():f}"
 
 
 def apply_comment(copy: EmailCopy, comment: str) -> EmailCopy:
     """Deterministic edits a comment asks for: a new percentage, a softer tone, a given subject."""
+    ask = parse_ask(comment)
     subject, body = copy.subject, copy.body
-    percent = requested_percent(comment)
-    if percent is not None:
-        new = f"{_format_percent(percent)}%"
-        subject, body = _PERCENT_ANY.sub(new, subject), _PERCENT_ANY.sub(new, body)
+    if ask.percent is not None:
+        subject, body = replace_percents(subject, ask.percent), replace_percents(body, ask.percent)
     revised = EmailCopy(subject=subject, preheader=copy.preheader, body=body)
-    if wants_softer(comment):
+    if ask.softer:
         revised = soften(revised)
-    match = _SUBJECT.search(comment)
-    if match:
-        revised = EmailCopy(subject=match.group(1).strip()[:200], preheader=revised.preheader, body=revised.body)
+    if ask.subject:
+        revised = EmailCopy(subject=ask.subject, preheader=revised.preheader, body=revised.body)
     return revised
 
 
@@ -184,7 +158,7 @@ def revise_email_proposal(ctx: RunContext, *, extra_facts: dict[str, Any] | None
         offline=lambda: edited,
         purpose="email copy: revision",
     )
-    percent = requested_percent(comment)
+    percent = parse_ask(comment).percent
     if percent is not None:
         # The number the person asked for wins over whatever the LLM wrote.
         revised = apply_comment(revised, f"{_format_percent(percent)}%")
@@ -352,7 +326,7 @@ def _draft_from_intent(ctx: RunContext) -> None:
     if chosen is None:
         ctx.warn("no segment to write to: build one (segment.build) first")
         return
-    tone = "soft" if wants_softer(ctx.intent.text) else "warm"
+    tone = "soft" if parse_ask(ctx.intent.text).softer else "warm"
     # The request is an instruction to us, not copy: offline, only what it is "about" goes in the e-mail.
     about = re.search(r"\babout\s+(.+?)[.!?]*$", ctx.intent.text.strip(), re.I)
     topic = about.group(1) if about else "what is new"

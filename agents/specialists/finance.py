@@ -12,11 +12,14 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from agents.runtime.asks import parse_ask
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.registry import register
 from agents.specialists import focus
-from brand.metrics.figures import pct, usd
+from approvals.selectors import busy_targets
+from brand.metrics.figures import pct
 from brand.metrics.finance import BudgetCap, ChannelPacing, budget_caps, channel_pacing, draft_purchase_orders
+from brand.money import money_words
 
 if TYPE_CHECKING:
     from brand.metrics.finance import DraftPO
@@ -62,9 +65,9 @@ class BudgetGuard(Specialist):
                 kind="metric",
                 subject=_channel_label(p.channel),
                 text=(
-                    f"{_channel_label(p.channel)} has spent {usd(p.mtd_spend)} of its {usd(p.budget)} "
+                    f"{_channel_label(p.channel)} has spent {money_words(p.mtd_spend)} of its {money_words(p.budget)} "
                     f"{calendar.month_name[p.month.month]} budget after {p.days_elapsed} of {p.days_in_month} days: "
-                    f"pacing at {pct(p.ratio)} of the prorated {usd(p.expected_spend)}."
+                    f"pacing at {pct(p.ratio)} of the prorated {money_words(p.expected_spend)}."
                 ),
                 data={
                     "value": p.ratio,
@@ -81,7 +84,7 @@ class BudgetGuard(Specialist):
 
         revising = focus.sent_back_args(ctx)
         caps: list[tuple[BudgetCap, ChannelPacing]] = []
-        taken = focus.open_targets("ads.set_daily_budget", "campaign_id", agent_key=self.key)
+        taken = busy_targets(action_type="ads.set_daily_budget", agent_key=self.key)
         for p in pacings:
             named = focus.mentions(asked, p.channel, _channel_label(p.channel))
             threshold = cfg["focus_pacing_threshold"] if named else cfg["pacing_threshold"]
@@ -90,7 +93,7 @@ class BudgetGuard(Specialist):
             if p.ratio < float(threshold):
                 continue
             for cap in budget_caps(p, min_daily_budget=Decimal(str(cfg["min_daily_budget"]))):
-                if str(cap.campaign_id) not in taken or revising.get("campaign_id") == cap.campaign_id:
+                if f"campaign:{cap.campaign_id}" not in taken or revising.get("campaign_id") == cap.campaign_id:
                     caps.append((cap, p))
         if revising:
             caps = [(c, p) for c, p in caps if c.campaign_id == revising.get("campaign_id")] or caps
@@ -100,16 +103,19 @@ class BudgetGuard(Specialist):
 
     def _propose(self, ctx: RunContext, cap: BudgetCap, p: ChannelPacing, entry: MemoryEntry) -> None:
         proposed = cap.proposed
-        asked_for = focus.first_amount(focus.feedback_comment(ctx))
+        asked_for = parse_ask(focus.feedback_comment(ctx)).amount
         if asked_for is not None and asked_for > 0:
             proposed = asked_for.quantize(Decimal("0.01"))
         channel = _channel_label(p.channel)
         numbers = (
-            f"{channel} is pacing at {pct(p.ratio)}: {usd(p.mtd_spend)} spent of a {usd(p.budget)} monthly budget "
-            f"after {p.days_elapsed} of {p.days_in_month} days (prorated {usd(p.expected_spend)}). "
-            f"{usd(max(p.remaining, Decimal(0)))} is left for {p.days_left} days, {usd(p.daily_allowance)} a day, "
-            f"while its active campaigns are budgeted {usd(p.active_daily_budget)} a day "
-            f"(projected month {usd(p.projected_spend)}). Cap {cap.name}: {usd(cap.current)} -> {usd(proposed)} a day."
+            f"{channel} is pacing at {pct(p.ratio)}: {money_words(p.mtd_spend)} spent of a {money_words(p.budget)} "
+            f"monthly budget "
+            f"after {p.days_elapsed} of {p.days_in_month} days (prorated {money_words(p.expected_spend)}). "
+            f"{money_words(max(p.remaining, Decimal(0)))} is left for {p.days_left} days, "
+            f"{money_words(p.daily_allowance)} a day, "
+            f"while its active campaigns are budgeted {money_words(p.active_daily_budget)} a day "
+            f"(projected month {money_words(p.projected_spend)}). Cap {cap.name}: {money_words(cap.current)} -> "
+            f"{money_words(proposed)} a day."
         )
         if asked_for is not None:
             numbers += f" Revised as asked: {focus.feedback_comment(ctx)!r}."
@@ -164,22 +170,22 @@ class PODesk(Specialist):
         cfg = ctx.config
         asked = focus.intent_text(ctx)
         report = draft_purchase_orders(ctx.today, cfg)
-        taken = focus.open_targets("po.confirm", "po")
+        taken = busy_targets(action_type="po.confirm")
         revising = focus.sent_back_args(ctx).get("po")
         candidates = []
         for po in report.drafts:
             covers = []
             for line in po.lines:
                 entry = ctx.current(f"sku:{line.sku}:days_of_cover")
-                if entry is not None and isinstance(entry.data, dict) and entry.data.get("value") is not None:
-                    covers.append((float(entry.data["value"]), line.sku, entry))
+                if entry is not None and entry.has_value and entry.value is not None:
+                    covers.append((float(entry.value), line.sku, entry))
             covers.sort(key=lambda c: c[0])
             entry = ctx.remember(
                 key=f"po:{po.number}:cash_impact",
                 kind="metric",
                 subject=po.number,
                 text=(
-                    f"{po.number} ({po.supplier}) is a draft worth {usd(po.total)}; confirmed today it is due "
+                    f"{po.number} ({po.supplier}) is a draft worth {money_words(po.total)}; confirmed today it is due "
                     f"{po.cash_due:%Y-%m-%d} (net {po.payment_terms_days}) and arrives about "
                     f"{po.expected_arrival:%Y-%m-%d}."
                 ),
@@ -198,12 +204,12 @@ class PODesk(Specialist):
             if asked and not named and revising != po.number:
                 continue
             min_age = 0 if named or revising == po.number else int(cfg["min_age_days"])
-            if po.age_days < min_age or (po.number in taken and revising != po.number):
+            if po.age_days < min_age or (f"po:{po.number}" in taken and revising != po.number):
                 continue
             if not po.meets_minimum:
                 ctx.warn(
-                    f"{po.number}: {usd(po.total)} is under {po.supplier}'s minimum order of "
-                    f"{usd(po.minimum_order_value)}; not proposed for confirmation."
+                    f"{po.number}: {money_words(po.total)} is under {po.supplier}'s minimum order of "
+                    f"{money_words(po.minimum_order_value)}; not proposed for confirmation."
                 )
                 continue
             candidates.append((po, covers, entry))
@@ -222,12 +228,13 @@ class PODesk(Specialist):
     ) -> None:
         skus = ", ".join(f"{line.sku} x {line.quantity}" for line in po.lines)
         numbers = (
-            f"{po.number} to {po.supplier}: {usd(po.total)} for {skus}; waiting as a draft for {po.age_days} days. "
-            f"Supplier terms net {po.payment_terms_days}: confirmed today, {usd(po.total)} is due on "
+            f"{po.number} to {po.supplier}: {money_words(po.total)} for {skus}; waiting as a draft for {po.age_days} "
+            f"days. "
+            f"Supplier terms net {po.payment_terms_days}: confirmed today, {money_words(po.total)} is due on "
             f"{po.cash_due:%Y-%m-%d}; "
             f"expected arrival {po.expected_arrival:%Y-%m-%d} ({po.lead_time_days}-day lead time). "
-            f"Confirmed POs already commit {usd(committed)}; this brings open commitments to "
-            f"{usd(committed + po.total)}."
+            f"Confirmed POs already commit {money_words(committed)}; this brings open commitments to "
+            f"{money_words(committed + po.total)}."
         )
         evidence = [entry]
         if covers:

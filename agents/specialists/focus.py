@@ -2,14 +2,14 @@
 
 An intent ("we're overstocked on the blue kettle") narrows a specialist to what it names and may
 relax its thresholds for that target; a send-back comment ("make it 15% not 25%", "cap at $40")
-carries numbers that the revision uses as they are. Free text beyond that is the LLM's, online.
+carries numbers that the revision uses as they are (read by `agents.runtime.asks.parse_ask`). Free
+text beyond that is the LLM's, online.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -17,9 +17,6 @@ if TYPE_CHECKING:
 
 WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 STOP = {"the", "and", "for", "with", "our", "set", "pack", "of", "in", "on", "a", "an"}
-PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent|pc\b)", re.IGNORECASE)
-DOLLARS = re.compile(r"\$\s*(\d[\d,]*(?:\.\d+)?)|(\d[\d,]*(?:\.\d+)?)\s*(?:\$|dollars|usd)", re.IGNORECASE)
-OPEN_STATUSES = ("pending", "approved", "executing", "sent_back")
 
 
 def intent_text(ctx: RunContext) -> str:
@@ -53,40 +50,6 @@ def mentions(text: str, *names: str) -> bool:
 
 def feedback_comment(ctx: RunContext) -> str:
     return str((getattr(ctx, "feedback", None) or {}).get("comment") or "")
-
-
-def first_percent(text: str) -> Decimal | None:
-    """The first percentage in the text: "make it 15% not 25%" -> 15."""
-    match = PERCENT.search(text or "")
-    return _decimal(match.group(1)) if match else None
-
-
-def first_amount(text: str) -> Decimal | None:
-    """The first dollar amount in the text: "cap it at $40 a day" -> 40."""
-    match = DOLLARS.search(text or "")
-    return _decimal((match.group(1) or match.group(2)).replace(",", "")) if match else None
-
-
-def _decimal(raw: str) -> Decimal | None:
-    try:
-        return Decimal(raw)
-    except InvalidOperation:
-        return None
-
-
-def open_proposal_args(action_type: str, *, agent_key: str | None = None) -> list[dict]:
-    """The arguments of this type's proposals still in flight (one query): a specialist does not
-    propose the same thing again while the first one waits for a decision or runs."""
-    from approvals.models import ProposedAction
-
-    qs = ProposedAction.objects.filter(action_type=action_type, status__in=OPEN_STATUSES[:3])
-    if agent_key:
-        qs = qs.filter(agent_key=agent_key)
-    return list(qs.values_list("args", flat=True))
-
-
-def open_targets(action_type: str, arg: str, *, agent_key: str | None = None) -> set[str]:
-    return {str(args.get(arg)) for args in open_proposal_args(action_type, agent_key=agent_key) if arg in args}
 
 
 def sent_back_args(ctx: RunContext) -> dict:

@@ -11,23 +11,16 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from agents.runtime.asks import parse_ask
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.context import Proposal
 from agents.runtime.registry import register
-from agents.specialists.creative import (
-    draft_email,
-    requested_amount,
-    requested_percent,
-    revise_email_proposal,
-)
+from agents.specialists.creative import draft_email, revise_email_proposal
 from brand.metrics.growth import CampaignRoas, PromotionCandidate, paid_media_analysis, promotions_analysis
 from brand.metrics.operations import free_send_slot, sku_cover
+from brand.money import money_words
 
 WHOLE = Decimal("1")
-
-
-def _usd(value: Decimal | float) -> str:
-    return f"${Decimal(str(value)).quantize(WHOLE, rounding=ROUND_HALF_UP):,}"
 
 
 def _roas(value: float | None) -> str:
@@ -87,7 +80,7 @@ class PaidMedia(Specialist):
                     subject=c.name,
                     data={"value": round(c.roas_28d or 0, 2), "spend": str(c.spend_28d), "revenue": str(c.revenue_28d)},
                     evidence=evidence,
-                    text=f"{c.name}: 28-day ROAS {_roas(c.roas_28d)} on {_usd(c.spend_28d)} spend",
+                    text=f"{c.name}: 28-day ROAS {_roas(c.roas_28d)} on {money_words(c.spend_28d, whole=True)} spend",
                 )
             )
             facts.append(
@@ -103,7 +96,7 @@ class PaidMedia(Specialist):
                         "capped_days": c.capped_days,
                     },
                     evidence=evidence,
-                    text=f"{c.name}: 7-day ROAS {_roas(c.roas_7d)} on {_usd(c.spend_7d)} spend",
+                    text=f"{c.name}: 7-day ROAS {_roas(c.roas_7d)} on {money_words(c.spend_7d, whole=True)} spend",
                 )
             )
         written = ctx.remember_many(facts)
@@ -121,31 +114,34 @@ class PaidMedia(Specialist):
                 cut = min(cut, (winner.daily_budget * Decimal(str(config["max_raise_fraction"]))).quantize(WHOLE))
             if cut <= 0 or cut >= c.daily_budget:
                 continue
+            spent = money_words(c.spend_7d, whole=True)
             weak_text = (
-                f"{c.name}: ROAS 7d {_roas(c.roas_7d)} vs 28d {_roas(c.roas_28d)} on {_usd(c.spend_7d)} spend in "
+                f"{c.name}: ROAS 7d {_roas(c.roas_7d)} vs 28d {_roas(c.roas_28d)} on {spent} spend in "
                 f"7 days (marginal ROAS {_roas(c.marginal_roas)})"
             )
-            move = f"; the {_usd(cut)} moves to {winner.name}" if winner else ""
+            move = f"; the {money_words(cut, whole=True)} moves to {winner.name}" if winner else ""
             priority = float(cut) * ((c.roas_28d or 0) - (c.roas_7d or 0))
             ctx.propose(
                 "ads.set_daily_budget",
                 {"campaign_id": c.campaign_id, "daily_budget": str(c.daily_budget - cut)},
-                rationale=f"{weak_text}. Cut its daily budget {_usd(c.daily_budget)} -> {_usd(c.daily_budget - cut)}"
-                f"{move}.",
+                rationale=f"{weak_text}. Cut its daily budget {money_words(c.daily_budget, whole=True)} -> "
+                f"{money_words(c.daily_budget - cut, whole=True)}{move}.",
                 evidence=[entries[c.campaign_id]],
                 confidence=0.75,
                 priority=priority,
             )
             budget -= 1
             if winner is not None:
+                before = money_words(winner.daily_budget, whole=True)
+                after = money_words(winner.daily_budget + cut, whole=True)
                 ctx.propose(
                     "ads.set_daily_budget",
                     {"campaign_id": winner.campaign_id, "daily_budget": str(winner.daily_budget + cut)},
                     rationale=(
                         f"{winner.name}: ROAS 28d {_roas(winner.roas_28d)}, 7d {_roas(winner.roas_7d)}, spending "
-                        f">= {float(config['capped_fraction']):.0%} of its {_usd(winner.daily_budget)} budget on "
+                        f">= {float(config['capped_fraction']):.0%} of its {before} budget on "
                         f"{winner.capped_days} of the last {winner.window_days} days: under-funded. Raise it "
-                        f"{_usd(winner.daily_budget)} -> {_usd(winner.daily_budget + cut)} with the {_usd(cut)} cut "
+                        f"{before} -> {after} with the {money_words(cut, whole=True)} cut "
                         f"from {c.name} (ROAS 7d {_roas(c.roas_7d)}); the total daily budget stays the same."
                     ),
                     evidence=[entries[winner.campaign_id], entries[c.campaign_id]],
@@ -195,15 +191,15 @@ class PaidMedia(Specialist):
         proposal, comment = ctx.feedback.get("proposal"), ctx.feedback.get("comment", "")
         if proposal is None or proposal.action_type != "ads.set_daily_budget":
             return False
-        amount = requested_amount(comment)
+        amount = parse_ask(comment).amount
         if amount is None:
             ctx.warn(f"send-back comment {comment!r} names no amount ($...); the analysis runs again instead")
             return False
-        args = {**proposal.args, "daily_budget": str(Decimal(str(amount)).quantize(Decimal("0.01")))}
+        args = {**proposal.args, "daily_budget": str(amount.quantize(Decimal("0.01")))}
         ctx.propose(
             "ads.set_daily_budget",
             args,
-            rationale=f"Revised after the send-back comment {comment!r}: daily budget {_usd(amount)}. "
+            rationale=f"Revised after the send-back comment {comment!r}: daily budget {money_words(amount)}. "
             f"Earlier rationale: {proposal.rationale}",
             evidence=list(proposal.evidence.all()),
             confidence=proposal.confidence,
@@ -291,8 +287,9 @@ class Promotions(Specialist):
         ends = slot + dt.timedelta(days=int(config["promo_days"]))
         pct = f"{percent:g}"
         code = f"{c.sku.replace('-', '')}SAVE{pct.replace('.', '')}"
+        price, cost = money_words(c.price), money_words(c.cost)
         why = (
-            f"{c.sku} {c.title}: {c.margin:.0%} margin ((${c.price} - ${c.cost}) / ${c.price}), {c.units_28d} units "
+            f"{c.sku} {c.title}: {c.margin:.0%} margin (({price} - {cost}) / {price}), {c.units_28d} units "
             f"in the last 28 days (#{c.rank} of {c.skus_ranked} SKUs, top quartile) and no active campaign or "
             f"discount promotes it; {c.days_of_cover:.0f} days of cover carry the extra demand."
         )
@@ -349,7 +346,7 @@ class Promotions(Specialist):
             return revise_email_proposal(ctx) is not None
         if proposal.action_type != "pricing.create_discount":
             return False
-        percent = requested_percent(comment)
+        percent = parse_ask(comment).percent
         if percent is None:
             ctx.warn(f"send-back comment {comment!r} names no percentage; the analysis runs again instead")
             return False
@@ -371,7 +368,7 @@ class Promotions(Specialist):
             ctx,
             candidate,
             config,
-            percent=percent,
+            percent=float(percent),
             revision_of={"pricing.create_discount": proposal, "email.send_campaign": sibling},
         )
         return True

@@ -12,8 +12,9 @@ from django.utils.text import slugify
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.registry import register
 from agents.specialists import focus
-from brand.metrics.figures import pct, usd
+from brand.metrics.figures import pct
 from brand.metrics.intelligence import Anomaly, Trend, daily_anomalies, trends
+from brand.money import money_words
 
 
 def _trend_data(t: Trend, rising: bool) -> dict:
@@ -146,16 +147,18 @@ class Anomalies(Specialist):
         day = f"{a.day:%a %Y-%m-%d}"
         if a.kind == "spend":
             return (
-                f"Risk: ad spend on {day} was {usd(s['spend'].value)}, "
+                f"Risk: ad spend on {day} was {money_words(s['spend'].value)}, "
                 f"{s['spend'].value / max(s['spend'].median, 1):.1f}x "
-                f"its {usd(s['spend'].median)} weekday norm (robust z = {s['spend'].z:.1f}), but ad revenue was "
-                f"{usd(s['ad_revenue'].value)} vs {usd(s['ad_revenue'].median)} (z = {s['ad_revenue'].z:.1f}) "
+                f"its {money_words(s['spend'].median)} weekday norm (robust z = {s['spend'].z:.1f}), but ad revenue "
+                f"was "
+                f"{money_words(s['ad_revenue'].value)} vs {money_words(s['ad_revenue'].median)} (z = "
+                f"{s['ad_revenue'].z:.1f}) "
                 "and orders "
                 f"{s['orders'].value:.0f} vs {s['orders'].median:.0f}: spend with no revenue behind it (a runaway "
                 "campaign, a bidding error or broken tracking)."
             )
         metric = a.main
-        shown = usd if a.kind == "revenue" else (lambda v: f"{v:.0f}")
+        shown = money_words if a.kind == "revenue" else (lambda v: f"{v:.0f}")
         return (
             f"Risk: {a.kind} on {day} fell to {shown(metric.value)} vs a {shown(metric.median)} weekday norm "
             f"(robust z = {metric.z:.1f})."

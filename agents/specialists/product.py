@@ -12,11 +12,14 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from agents.runtime.asks import parse_ask
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.registry import register
 from agents.specialists import focus
-from brand.metrics.figures import pct, usd
+from approvals.selectors import busy_targets
+from brand.metrics.figures import pct
 from brand.metrics.product import ProductReturns, SlowMover, refund_rates, slow_movers
+from brand.money import money_words
 
 if TYPE_CHECKING:
     from memory.models import MemoryEntry
@@ -80,7 +83,7 @@ class Assortment(Specialist):
             named = [m for m in movers if m.sku == revising or focus.mentions(asked, m.sku, m.handle, m.title)]
             # A named product gets the relaxed thresholds; the rest still needs the default ones.
             movers = named or [m for m in movers if m.days_of_cover > ctx.config["min_days_of_cover"]]
-        taken = focus.open_targets("pricing.set_markdown", "sku")
+        taken = busy_targets(action_type="pricing.set_markdown")
         chosen = 0
         for mover in movers:
             if chosen >= int(cfg["max_proposals"]):
@@ -102,10 +105,10 @@ class Assortment(Specialist):
                 },
                 evidence=[{"model": "brand.variant", "pk": mover.variant_id}],
             )
-            if mover.sku in taken and mover.sku != revising:
+            if f"sku:{mover.sku}" in taken and mover.sku != revising:
                 continue
             percent = markdown_percent(mover, cfg)
-            asked_percent = focus.first_percent(focus.feedback_comment(ctx)) if mover.sku == revising else None
+            asked_percent = parse_ask(focus.feedback_comment(ctx)).percent if mover.sku == revising else None
             if asked_percent is not None and 0 < asked_percent < 100:
                 percent = asked_percent
             if percent is None:
@@ -122,10 +125,12 @@ class Assortment(Specialist):
             f"{mover.sku} {mover.title}: {mover.stock} in stock, {mover.units} sold in the last {mover.window_days} "
             f"days ({mover.daily_rate:.2f}/day): {mover.cover_label} of cover vs a "
             f"{ctx.config['min_days_of_cover']}-day "
-            f"limit. A {percent.normalize():f}% markdown takes it from {usd(mover.price)} to {usd(new_price)}"
+            f"limit. A {percent.normalize():f}% markdown takes it from {money_words(mover.price)} to "
+            f"{money_words(new_price)}"
         )
         if mover.cost is not None and new_price:
-            numbers += f", still {pct(float((new_price - mover.cost) / new_price))} over its {usd(mover.cost)} cost."
+            margin = pct(float((new_price - mover.cost) / new_price))
+            numbers += f", still {margin} over its {money_words(mover.cost)} cost."
         else:
             numbers += "."
         if focus.feedback_comment(ctx):

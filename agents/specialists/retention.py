@@ -9,6 +9,7 @@ from agents.specialists.creative import draft_email, revise_email_proposal
 from brand.metrics.operations import free_send_slot
 from brand.metrics.retention import churn_analysis, lifecycle_analysis
 from brand.models import Product, Segment
+from brand.money import money_words
 
 
 def _slot(ctx: RunContext, segment: str) -> str:
@@ -114,7 +115,7 @@ class ChurnWatch(Specialist):
                 f"their usual reorder interval"
                 + (
                     f" (median interval {findings.median_interval:.0f} days, median {findings.median_days_since:.0f} "
-                    f"days since their last order; ${findings.lapsing_spend:,.0f} lifetime spend)"
+                    f"days since their last order; {money_words(findings.lapsing_spend, whole=True)} lifetime spend)"
                     if lapsing
                     else ""
                 )
@@ -161,7 +162,7 @@ class ChurnWatch(Specialist):
             rationale=(
                 f"{request}{entry.text}. A win-back e-mail to these {len(lapsing)} customers before they are lost; "
                 f"their "
-                f"lifetime spend is ${findings.lapsing_spend:,.0f}."
+                f"lifetime spend is {money_words(findings.lapsing_spend, whole=True)}."
             ),
             evidence=[entry],
             confidence=0.75,

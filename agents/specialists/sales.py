@@ -15,8 +15,10 @@ from pydantic import BaseModel, Field
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.registry import register
 from agents.specialists import focus
-from brand.metrics.figures import pct, usd
+from approvals.selectors import busy_targets
+from brand.metrics.figures import pct
 from brand.metrics.sales import CodePerformance, SalesForecast, discount_performance, sales_forecast
+from brand.money import money_words
 
 if TYPE_CHECKING:
     from memory.models import MemoryEntry
@@ -59,8 +61,8 @@ class Forecast(Specialist):
             key="brand:forecast:14d",
             kind="metric",
             subject="Revenue forecast",
-            text=f"Revenue forecast for the next {len(f.next_days)} days: {usd(f.forecast_horizon)} "
-            f"(level {usd(f.level)} a day, weekly seasonality).",
+            text=f"Revenue forecast for the next {len(f.next_days)} days: {money_words(f.forecast_horizon)} "
+            f"(level {money_words(f.level)} a day, weekly seasonality).",
             data={
                 "value": float(f.forecast_horizon),
                 "level": float(f.level),
@@ -77,8 +79,8 @@ class Forecast(Specialist):
             kind="insight" if miss else "metric",
             subject=f"{month} target",
             text=(
-                f"{month}: {usd(f.mtd_revenue)} to date + {usd(f.forecast_rest)} forecast for the last "
-                f"{len(f.rest_of_month)} days = {usd(f.projected)} against a {usd(f.target)} target "
+                f"{month}: {money_words(f.mtd_revenue)} to date + {money_words(f.forecast_rest)} forecast for the last "
+                f"{len(f.rest_of_month)} days = {money_words(f.projected)} against a {money_words(f.target)} target "
                 f"({pct(f.gap_ratio, 1)})."
             ),
             data={
@@ -101,21 +103,27 @@ class Forecast(Specialist):
             raise ValueError(f"{f.month:%Y-%m}: no sales target, so no forecast report to publish")
         month = calendar.month_name[f.month.month]
         numbers = (
-            f"{month} is projected at {usd(f.projected)} against a {usd(target)} target: {usd(abs(gap))} "
-            f"{'short' if gap < 0 else 'ahead'} ({pct(f.gap_ratio, 1)}). Month to date {usd(f.mtd_revenue)}; "
-            f"forecast {usd(f.forecast_rest)} for the remaining {len(f.rest_of_month)} days at a {usd(f.level)} daily "
-            f"level with weekly seasonality; next {len(f.next_days)} days {usd(f.forecast_horizon)}."
+            f"{month} is projected at {money_words(f.projected)} against a {money_words(target)} target: "
+            f"{money_words(abs(gap))} "
+            f"{'short' if gap < 0 else 'ahead'} ({pct(f.gap_ratio, 1)}). Month to date {money_words(f.mtd_revenue)}; "
+            f"forecast {money_words(f.forecast_rest)} for the remaining {len(f.rest_of_month)} days at a "
+            f"{money_words(f.level)} daily "
+            f"level with weekly seasonality; next {len(f.next_days)} days {money_words(f.forecast_horizon)}."
         )
-        table = "\n".join(f"- {d.day:%a %Y-%m-%d}: {usd(d.revenue)}" for d in f.next_days)
+        table = "\n".join(f"- {d.day:%a %Y-%m-%d}: {money_words(d.revenue)}" for d in f.next_days)
         factors = ", ".join(f"{WEEKDAYS[k]} {v:.2f}" for k, v in f.weekday_factors.items())
-        title = f"{month} revenue forecast: {usd(f.projected)} vs {usd(target)} target ({pct(f.gap_ratio, 1)})"
+        title = (
+            f"{month} revenue forecast: {money_words(f.projected)} vs {money_words(target)} target "
+            f"({pct(f.gap_ratio, 1)})"
+        )
 
         def offline() -> Report:
             body = (
                 f"{numbers}\n\nWeekday factors (last 8 weeks): {factors}.\n\nForecast, next {len(f.next_days)} days:\n"
                 f"{table}\n\n"
                 + (
-                    f"To close the gap the rest of the month needs {usd(abs(gap) / max(len(f.rest_of_month), 1))} a "
+                    f"To close the gap the rest of the month needs "
+                    f"{money_words(abs(gap) / max(len(f.rest_of_month), 1))} a "
                     "day more than the forecast: worth a growth push or a retention send."
                     if gap < 0
                     else "The month is on course."
@@ -174,7 +182,7 @@ class Discounts(Specialist):
         asked = focus.intent_text(ctx)
         revising = focus.sent_back_args(ctx).get("code")
         codes = discount_performance(ctx.today, cfg)
-        taken = focus.open_targets("pricing.retire_discount", "code")
+        taken = busy_targets(action_type="pricing.retire_discount")
         candidates = []
         for c in codes:
             if c.orders < int(cfg["min_orders"]):
@@ -184,8 +192,9 @@ class Discounts(Specialist):
                 kind="metric",
                 subject=c.code,
                 text=(
-                    f"{c.code}: {c.orders} orders in {cfg['window_days']} days, {usd(c.gross)} gross - "
-                    f"{usd(c.discount)} discount - {usd(c.cogs)} cost of goods = {usd(c.margin)} margin "
+                    f"{c.code}: {c.orders} orders in {cfg['window_days']} days, {money_words(c.gross)} gross - "
+                    f"{money_words(c.discount)} discount - {money_words(c.cogs)} cost of goods = "
+                    f"{money_words(c.margin)} margin "
                     f"({pct(c.margin_rate, 1)} of net revenue)."
                 ),
                 data={
@@ -208,7 +217,7 @@ class Discounts(Specialist):
             limit = float(cfg["focus_max_margin_rate"] if named else cfg["max_margin_rate"])
             if c.margin_rate is None or c.margin_rate > limit:
                 continue
-            if c.code in taken and revising != c.code:
+            if f"discount:{c.code}" in taken and revising != c.code:
                 continue
             candidates.append((c, entry))
         for c, entry in focus.pick(candidates, cfg["max_proposals"]):
@@ -220,10 +229,12 @@ class Discounts(Specialist):
         window = int(ctx.config["window_days"])
         numbers = (
             f"{c.code} ({c.percent_off.normalize():f}% off) loses money: {c.orders} orders in {window} days, "
-            f"{usd(c.gross)} at full price - {usd(c.discount)} discount - {usd(c.cogs)} cost of goods = "
-            f"{usd(c.margin)} gross margin ({pct(c.margin_rate, 1)} of net revenue) vs "
-            f"{pct(c.full_price_margin_rate, 1)} on full-price orders. Average order {usd(c.aov)} vs "
-            f"{usd(c.full_price_aov)} without a code ({'+' if (c.uplift or 0) >= 0 else ''}{pct(c.uplift, 1)} uplift)."
+            f"{money_words(c.gross)} at full price - {money_words(c.discount)} discount - {money_words(c.cogs)} cost "
+            f"of goods = "
+            f"{money_words(c.margin)} gross margin ({pct(c.margin_rate, 1)} of net revenue) vs "
+            f"{pct(c.full_price_margin_rate, 1)} on full-price orders. Average order {money_words(c.aov)} vs "
+            f"{money_words(c.full_price_aov)} without a code "
+            f"({'+' if (c.uplift or 0) >= 0 else ''}{pct(c.uplift, 1)} uplift)."
         )
         note = ctx.write(
             Note,

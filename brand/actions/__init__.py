@@ -16,7 +16,8 @@ Money at stake, per type (what the four-eyes threshold and the daily spend cap c
 
 from approvals import registry
 
+from ..clock import brand_tz, day_bounds
+from ..money import brand_currency, money_words
 from . import ads, content, email, orders, pricing, schedule, segments  # noqa: F401  (registers the types)
-from .base import brand_currency, brand_timezone
 
-registry.configure(currency=brand_currency, timezone=brand_timezone)
+registry.configure(currency=brand_currency, timezone=brand_tz, money_words=money_words, day_bounds=day_bounds)

@@ -11,7 +11,8 @@ from django.utils import timezone
 from approvals.registry import register
 
 from ..models import AdCampaign, CampaignStatus
-from .base import BrandAction, money, row_basis
+from ..money import money_words
+from .base import BrandAction, row_basis
 
 BUDGET_HORIZON_DAYS = 7
 
@@ -48,6 +49,9 @@ class SetDailyBudget(BrandAction):
     outcome_horizon_days = 7
     plural = "budget changes"
 
+    def targets(self, args: dict) -> tuple[str, ...]:
+        return (f"campaign:{args.get('campaign_id')}",)
+
     def check(self, args: BudgetArgs) -> None:
         campaign = _campaign(args.campaign_id)
         if campaign.status == CampaignStatus.ARCHIVED:
@@ -68,7 +72,7 @@ class SetDailyBudget(BrandAction):
         campaign = _campaign(args.campaign_id)
         return (
             f"Daily budget of {campaign.name} ({campaign.get_channel_display()}): "
-            f"{money(campaign.daily_budget)} -> {money(args.daily_budget)}"
+            f"{money_words(campaign.daily_budget)} -> {money_words(args.daily_budget)}"
         )
 
     def basis(self, args: BudgetArgs) -> dict:
@@ -90,6 +94,9 @@ class _StatusChange(BrandAction):
     to_status: str
     verb: str
 
+    def targets(self, args: dict) -> tuple[str, ...]:
+        return (f"campaign:{args.get('campaign_id')}",)
+
     def check(self, args: CampaignArgs) -> None:
         campaign = _campaign(args.campaign_id)
         if campaign.status != self.from_status:
@@ -104,7 +111,7 @@ class _StatusChange(BrandAction):
         campaign = _campaign(args.campaign_id)
         return (
             f"{self.verb} {campaign.name} ({campaign.get_channel_display()}, "
-            f"{money(campaign.daily_budget)}/day): {campaign.status} -> {self.to_status}"
+            f"{money_words(campaign.daily_budget)}/day): {campaign.status} -> {self.to_status}"
         )
 
     def basis(self, args: CampaignArgs) -> dict:

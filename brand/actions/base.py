@@ -1,4 +1,4 @@
-"""What every brand action type shares: the idempotency ledger, the webhook, money in words, row bases."""
+"""What every brand action type shares: the idempotency ledger, the webhook, row bases."""
 
 from __future__ import annotations
 
@@ -15,38 +15,17 @@ from approvals.registry import ActionType
 
 from ..clock import brand_tz
 from ..connectors import webhook
-from ..models import AppliedAction, BrandProfile, OrderLine
+from ..models import AppliedAction, OrderLine
+from ..money import brand_currency
 
-SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "AUD": "A$", "CAD": "C$", "JPY": "¥"}
 TRAILING_DAYS = 30
-
-
-def brand_currency() -> str:
-    profile = BrandProfile.objects.order_by("pk").first()
-    return profile.currency if profile else "USD"
-
-
-def brand_timezone() -> dt.tzinfo:
-    """The brand clock's time zone (a bad name fails loudly there, never a silent UTC)."""
-    return brand_tz()
-
-
-def money(amount: Decimal | int | float | None) -> str:
-    """$120 or $120.50, in the brand's currency."""
-    if amount is None:
-        return "-"
-    amount = Decimal(amount)
-    currency = brand_currency()
-    symbol = SYMBOLS.get(currency, f"{currency} ")
-    text = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
-    return f"{symbol}{text}"
 
 
 def when(value: dt.datetime | dt.date | None) -> str:
     if value is None:
         return "now"
     if isinstance(value, dt.datetime):
-        return timezone.localtime(value, brand_timezone()).strftime("%Y-%m-%d %H:%M")
+        return timezone.localtime(value, brand_tz()).strftime("%Y-%m-%d %H:%M")
     return value.isoformat()
 
 

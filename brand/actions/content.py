@@ -26,6 +26,9 @@ class _DocumentAction(BrandAction):
     kind: str
     verb: str
 
+    def targets(self, args: dict) -> tuple[str, ...]:
+        return (f"document:{args.get('title')}",)
+
     def title(self, args: DocumentArgs) -> str:
         return f"{self.verb}: {args.title}"[:200]
 

@@ -98,6 +98,12 @@ class SendCampaign(BrandAction):
     plural = "e-mail sends"
     Args = SendArgs
 
+    def targets(self, args: dict) -> tuple[str, ...]:
+        # An existing campaign is what a send acts on; a new one, its segment.
+        if args.get("email_campaign_id") is not None:
+            return (f"email:{args['email_campaign_id']}",)
+        return (f"segment:{args.get('segment')}",)
+
     def check(self, args: SendArgs) -> None:
         if args.email_campaign_id is not None:
             campaign = EmailCampaign.objects.get(pk=args.email_campaign_id)

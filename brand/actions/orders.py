@@ -14,7 +14,8 @@ from django.utils import timezone
 from approvals.registry import register
 
 from ..models import POStatus, PurchaseOrder, PurchaseOrderLine, Supplier, Variant
-from .base import BrandAction, money, row_basis
+from ..money import money_words
+from .base import BrandAction, row_basis
 
 
 class POLine(pydantic.BaseModel):
@@ -63,6 +64,13 @@ class CreatePurchaseOrder(BrandAction):
     category = "internal"
     Args = CreateArgs
 
+    def targets(self, args: dict) -> tuple[str, ...]:
+        skus = sorted(
+            {str(line["sku"]) for line in args.get("lines") or [] if isinstance(line, dict) and line.get("sku")}
+        )
+        supplier = (f"supplier:{args['supplier']}",) if args.get("supplier") else ()
+        return (*supplier, *(f"sku:{sku}" for sku in skus))
+
     def money_at_stake(self, args: CreateArgs) -> Decimal:
         return sum((_unit_cost(line) * line.quantity for line in args.lines), Decimal("0"))
 
@@ -71,7 +79,7 @@ class CreatePurchaseOrder(BrandAction):
 
     def preview(self, args: CreateArgs) -> str:
         lines = ", ".join(f"{line.quantity} x {line.sku}" for line in args.lines)
-        return f"Draft PO to {args.supplier}: {lines} ({money(self.money_at_stake(args))})"
+        return f"Draft PO to {args.supplier}: {lines} ({money_words(self.money_at_stake(args))})"
 
     def apply(self, args: CreateArgs, *, idempotency_key: str) -> dict:
         supplier = Supplier.objects.get(name=args.supplier)
@@ -132,6 +140,9 @@ class ConfirmPurchaseOrder(BrandAction):
     outcome_horizon_days = 28
     plural = "purchase order confirmations"
 
+    def targets(self, args: dict) -> tuple[str, ...]:
+        return (f"po:{args.get('po')}",)
+
     def check(self, args: ConfirmArgs) -> None:
         po = _po(args.po)
         if po.status != POStatus.DRAFT:
@@ -148,7 +159,8 @@ class ConfirmPurchaseOrder(BrandAction):
     def preview(self, args: ConfirmArgs) -> str:
         po = _po(args.po)
         units = sum(po.lines.values_list("quantity", flat=True))
-        return f"Confirm {po.number} to {po.supplier.name}: {units} units, {money(po_total(po))}, draft -> confirmed"
+        total = money_words(po_total(po))
+        return f"Confirm {po.number} to {po.supplier.name}: {units} units, {total}, draft -> confirmed"
 
     def basis(self, args: ConfirmArgs) -> dict:
         po = _po(args.po)

@@ -12,7 +12,8 @@ from django.utils import timezone
 from approvals.registry import register
 
 from ..models import Discount, DiscountStatus, Variant
-from .base import TRAILING_DAYS, BrandAction, money, row_basis, trailing_revenue, when
+from ..money import money_words
+from .base import TRAILING_DAYS, BrandAction, row_basis, trailing_revenue, when
 
 Percent = Annotated[Decimal, pydantic.Field(gt=0, le=90, max_digits=5, decimal_places=2)]
 CENT = Decimal("0.01")
@@ -72,6 +73,10 @@ class CreateDiscount(BrandAction):
     key = "pricing.create_discount"
     category = "spend"
     Args = DiscountArgs
+
+    def targets(self, args: dict) -> tuple[str, ...]:
+        # The code, and the SKUs it discounts (none: storewide).
+        return (f"discount:{args.get('code')}", *(f"sku:{sku}" for sku in sorted(set(args.get("skus") or []))))
 
     def check(self, args: DiscountArgs) -> None:
         if Discount.objects.filter(code=args.code).exists():
@@ -137,6 +142,9 @@ class SetMarkdown(BrandAction):
     outcome_horizon_days = 14
     plural = "markdowns"
 
+    def targets(self, args: dict) -> tuple[str, ...]:
+        return (f"sku:{args.get('sku')}",)
+
     def money_at_stake(self, args: MarkdownArgs) -> Decimal:
         variant = _variant(args.sku)
         _revenue, units = trailing_revenue(skus=[args.sku])
@@ -147,8 +155,9 @@ class SetMarkdown(BrandAction):
 
     def preview(self, args: MarkdownArgs) -> str:
         variant = _variant(args.sku)
+        new_price = _marked_down(variant.price, args.percent)
         return (
-            f"Price of {variant}: {money(variant.price)} -> {money(_marked_down(variant.price, args.percent))} "
+            f"Price of {variant}: {money_words(variant.price)} -> {money_words(new_price)} "
             f"({args.percent.normalize():f}% markdown)"
         )
 
@@ -180,6 +189,9 @@ class RetireDiscount(BrandAction):
     key = "pricing.retire_discount"
     category = "spend"
     Args = RetireArgs
+
+    def targets(self, args: dict) -> tuple[str, ...]:
+        return (f"discount:{args.get('code')}",)
 
     def check(self, args: RetireArgs) -> None:
         if _discount(args.code).status == DiscountStatus.RETIRED:

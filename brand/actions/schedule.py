@@ -45,6 +45,9 @@ class Reschedule(BrandAction):
     category = "schedule"
     Args = RescheduleArgs
 
+    def targets(self, args: dict) -> tuple[str, ...]:
+        return (f"calendar:{args.get('item_id')}",)
+
     def check(self, args: RescheduleArgs) -> None:
         if _item(args.item_id).starts_at == args.starts_at:
             raise ValueError(f"starts_at={args.starts_at.isoformat()}: the item starts then already")

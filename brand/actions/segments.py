@@ -108,6 +108,9 @@ class BuildSegment(BrandAction):
     category = "internal"
     Args = BuildArgs
 
+    def targets(self, args: dict) -> tuple[str, ...]:
+        return (f"segment:{args.get('key')}",)
+
     def title(self, args: BuildArgs) -> str:
         return f"Build segment {args.name}"
 

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from django.db import models
 from django.utils import timezone
 
-from atlas_project.audit import current_actor
+from atlas_project.audit import Actor, acting_as, current_actor, history_write
 
 CHUNK_SIZE = 2000
 # A Shopify "Body (HTML)" cell can be far larger than the csv module's 128 KiB default.
@@ -384,9 +384,8 @@ class BaseImporter:
         self.source = source
         self.result = result
         self.chunk_size = chunk_size
-        actor = current_actor()
-        self.history_user = actor.user if actor is not None else None
-        self.history_attrs = {"history_actor": actor.label if actor is not None else f"import:{self.kind}"}
+        # History rows name whoever runs the import, else the import itself ("import:shopify-products").
+        self.actor = current_actor() or Actor(label=f"import:{self.kind}")
         self.now = timezone.now()
 
     # hooks
@@ -465,31 +464,19 @@ class BaseImporter:
         if not objs:
             return objs
         created = model._default_manager.bulk_create(objs, batch_size=500)
-        history = getattr(model, "history", None)
-        if history is not None:
-            history.bulk_history_create(
-                created,
-                batch_size=500,
-                default_user=self.history_user,
-                default_date=self.now,
-                custom_historical_attrs=self.history_attrs,
-            )
+        if getattr(model, "history", None) is not None:
+            with acting_as(self.actor):
+                history_write(created, created=True, at=self.now)
         return created
 
     def bulk_update(self, model: type[models.Model], objs: list[Any], fields: Iterable[str]) -> None:
         if not objs:
             return
         model._default_manager.bulk_update(objs, list(fields), batch_size=500)
-        history = getattr(model, "history", None)
-        if history is not None:
-            history.bulk_history_create(
-                objs,
-                batch_size=500,
-                update=True,
-                default_user=self.history_user,
-                default_date=self.now,
-                custom_historical_attrs=self.history_attrs,
-            )
+        if getattr(model, "history", None) is not None:
+            with acting_as(self.actor):
+                # The rows hold what bulk_update wrote: no reload.
+                history_write(objs, refresh=False, at=self.now)
 
 
 def assign_changes(obj: models.Model, values: dict[str, Any]) -> bool:

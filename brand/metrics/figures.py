@@ -1,8 +1,10 @@
-"""Small helpers for the numbers the analyses return: database sums as cents, safe ratios, money in words."""
+"""Small helpers for the numbers the analyses return: database sums as cents, safe ratios, percentages."""
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+
+from brand.money import money_words
 
 CENT = Decimal("0.01")
 
@@ -18,11 +20,9 @@ def safe_ratio(numerator: float | Decimal | int, denominator: float | Decimal | 
     return float(numerator) / float(denominator) if denominator else None
 
 
-def usd(value: Decimal | float | int) -> str:
-    """$1,240 or $12.50: whole amounts without cents, as people write them in a rationale."""
-    amount = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
-    sign, amount = ("-", -amount) if amount < 0 else ("", amount)
-    return f"{sign}${amount:,.0f}" if amount == amount.to_integral_value() else f"{sign}${amount:,.2f}"
+# The dollars-only copy that lived here is gone: money in words is `brand.money.money_words`, in the
+# brand's currency. The name stays importable for code written against it.
+usd = money_words
 
 
 def pct(value: float | None, digits: int = 0) -> str:

@@ -28,6 +28,9 @@ class FakeSetBudget(action_registry.ActionType):
     category = "spend"
     Args = FakeBudgetArgs
 
+    def targets(self, args: dict) -> tuple[str, ...]:
+        return (f"campaign:{args.get('campaign_id')}",)
+
     def money_at_stake(self, args: FakeBudgetArgs) -> Decimal:
         return args.daily_budget
 

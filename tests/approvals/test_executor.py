@@ -151,7 +151,7 @@ def test_daily_spend_cap_fails_closed_at_execution(flaky, growth_approver, commi
     second.refresh_from_db()
     assert first.status == Status.EXECUTED
     assert second.status == Status.FAILED
-    assert "daily spend cap of Growth exceeded: 20.00 already committed today + 10.00" in second.status_reason
+    assert "daily spend cap of Growth exceeded: $20 already committed today + $10" in second.status_reason
     assert flaky.effects == 1
 
 

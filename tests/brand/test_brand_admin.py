@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from atlas_project.admin import CheapPaginator
 from brand import models as bm
-from brand.admin import CheapPaginator
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from agents.orchestrator.selectors import briefing_for, briefing_json
 from agents.runtime.llm import drafted_by_label
 from brand.clock import brand_today
+from brand.money import money_words
 
 
 class Command(BaseCommand):
@@ -65,4 +66,4 @@ class Command(BaseCommand):
 def _ranking(r: dict[str, Any]) -> str:
     if not r:
         return "-"
-    return f"${r.get('money_at_stake')} x {r.get('confidence')} x {r.get('urgency')} = {r.get('score')}"
+    return f"{money_words(r.get('money_at_stake'))} x {r.get('confidence')} x {r.get('urgency')} = {r.get('score')}"

@@ -44,8 +44,8 @@ def conflict_as_dict(conflict: Conflict) -> dict[str, Any]:
         "is_open": conflict.is_open,
         "earlier": {"id": conflict.earlier_id, "author": conflict.earlier.author_label, "text": conflict.earlier.text},
         "later": {"id": conflict.later_id, "author": conflict.later.author_label, "text": conflict.later.text},
-        "earlier_value": conflict.earlier.data.get("value", conflict.earlier.text),
-        "later_value": conflict.later.data.get("value", conflict.later.text),
+        "earlier_value": conflict.earlier.value,
+        "later_value": conflict.later.value,
         "resolution_note": conflict.resolution_note,
         "resolved_by": conflict.resolved_by.get_username() if conflict.resolved_by is not None else None,
         "resolved_at": conflict.resolved_at.isoformat() if conflict.resolved_at else None,
@@ -203,7 +203,7 @@ class Command(BaseCommand):
         self.stdout.write("History (newest first):")
         for entry in history:
             marker = "*" if entry.is_current else " "
-            value = f" value={entry.data['value']!r}" if "value" in entry.data else ""
+            value = f" value={entry.value!r}" if entry.has_value else ""
             self.stdout.write(
                 f" {marker} #{entry.pk} {entry.created_at:%Y-%m-%d %H:%M} by {entry.author_label}:{value} {entry.text}"
             )

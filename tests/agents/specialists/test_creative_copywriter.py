@@ -9,33 +9,10 @@ from agents.specialists.creative import (
     EmailCopy,
     apply_comment,
     offline_email,
-    requested_amount,
-    requested_percent,
-    wants_softer,
 )
 from tests.agents.specialists.gro_brand import build_control_brand, run_agent
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.mark.parametrize(
-    ("comment", "percent"),
-    [
-        ("make it 15% not 25%", 15),
-        ("Change the discount to 12%", 12),
-        ("25% is too much, 10% instead", 10),
-        ("10 % please", 10),
-        ("softer tone", None),
-    ],
-)
-def test_requested_percent(comment, percent):
-    assert requested_percent(comment) == percent
-
-
-def test_requested_amount_and_tone():
-    assert requested_amount("cut it to $150 a day") == 150
-    assert requested_amount("less") is None
-    assert wants_softer("Softer tone, please") and wants_softer("a bit less pushy") and not wants_softer("shorter")
 
 
 def test_apply_comment_changes_numbers_tone_and_subject():
