@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -20,6 +21,15 @@ import pydantic
 from .errors import InvalidArguments, UnknownActionType
 
 CATEGORIES = ("spend", "message", "schedule", "internal")
+
+
+@dataclass(frozen=True)
+class Message:
+    """What a customer will receive from a message action, shown to the approver before the send."""
+
+    subject: str
+    text: str
+    html: str = ""
 
 
 class ActionType:
@@ -66,6 +76,10 @@ class ActionType:
     def title(self, args: Any) -> str:
         return self.label or self.key
 
+    def message(self, args: Any) -> Message | None:
+        """A message action's e-mail as the customer will see it; None for every other action."""
+        return None
+
     def currency(self, args: Any) -> str:
         return _context["currency"]()
 
@@ -110,6 +124,7 @@ _registry: dict[str, ActionType] = {}
 _context: dict[str, Callable[[], Any]] = {
     "currency": lambda: "USD",
     "timezone": lambda: ZoneInfo("UTC"),
+    "money": lambda amount: f"{Decimal(amount):,.2f} USD",
 }
 
 
@@ -145,13 +160,28 @@ def all_types() -> Iterator[ActionType]:
     return iter(sorted(_registry.values(), key=lambda t: t.key))
 
 
-def configure(*, currency: Callable[[], str] | None = None, timezone: Callable[[], dt.tzinfo] | None = None) -> None:
-    """The domain app tells approvals the brand's currency and timezone (the spend cap's day)."""
+def configure(
+    *,
+    currency: Callable[[], str] | None = None,
+    timezone: Callable[[], dt.tzinfo] | None = None,
+    money: Callable[[Decimal], str] | None = None,
+) -> None:
+    """The domain app tells approvals the brand's currency, timezone (the spend cap's day) and how
+    it writes an amount of money (the console shows the brand's own words, e.g. "$22,142")."""
     if currency is not None:
         _context["currency"] = currency
     if timezone is not None:
         _context["timezone"] = timezone
+    if money is not None:
+        _context["money"] = money
 
 
 def brand_timezone() -> dt.tzinfo:
     return _context["timezone"]()
+
+
+def money_words(amount: Decimal | int | float | None) -> str:
+    """An amount in the brand's currency, written by the brand's one money helper (see `configure`)."""
+    if amount is None:
+        return "-"
+    return _context["money"](Decimal(amount))

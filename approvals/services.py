@@ -368,7 +368,7 @@ def proposal_hold(*, proposal: ProposedAction, reason: str, bundle: Iterable[Pro
 
 
 @transaction.atomic
-def proposal_release(*, proposal: ProposedAction, user: AbstractBaseUser) -> ProposedAction:
+def proposal_release(*, proposal: ProposedAction, user: AbstractBaseUser, reason: str = "") -> ProposedAction:
     proposal = reload(proposal)
     require_decider(proposal, user)
     if not proposal.is_held:
@@ -381,7 +381,8 @@ def proposal_release(*, proposal: ProposedAction, user: AbstractBaseUser) -> Pro
     if updated != 1:
         raise InvalidTransition(f"proposal #{proposal.pk} is {proposal.status}: it cannot be released")
     with acting_as(Actor.for_user(user)):
-        return write_history(proposal, f"released by {user_label(user)}")
+        why = f": {reason.strip()}" if reason.strip() else ""
+        return write_history(proposal, f"released by {user_label(user)}{why}")
 
 
 def proposals_expire(*, now: dt.datetime | None = None) -> int:

@@ -17,6 +17,6 @@ Money at stake, per type (what the four-eyes threshold and the daily spend cap c
 from approvals import registry
 
 from . import ads, content, email, orders, pricing, schedule, segments  # noqa: F401  (registers the types)
-from .base import brand_currency, brand_timezone
+from .base import brand_currency, brand_timezone, money
 
-registry.configure(currency=brand_currency, timezone=brand_timezone)
+registry.configure(currency=brand_currency, timezone=brand_timezone, money=money)
