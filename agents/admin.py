@@ -21,6 +21,7 @@ from django.utils.html import format_html, format_html_join
 
 from agents.models import Agent, AgentRun, Briefing, BriefingItem, Cycle, Intent, LLMCall
 from agents.runtime.llm.base import drafted_by_label
+from agents.runtime.selectors import runs_visible_to
 from divisions import permissions
 
 
@@ -114,12 +115,7 @@ class RunInline(admin.TabularInline):
 
 
 def _runs_visible(request: HttpRequest, runs: QuerySet[AgentRun]) -> QuerySet[AgentRun]:
-    """A run's errors and context belong to its division: staff see their divisions' agents and the
-    brand-wide ones (the orchestrator); owners see all."""
-    visible = _visible_division_ids(request)
-    if visible is None:
-        return runs
-    return runs.filter(Q(agent__division__isnull=True) | Q(agent__division_id__in=visible))
+    return runs_visible_to(request.user, runs)
 
 
 @admin.register(Cycle)

@@ -1,13 +1,20 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from agents import views as agent_views
+
 admin.site.site_header = "Atlas"
 admin.site.site_title = "Atlas"
-admin.site.index_title = "The marketing back office: agents propose, people dispose"
+admin.site.index_title = "All records"
 # "View site" leads to Today, the console's front page.
 admin.site.site_url = "/admin/"
 
 urlpatterns = [
+    # Today answers the admin's own index URL (so "Home" in every breadcrumb leads there); Django's
+    # index of models moves to "All records".
+    path("admin/", admin.site.admin_view(agent_views.today_view), name="atlas_today"),
+    path("admin/records/", admin.site.admin_view(agent_views.records_view), name="atlas_records"),
+    path("admin/ask/", admin.site.admin_view(agent_views.ask_view), name="atlas_ask"),
     path("admin/", admin.site.urls),
     path("approvals/", include("approvals.urls")),
 ]
