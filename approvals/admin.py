@@ -158,7 +158,7 @@ WAITING = "waiting"
 class ShowFilter(admin.SimpleListFilter):
     """The list opens on what waits for this person; everything they may see is one click away."""
 
-    title = "show"
+    title = "what to show"
     parameter_name = "show"
 
     def __init__(self, request: HttpRequest, params: Any, model: Any, model_admin: Any) -> None:
@@ -263,7 +263,6 @@ class ProposedActionAdmin(SimpleHistoryAdmin):
         "status",
         "money",
         "division",
-        "agent_key",
         "drafted",
         "priority_rounded",
         "expires",
@@ -350,7 +349,12 @@ class ProposedActionAdmin(SimpleHistoryAdmin):
     ) -> HttpResponse:
         proposal = self.get_object(request, object_id)
         page = proposal_page(proposal, request.user)
-        extra = {**(extra_context or {}), "page": page, "title": proposal.title or proposal.action_type}
+        extra = {
+            **(extra_context or {}),
+            "page": page,
+            "title": proposal.title or proposal.action_type,
+            "subtitle": f"Proposal #{proposal.pk}",
+        }
         return super().change_view(request, object_id, form_url, extra)
 
     def decide_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -438,6 +442,7 @@ class ProposedActionAdmin(SimpleHistoryAdmin):
         return permissions.deciding_divisions(request.user).exists()
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        extra_context = {"title": "Proposals", **(extra_context or {})}
         # Someone who decides nowhere has no decide actions, and Django would ignore a posted one
         # without a word; say why nothing happened.
         if (
@@ -467,9 +472,10 @@ class ProposedActionAdmin(SimpleHistoryAdmin):
             return "-"
         return timezone.localtime(obj.expires_at, registry.brand_timezone()).strftime("%b %d, %H:%M")
 
-    @admin.display(description="Drafted", ordering="drafted_by")
+    @admin.display(description="Proposed by", ordering="agent_key")
     def drafted(self, obj: ProposedAction) -> str:
-        return obj.drafted_label
+        # One column for who and how: the agent, and whether an LLM or the offline templates wrote it.
+        return f"{obj.agent_key} ({obj.drafted_label})" if obj.agent_key else obj.drafted_label
 
     @admin.display(description="Held", boolean=True)
     def held(self, obj: ProposedAction) -> bool:

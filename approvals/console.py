@@ -196,6 +196,10 @@ class ArgChange:
     before: Any
     after: Any
 
+    @property
+    def label(self) -> str:
+        return self.name.replace("_", " ").capitalize()
+
 
 def args_diff(before: dict[str, Any], after: dict[str, Any]) -> list[ArgChange]:
     return [

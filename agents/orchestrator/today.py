@@ -60,10 +60,19 @@ def _is_number(text: str) -> bool:
     return True
 
 
+_ACRONYMS = {"roas": "ROAS", "sku": "SKU", "ctr": "CTR", "po": "PO", "llm": "LLM", "vip": "VIP"}
+
+
+def _label(key: str) -> str:
+    words = [_ACRONYMS.get(w, w) for w in key.split("_")]
+    text = " ".join(words)
+    return text[0].upper() + text[1:] if text else text
+
+
 def numbers_in_words(numbers: dict[str, Any]) -> list[tuple[str, str]]:
     """[("Revenue 28d", "$12,400"), ...]; the how of a money figure follows it in words."""
     out = [
-        (key.replace("_", " ").capitalize(), number_in_words(key, value))
+        (_label(key), number_in_words(key, value))
         for key, value in (numbers or {}).items()
         if key not in _HIDDEN and not isinstance(value, dict | list)
     ]
