@@ -21,6 +21,10 @@ import pydantic
 from .errors import InvalidArguments, UnknownActionType
 
 CATEGORIES = ("spend", "message", "schedule", "internal")
+# How a spend action is capped: "daily" adds up with the division's other spend of the brand day
+# under its daily spend cap; "per_order" (a purchase order) is judged alone against the division's
+# purchase order limit, since one restock can be worth many days of ad spend.
+SPEND_LIMITS = ("daily", "per_order")
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class ActionType:
     category: ClassVar[str]
     Args: ClassVar[type[pydantic.BaseModel]]
     label: ClassVar[str] = ""
+    spend_limit: ClassVar[str] = "daily"
 
     def money_at_stake(self, args: Any) -> Decimal:
         return Decimal("0")
@@ -137,6 +142,8 @@ def register(cls: type[ActionType]) -> type[ActionType]:
         raise TypeError(f"{key}: category must be one of {', '.join(CATEGORIES)}")
     if not (isinstance(getattr(cls, "Args", None), type) and issubclass(cls.Args, pydantic.BaseModel)):
         raise TypeError(f"{key}: Args must be a pydantic model")
+    if getattr(cls, "spend_limit", "daily") not in SPEND_LIMITS:
+        raise TypeError(f"{key}: spend_limit must be one of {', '.join(SPEND_LIMITS)}")
     existing = _registry.get(key)
     if existing is not None and type(existing).__qualname__ != cls.__qualname__:
         raise TypeError(f"action type {key!r} is registered twice ({type(existing).__qualname__}, {cls.__qualname__})")

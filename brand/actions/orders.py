@@ -126,6 +126,7 @@ class ConfirmArgs(pydantic.BaseModel):
 class ConfirmPurchaseOrder(BrandAction):
     key = "po.confirm"
     category = "spend"
+    spend_limit = "per_order"
     Args = ConfirmArgs
 
     def check(self, args: ConfirmArgs) -> None:
