@@ -308,7 +308,7 @@ def test_a_viewer_sees_the_divisions_proposals_but_has_no_decide_action(demo):
 
 def test_the_owner_sees_every_division_and_decides_anywhere(demo):
     client = login("owner")
-    html = client.get(proposals_url()).content.decode()
+    html = client.get(proposals_url() + "?show=all").content.decode()
     assert ids_on(html, "approvals", "proposedaction") == set(ProposedAction.objects.values_list("pk", flat=True))
     assert 'value="approve_selected"' in html
     finance = _decidable("finance", four_eyes=False)
