@@ -10,9 +10,11 @@ from django.test import Client
 from django.urls import reverse
 
 from approvals.models import Decision, ProposedAction, Status
-from approvals.services import proposal_hold
+from approvals.services import proposal_create, proposal_hold
 from divisions.models import Role
-from tests.factories import MembershipFactory, UserFactory, division
+from memory.services import remember
+from tests.factories import EmailCampaignFactory, MembershipFactory, UserFactory, division
+from tests.memory.factories import run_of
 
 from .factories import budget_proposal
 
@@ -176,3 +178,48 @@ def test_list_division_filter_offers_only_the_persons_divisions(campaign):
     response = _client(user).get(reverse("admin:approvals_proposedaction_changelist") + "?show=all")
     body = response.content.decode()
     assert "Growth" in body and "Finance" in body and "Retention" not in body
+
+
+def test_an_emails_body_is_shown_as_the_customer_will_see_it(growth_approver):
+    campaign = EmailCampaignFactory(
+        name="VIP Early Access",
+        subject="Early access, just for you",
+        body_text="Hello!\n\nOur new roasting pan is here before anyone else sees it.",
+        body_html="",
+    )
+    proposal = proposal_create(
+        action_type="email.send_campaign",
+        args={"email_campaign_id": campaign.pk},
+        division="growth",
+        rationale="VIPs open 3x more.",
+        agent_key="retention.vip",
+    )
+    body = _client(growth_approver).get(_page(proposal)).content.decode()
+    assert "The e-mail, as the customer will see it" in body
+    assert "Early access, just for you" in body and "Our new roasting pan is here" in body
+
+
+def test_an_html_email_is_rendered_in_a_sandboxed_frame(growth_approver):
+    campaign = EmailCampaignFactory(subject="Hi", body_text="plain", body_html="<h1>Spring <b>sale</b></h1>")
+    proposal = proposal_create(
+        action_type="email.send_campaign",
+        args={"email_campaign_id": campaign.pk},
+        division="growth",
+        rationale="r",
+        agent_key="retention.vip",
+    )
+    body = _client(growth_approver).get(_page(proposal)).content.decode()
+    assert 'sandbox=""' in body and "&lt;h1&gt;Spring &lt;b&gt;sale&lt;/b&gt;&lt;/h1&gt;" in body  # escaped into srcdoc
+
+
+def test_evidence_links_to_the_memory_entries(campaign, growth_approver):
+    entry = remember(
+        key="campaign:spring:roas_7d",
+        text="Spring Sale ROAS 0.8 over 7 days",
+        division="growth",
+        author_run=run_of("growth.paid_media"),
+    )
+    proposal = budget_proposal(campaign, evidence=[entry])
+    body = _client(growth_approver).get(_page(proposal)).content.decode()
+    assert reverse("admin:memory_memoryentry_change", args=[entry.pk]) in body
+    assert "Spring Sale ROAS 0.8 over 7 days" in body

@@ -12,7 +12,9 @@ from django.urls import reverse
 from agents.models import Agent, AgentKind, AgentRun, RunStatus
 from approvals.models import Decision, Status
 from approvals.services import proposal_hold
+from memory.services import remember
 from tests.factories import division
+from tests.memory.factories import run_of
 
 from .console_brand import build_morning
 
@@ -102,3 +104,11 @@ def test_all_records_is_the_stock_index_and_view_site_leads_to_today(owner):
     assert records.status_code == 200 and "app_list" in records.context
     today = client.get(reverse("admin:index")).content.decode()
     assert f'href="{reverse("admin:index")}">View site' in today
+
+
+def test_open_memory_conflicts_of_the_persons_divisions(growth_approver):
+    build_morning()
+    remember(key="channel:tiktok:pacing", text="TikTok on track", division="growth", author_run=run_of("growth.a"))
+    remember(key="channel:tiktok:pacing", text="TikTok overspending", division="growth", author_run=run_of("growth.b"))
+    body = _client(growth_approver).get(reverse("admin:index")).content.decode()
+    assert "Open memory conflicts (1)" in body and "channel:tiktok:pacing" in body
