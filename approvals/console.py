@@ -247,6 +247,7 @@ class ProposalPage:
     can_decide: bool = False
     can_release: bool = False
     linked: list[tuple[str, ProposedAction]] = field(default_factory=list)
+    bundle_note: str = ""
     evidence: list[Any] = field(default_factory=list)
 
 
@@ -290,4 +291,18 @@ def proposal_page(proposal: ProposedAction, user: Any) -> ProposalPage:
     linked += [("bundled with", p) for p in proposal.bundled_with.all()]
     linked += [("bundled into", p) for p in proposal.bundled_into.all()]
     page.linked = [(how, p) for how, p in linked if p.division_id in visible]
+    page.bundle_note = bundle_note(proposal, [p for how, p in linked if how.startswith("bundled")])
     return page
+
+
+def bundle_note(proposal: ProposedAction, bundled: list[ProposedAction]) -> str:
+    """What deciding this proposal alone does to the work it belongs with, said before anyone decides."""
+    open_ones = [p for p in bundled if p.status == Status.PENDING]
+    if proposal.status != Status.PENDING or not open_ones:
+        return ""
+    names = ", ".join(f"#{p.pk}" for p in open_ones)
+    return (
+        f"This proposal belongs with {names}. Deciding it alone leaves {names} undecided: approving one half "
+        "of a pair (a cut that funds a raise, a discount and the e-mail announcing it) can change spend or "
+        "promise customers something the other half does not deliver. Decide them together."
+    )

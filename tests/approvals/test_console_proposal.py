@@ -13,7 +13,7 @@ from approvals.models import Decision, ProposedAction, Status
 from approvals.services import proposal_create, proposal_hold
 from divisions.models import Role
 from memory.services import remember
-from tests.factories import EmailCampaignFactory, MembershipFactory, UserFactory, division
+from tests.factories import AdCampaignFactory, EmailCampaignFactory, MembershipFactory, UserFactory, division
 from tests.memory.factories import run_of
 
 from .factories import budget_proposal
@@ -223,3 +223,13 @@ def test_evidence_links_to_the_memory_entries(campaign, growth_approver):
     body = _client(growth_approver).get(_page(proposal)).content.decode()
     assert reverse("admin:memory_memoryentry_change", args=[entry.pk]) in body
     assert "Spring Sale ROAS 0.8 over 7 days" in body
+
+
+def test_a_bundled_proposal_says_what_deciding_it_alone_does(campaign, growth_approver):
+    raise_ = budget_proposal(campaign, "150.00")
+    cut = budget_proposal(AdCampaignFactory(name="Other", daily_budget=Decimal("200")), "170.00")
+    proposal_hold(proposal=raise_, reason="funded by the cut", bundle=[cut])
+    body = _client(growth_approver).get(_page(raise_)).content.decode()
+    assert f"belongs with #{cut.pk}" in body and "Decide them together" in body
+    ProposedAction.objects.filter(pk=cut.pk).update(status=Status.REJECTED)
+    assert "Decide them together" not in _client(growth_approver).get(_page(raise_)).content.decode()
