@@ -239,6 +239,7 @@ def edit_preview(proposal: ProposedAction, form: ArgsForm) -> EditPreview:
 class ProposalPage:
     proposal: ProposedAction
     money: str
+    money_how: str = ""
     changes: list[ArgChange] = field(default_factory=list)
     cap_warning: str = ""
     approvals_missing: str = ""
@@ -278,6 +279,12 @@ def proposal_page(proposal: ProposedAction, user: Any) -> ProposalPage:
     if pending:
         page.cap_warning = policy.spend_cap_breach(proposal)
         page.approvals_missing = policy.approvals_status(proposal).missing
+    if pending:
+        # Read from today's rows: once executed, those rows show the change itself, not what it changed.
+        try:
+            page.money_how = action.money_explained(action.parse(proposal.args))
+        except (InvalidArguments, ValueError):
+            page.money_how = ""  # the rows it counted on are gone; the amount stands as proposed
     if proposal.category == "message":
         try:
             page.message = action.message(action.parse(proposal.args))

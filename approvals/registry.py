@@ -81,6 +81,10 @@ class ActionType:
     def title(self, args: Any) -> str:
         return self.label or self.key
 
+    def money_explained(self, args: Any) -> str:
+        """How `money_at_stake` counts, in words, for the approver (e.g. "a week of the change")."""
+        return ""
+
     def message(self, args: Any) -> Message | None:
         """A message action's e-mail as the customer will see it; None for every other action."""
         return None

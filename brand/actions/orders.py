@@ -139,6 +139,9 @@ class ConfirmPurchaseOrder(BrandAction):
     def money_at_stake(self, args: ConfirmArgs) -> Decimal:
         return po_total(_po(args.po))
 
+    def money_explained(self, args: ConfirmArgs) -> str:
+        return "the purchase order's total (quantity x unit cost of its lines)"
+
     def title(self, args: ConfirmArgs) -> str:
         return f"Confirm {args.po}"
 

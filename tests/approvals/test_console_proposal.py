@@ -233,3 +233,8 @@ def test_a_bundled_proposal_says_what_deciding_it_alone_does(campaign, growth_ap
     assert f"belongs with #{cut.pk}" in body and "Decide them together" in body
     ProposedAction.objects.filter(pk=cut.pk).update(status=Status.REJECTED)
     assert "Decide them together" not in _client(growth_approver).get(_page(raise_)).content.decode()
+
+
+def test_money_at_stake_says_how_it_was_counted(campaign, growth_approver):
+    body = _client(growth_approver).get(_page(budget_proposal(campaign, "80.00"))).content.decode()
+    assert "|$80 - $120| a day x 7 days" in body
