@@ -8,8 +8,10 @@ from decimal import Decimal
 
 from agents.models import Briefing, BriefingItem, ItemKind
 from approvals.models import ProposedAction
+from approvals.services import proposal_create
 from brand.clock import brand_today
-from tests.factories import AdCampaignFactory, division
+from brand.models import PurchaseOrderLine
+from tests.factories import AdCampaignFactory, PurchaseOrderFactory, VariantFactory, division
 
 from .factories import budget_proposal
 
@@ -70,3 +72,16 @@ def build_morning() -> Morning:
     items[0].proposals.set([win])
     items[1].proposals.set([risk])
     return Morning(briefing=briefing, win=win, risk=risk, finance=finance)
+
+
+def po_proposal(total: str = "18392.00", number: str = "PO-RISK-1") -> ProposedAction:
+    """Finance's drafted purchase order to confirm: above the four-eyes amount and the daily ad cap."""
+    po = PurchaseOrderFactory(number=number)
+    PurchaseOrderLine.objects.create(purchase_order=po, variant=VariantFactory(), quantity=1, unit_cost=Decimal(total))
+    return proposal_create(
+        action_type="po.confirm",
+        args={"po": po.number},
+        division="finance",
+        rationale="The best-seller runs out in 6 days.",
+        agent_key="finance.po_desk",
+    )

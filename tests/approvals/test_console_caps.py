@@ -11,22 +11,17 @@ from django.urls import reverse
 
 from approvals import policy
 from approvals.models import Status
-from approvals.services import proposal_approve, proposal_create
-from brand.models import PurchaseOrderLine
+from approvals.services import proposal_approve
 from divisions.models import Division
-from tests.factories import PurchaseOrderFactory, VariantFactory
 
+from .console_brand import po_proposal
 from .factories import budget_proposal
 
 pytestmark = pytest.mark.django_db
 
 
 def _po_proposal(total: str = "18392.00"):
-    po = PurchaseOrderFactory(number="PO-RISK-1")
-    PurchaseOrderLine.objects.create(purchase_order=po, variant=VariantFactory(), quantity=1, unit_cost=Decimal(total))
-    return proposal_create(
-        action_type="po.confirm", args={"po": po.number}, division="finance", rationale="Stock runs out in 6 days."
-    )
+    return po_proposal(total)
 
 
 def _page(user, proposal):

@@ -10,8 +10,9 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from approvals.models import Decision, ProposedAction, Status
-from brand.models import AdCampaign
-from tests.approvals.console_brand import build_morning
+from approvals.services import proposal_hold
+from brand.models import AdCampaign, PurchaseOrder
+from tests.approvals.console_brand import build_morning, po_proposal
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -99,3 +100,39 @@ def test_today_and_a_proposal_fit_a_phone(page_as, live_server, growth_approver,
         shot(page, name)
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{name}: {overflow}px of horizontal scroll at 390px"
+
+
+def test_the_owner_releases_a_hold_then_approves(page_as, live_server, owner, shot):
+    morning = build_morning()
+    proposal_hold(proposal=morning.risk, reason="Operations says the promoted SKU runs out in 5 days")
+    page = page_as(owner)
+    page.goto(live_server.url + reverse("admin:approvals_proposedaction_change", args=[morning.risk.pk]))
+    expect(page.locator(".atlas-facts")).to_contain_text("runs out in 5 days")
+    assert page.locator('button:has-text("Approve")').count() == 0  # held work is not approvable
+    page.get_by_label("Why release the hold?").fill("The restock lands tomorrow.")
+    page.get_by_role("button", name="Release hold").click()
+    expect(page.locator(".messagelist")).to_contain_text("Released the hold")
+    shot(page, "released")
+    page.get_by_role("button", name="Approve", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text(f"Approved #{morning.risk.pk}")
+    assert ProposedAction.objects.get(pk=morning.risk.pk).status == Status.EXECUTED
+
+
+def test_a_four_eyes_purchase_order_completed_by_the_finance_director(
+    page_as, live_server, finance_approver, finance_director, shot
+):
+    proposal = po_proposal("18392.00")
+    first = page_as(finance_approver)
+    first.goto(live_server.url + reverse("admin:approvals_proposedaction_change", args=[proposal.pk]))
+    expect(first.locator(".atlas-money")).to_contain_text("$18,392")
+    assert first.locator(".atlas-cap").count() == 0  # judged against the PO limit, not the daily ad cap
+    first.get_by_role("button", name="Approve", exact=True).click()
+    expect(first.locator(".messagelist")).to_contain_text("still needed")
+    assert ProposedAction.objects.get(pk=proposal.pk).status == Status.PENDING
+    second = page_as(finance_director)
+    second.goto(live_server.url + reverse("admin:approvals_proposedaction_change", args=[proposal.pk]))
+    second.get_by_role("button", name="Approve", exact=True).click()
+    expect(second.locator(".messagelist")).to_contain_text(f"Approved #{proposal.pk}")
+    shot(second, "po-confirmed")
+    assert ProposedAction.objects.get(pk=proposal.pk).status == Status.EXECUTED
+    assert PurchaseOrder.objects.get(number="PO-RISK-1").status == "confirmed"
