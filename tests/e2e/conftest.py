@@ -34,7 +34,7 @@ def _console_settings(settings):
     settings.ATLAS_WEBHOOK_URL = ""
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(django_db_setup) -> Iterator[object]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)")
@@ -42,7 +42,8 @@ def browser(django_db_setup) -> Iterator[object]:
 
     # Playwright's sync API keeps an event loop on this thread while the browser is open; the tests'
     # own ORM calls are still plain synchronous code, so Django's guard against ORM use inside a
-    # loop does not apply to them.
+    # loop does not apply to them. Module scope: the loop and the variable end with the browser
+    # tests, before any other test (or a subprocess such as `check --deploy`) could inherit them.
     with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
