@@ -247,7 +247,8 @@ def outcome_words(verdict: str, proposal: ProposedAction) -> str:
         return f"Recorded your approval of {name}; still needed: {missing}. It stays pending until then."
     if verdict in ("approve", "edit_approve"):
         edited = "Edited and approved" if verdict == "edit_approve" else "Approved"
-        return f"{edited} {name}: it is now {proposal.get_status_display().lower()}."
+        # The execution runs after this decision commits: say it is on its way, not that it is done.
+        return f"{edited} {name}: queued to run (its page shows the execution)."
     if verdict == "send_back":
         return f"Sent {name} back to its agent with your comment."
     if verdict == "reject":
