@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 HOST ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
-.PHONY: install demo serve test lint lock clean
+.PHONY: install demo serve cycle brief test lint lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,9 +17,18 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
+# The commands after `make demo` (`.venv/bin/python manage.py ...`, `make cycle`) read the same settings
+# as the served demo: a local .env with DEBUG on and the links in e-mails pointing at the console.
+# Written once; an existing .env is never touched.
+.env:
+	@printf '%s\n' "# Written by make demo for a local try-out (see .env.example for every variable)." \
+		"DEBUG=true" "ATLAS_SITE_URL=http://$(HOST)" > $@
+	@echo "Wrote .env: DEBUG=true, ATLAS_SITE_URL=http://$(HOST)"
+
 # The demo runs with DEBUG on unless the environment or .env says otherwise.
 demo: export DEBUG ?= true
-demo: install
+demo: export ATLAS_SITE_URL ?= http://$(HOST)
+demo: install .env
 	@mkdir -p var
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py atlas_demo
@@ -33,11 +42,19 @@ demo: install
 # The console and a qcluster beside it. The qcluster runs in its own session so that Ctrl-C reaches
 # it once, from the trap (a second signal while django-q2 stops its workers makes it recurse).
 serve: export DEBUG ?= true
-serve: install
+serve: export ATLAS_SITE_URL ?= http://$(HOST)
+serve: install .env
 	@echo "Atlas console: http://$(HOST)/admin/  (Ctrl-C stops the server and the qcluster)"
 	@setsid $(BIN)/python manage.py qcluster & qcluster=$$!; \
 		trap 'trap - INT TERM EXIT; kill -TERM $$qcluster 2>/dev/null; wait $$qcluster' INT TERM EXIT; \
 		$(BIN)/python manage.py runserver --noreload $(HOST)
+
+# The common next steps after `make demo`: the morning cycle in-process, then its briefing.
+cycle: install .env
+	$(BIN)/python manage.py atlas_run --sync
+
+brief: install .env
+	$(BIN)/python manage.py atlas_brief
 
 # pytest exits 5 when it collected no test; that is a failure of the suite, not a pass.
 test: install

@@ -24,6 +24,7 @@ from agents.models import Agent, AgentRun, Briefing, BriefingItem, Cycle, Intent
 from agents.outcomes.checks import VERDICT_WORDS, VERDICTS
 from agents.outcomes.selectors import TrackRecord, track_record
 from agents.runtime.llm.base import drafted_by_label, unpriced
+from agents.runtime.selectors import runs_visible_to
 from atlas_project.admin import ReadOnlyAdminMixin
 from divisions import permissions
 
@@ -162,12 +163,7 @@ class RunInline(admin.TabularInline):
 
 
 def _runs_visible(request: HttpRequest, runs: QuerySet[AgentRun]) -> QuerySet[AgentRun]:
-    """A run's errors and context belong to its division: staff see their divisions' agents and the
-    brand-wide ones (the orchestrator); owners see all."""
-    visible = _visible_division_ids(request)
-    if visible is None:
-        return runs
-    return runs.filter(Q(agent__division__isnull=True) | Q(agent__division_id__in=visible))
+    return runs_visible_to(request.user, runs)
 
 
 @admin.register(Cycle)

@@ -6,24 +6,32 @@ actions, which call `approvals.services` (the same gate as the command, the e-ma
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db.models import F, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from simple_history.admin import SimpleHistoryAdmin
 
 from atlas_project.admin import ReadOnlyAdminMixin
 from divisions import permissions
 from divisions.permissions import signed_in
 
-from . import services
+from . import registry
+from .console import ArgsForm, decide_from_console, edit_preview, proposal_page
 from .errors import ApprovalError
 from .models import Decision, Execution, LinkUse, ProposedAction, Status
 from .policy import approvals_status
 from .selectors import proposals_visible_to
+
+EXPIRING_SOON = dt.timedelta(hours=24)
 
 
 class DecisionInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -60,10 +68,8 @@ def _decidable(request: HttpRequest, queryset: QuerySet) -> tuple[list[ProposedA
     return mine, len(selected) - len(mine)
 
 
-def _decide(request: HttpRequest, proposal: ProposedAction, verdict: str, text: str = "") -> Decision:
-    return services.proposal_decide(
-        proposal=proposal, user=signed_in(request.user), verdict=verdict, comment=text, via="console"
-    )
+def _decide(request: HttpRequest, proposal: ProposedAction, verdict: str, text: str = "") -> ProposedAction:
+    return decide_from_console(proposal=proposal, user=signed_in(request.user), verdict=verdict, comment=text)
 
 
 def _run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, verb: str, call: Any) -> None:
@@ -141,6 +147,108 @@ def _with_text(
 
 
 DECIDE_ACTIONS = ("approve_selected", "reject_selected", "send_back_selected", "release_selected", "cancel_selected")
+WAITING = "waiting"
+
+
+class ShowFilter(admin.SimpleListFilter):
+    """The list opens on what waits for this person; everything they may see is one click away."""
+
+    title = "what to show"
+    parameter_name = "show"
+
+    def __init__(self, request: HttpRequest, params: Any, model: Any, model_admin: Any) -> None:
+        # A viewer decides nowhere: nothing ever waits for them, so their list opens on everything.
+        self.default = WAITING if permissions.deciding_divisions(request.user).exists() else "all"
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(WAITING, "Waiting for you"), ("all", "Everything you can see")]
+
+    def value(self) -> str:
+        return super().value() or self.default
+
+    def choices(self, changelist: Any) -> Any:
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() != WAITING:
+            return queryset
+        mine = permissions.deciding_divisions(request.user)
+        return queryset.filter(status=Status.PENDING, division__in=mine)
+
+
+class DivisionFilter(admin.SimpleListFilter):
+    """Only the divisions this person belongs to (owners: all)."""
+
+    title = "division"
+    parameter_name = "division"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(str(d.pk), d.name) for d in permissions.visible_divisions(request.user)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(division_id=self.value()) if self.value() else queryset
+
+
+class AgentFilter(admin.SimpleListFilter):
+    title = "agent"
+    parameter_name = "agent"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        keys = (
+            proposals_visible_to(request.user)
+            .exclude(agent_key="")
+            .order_by("agent_key")
+            .values_list("agent_key", flat=True)
+            .distinct()
+        )
+        return [(k, k) for k in keys]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(agent_key=self.value()) if self.value() else queryset
+
+
+class ExpiringFilter(admin.SimpleListFilter):
+    title = "expiry"
+    parameter_name = "expiring"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("24h", "Expiring within 24 hours")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() != "24h":
+            return queryset
+        now = timezone.now()
+        return queryset.filter(status=Status.PENDING, expires_at__gt=now, expires_at__lte=now + EXPIRING_SOON)
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
+
+
+def outcome_words(verdict: str, proposal: ProposedAction) -> str:
+    """What the decision did, in words: a first four-eyes approval does not move any money yet."""
+    name = f"#{proposal.pk} {proposal.title or proposal.action_type}"
+    if verdict in ("approve", "edit_approve") and proposal.status == Status.PENDING:
+        missing = approvals_status(proposal).missing or "another approval"
+        return f"Recorded your approval of {name}; still needed: {missing}. It stays pending until then."
+    if verdict in ("approve", "edit_approve"):
+        edited = "Edited and approved" if verdict == "edit_approve" else "Approved"
+        # The execution runs after this decision commits: say it is on its way, not that it is done.
+        return f"{edited} {name}: queued to run (its page shows the execution)."
+    if verdict == "send_back":
+        return f"Sent {name} back to its agent with your comment."
+    if verdict == "reject":
+        return f"Rejected {name}."
+    return f"Released the hold on {name}: it can be decided now."
 
 
 @admin.register(ProposedAction)
@@ -150,19 +258,19 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
         "id",
         "title_or_type",
         "status",
-        "category",
         "money",
         "division",
-        "agent_key",
         "drafted",
-        "expires_at",
+        "priority_rounded",
+        "expires",
         "held",
-        "created_at",
     )
-    list_filter = ("status", "category", "division")
+    list_display_links = ("id", "title_or_type")
+    list_filter = (ShowFilter, "status", "category", DivisionFilter, AgentFilter, ExpiringFilter)
+    # Urgency: what expires first, then what the agents rank highest.
+    ordering = (F("expires_at").asc(nulls_last=True), "-priority", "-pk")
     search_fields = ("title", "action_type", "preview", "rationale", "agent_key")
     list_select_related = ("division",)
-    date_hierarchy = "created_at"
     inlines = [DecisionInline, ExecutionInline]
     actions = list(DECIDE_ACTIONS)
     show_full_result_count = False
@@ -217,6 +325,91 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
         ),
     )
 
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> ProposedAction:
+        # Another division's proposal is simply not there for this person: a plain 404, not the
+        # admin's "doesn't exist. Perhaps it was deleted?" redirect, which hints that it might.
+        proposal = super().get_object(request, object_id, from_field)
+        if proposal is None:
+            raise Http404(f"No proposal #{object_id} here.")
+        return proposal
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/decide/", view(self.decide_view), name="approvals_proposedaction_decide"),
+            path("<path:object_id>/edit/", view(self.edit_view), name="approvals_proposedaction_edit"),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        proposal = self.get_object(request, object_id)
+        page = proposal_page(proposal, request.user)
+        extra = {
+            **(extra_context or {}),
+            "page": page,
+            "title": proposal.title or proposal.action_type,
+            "subtitle": f"Proposal #{proposal.pk}",
+        }
+        return super().change_view(request, object_id, form_url, extra)
+
+    def decide_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """A decision posted from the proposal's page or from a card on Today."""
+        proposal = self.get_object(request, object_id)
+        here = reverse("admin:approvals_proposedaction_change", args=[proposal.pk])
+        if request.method != "POST":
+            return HttpResponseRedirect(here)
+        verdict = request.POST.get("verdict", "")
+        try:
+            result = decide_from_console(
+                proposal=proposal,
+                user=signed_in(request.user),
+                verdict=verdict,
+                comment=request.POST.get("comment", ""),
+            )
+        except ApprovalError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(_safe_next(request, here))
+        self.message_user(request, outcome_words(verdict, result), messages.SUCCESS)
+        return HttpResponseRedirect(_safe_next(request, here))
+
+    def edit_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Edit and approve: the arguments' form, then the diff and what the policy will ask, then confirm."""
+        proposal = self.get_object(request, object_id)
+        here = reverse("admin:approvals_proposedaction_change", args=[proposal.pk])
+        if not permissions.can_decide(request.user, proposal.division_id) or proposal.status != Status.PENDING:
+            self.message_user(request, f"Proposal #{proposal.pk} is not yours to edit now.", messages.WARNING)
+            return HttpResponseRedirect(here)
+        context: dict[str, Any] = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "proposal": proposal,
+            "title": f"Edit and approve: {proposal.title or proposal.action_type}",
+            "money": registry.money_words(proposal.money_at_stake),
+        }
+        if request.method == "POST" and "confirm" in request.POST:
+            try:
+                args = json.loads(request.POST.get("args_json", ""))
+                result = decide_from_console(
+                    proposal=proposal,
+                    user=signed_in(request.user),
+                    verdict="edit_approve",
+                    args=args,
+                    comment=request.POST.get("comment", ""),
+                )
+            except (ApprovalError, ValueError) as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return HttpResponseRedirect(request.path)
+            self.message_user(request, outcome_words("edit_approve", result), messages.SUCCESS)
+            return HttpResponseRedirect(here)
+        form = ArgsForm(request.POST if request.method == "POST" else None, proposal=proposal)
+        if request.method == "POST" and form.is_valid():
+            context["preview"] = edit_preview(proposal, form)
+            context["comment"] = form.cleaned_data.get("comment", "")
+        context["form"] = form
+        return TemplateResponse(request, "approvals/edit_approve.html", context)
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in self.model._meta.fields] + ["drafted", "evidence", "bundled_with"]
 
@@ -239,6 +432,7 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
         return permissions.deciding_divisions(request.user).exists()
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        extra_context = {"title": "Proposals", **(extra_context or {})}
         # Someone who decides nowhere has no decide actions, and Django would ignore a posted one
         # without a word; say why nothing happened.
         if (
@@ -258,9 +452,20 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     def money(self, obj: ProposedAction) -> str:
         return obj.money_in_words
 
-    @admin.display(description="Drafted", ordering="drafted_by")
+    @admin.display(description="Priority", ordering="priority")
+    def priority_rounded(self, obj: ProposedAction) -> str:
+        return f"{obj.priority:.0f}"
+
+    @admin.display(description="Expires", ordering="expires_at")
+    def expires(self, obj: ProposedAction) -> str:
+        if obj.expires_at is None:
+            return "-"
+        return timezone.localtime(obj.expires_at, registry.brand_timezone()).strftime("%b %d, %H:%M")
+
+    @admin.display(description="Proposed by", ordering="agent_key")
     def drafted(self, obj: ProposedAction) -> str:
-        return obj.drafted_label
+        # One column for who and how: the agent, and whether an LLM or the offline templates wrote it.
+        return f"{obj.agent_key} ({obj.drafted_label})" if obj.agent_key else obj.drafted_label
 
     @admin.display(description="Held", boolean=True)
     def held(self, obj: ProposedAction) -> bool:
@@ -268,7 +473,13 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
     @admin.action(description="Approve selected proposals", permissions=["decide"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        _run(self, request, queryset, "Approved", lambda p: _decide(request, p, "approve"))
+        _run(
+            self,
+            request,
+            queryset,
+            "Approved",
+            lambda p: decide_from_console(proposal=p, user=signed_in(request.user), verdict="approve", via="admin"),
+        )
 
     @admin.action(description="Reject selected proposals (with a reason)", permissions=["decide"])
     def reject_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
@@ -279,7 +490,9 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
             action="reject_selected",
             label="Reject",
             verb="Rejected",
-            call=lambda p, text: _decide(request, p, "reject", text),
+            call=lambda p, text: decide_from_console(
+                proposal=p, user=signed_in(request.user), verdict="reject", comment=text, via="admin"
+            ),
         )
 
     @admin.action(description="Send selected proposals back (with a comment)", permissions=["decide"])
@@ -291,7 +504,9 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
             action="send_back_selected",
             label="Send back",
             verb="Sent back",
-            call=lambda p, text: _decide(request, p, "send_back", text),
+            call=lambda p, text: decide_from_console(
+                proposal=p, user=signed_in(request.user), verdict="send_back", comment=text, via="admin"
+            ),
         )
 
     @admin.action(

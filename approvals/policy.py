@@ -4,7 +4,8 @@
 - spend, message and schedule wait as `pending` until approved, and expire after ATLAS_PROPOSAL_TTL;
 - above ATLAS_FOUR_EYES_AMOUNT two different people approve, at least one a director of the
   division (owners count as directors); nobody approves their own proposal;
-- the division's daily spend cap holds at execution.
+- the division's daily spend cap holds at execution; a purchase order is judged alone against the
+  division's purchase order limit instead (both set by the owner on the division in the admin).
 """
 
 from __future__ import annotations
@@ -74,13 +75,19 @@ def brand_day_bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     return registry.day_bounds(now.astimezone(tz).date(), tz)
 
 
+def _per_order_types() -> list[str]:
+    return [t.key for t in registry.all_types() if t.spend_limit == "per_order"]
+
+
 def spend_committed_today(*, division_id: int, now: dt.datetime | None = None, exclude_pk: Any = None) -> Decimal:
     """Money at stake of the division's spend actions executed (successfully) this brand day."""
     start, end = brand_day_bounds(now or timezone.now())
     executed = Execution.objects.filter(
         ok=True, finished_at__gte=start, finished_at__lt=end, proposal__division_id=division_id
     ).values("proposal_id")
-    qs = ProposedAction.objects.filter(pk__in=executed, category=Category.SPEND, status=Status.EXECUTED)
+    qs = ProposedAction.objects.filter(pk__in=executed, category=Category.SPEND, status=Status.EXECUTED).exclude(
+        action_type__in=_per_order_types()
+    )
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
     total = qs.aggregate(total=Sum("money_at_stake"))["total"] or Decimal("0")
@@ -90,6 +97,14 @@ def spend_committed_today(*, division_id: int, now: dt.datetime | None = None, e
 def spend_cap_breach(proposal: ProposedAction, *, now: dt.datetime | None = None) -> str:
     """Empty when the proposal fits under the division's daily cap, else the reason in words."""
     if proposal.category != Category.SPEND or proposal.money_at_stake == 0:
+        return ""
+    if registry.get(proposal.action_type).spend_limit == "per_order":
+        limit = proposal.division.purchase_order_limit
+        if proposal.money_at_stake > limit:
+            return (
+                f"purchase order limit of {proposal.division.name} exceeded: "
+                f"{proposal.money_at_stake} > limit {limit} {proposal.currency}"
+            )
         return ""
     cap = proposal.division.daily_spend_cap
     committed = spend_committed_today(division_id=proposal.division_id, now=now, exclude_pk=proposal.pk)

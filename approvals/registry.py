@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -22,6 +23,19 @@ from django.core.exceptions import ImproperlyConfigured
 from .errors import InvalidArguments, UnknownActionType
 
 CATEGORIES = ("spend", "message", "schedule", "internal")
+# How a spend action is capped: "daily" adds up with the division's other spend of the brand day
+# under its daily spend cap; "per_order" (a purchase order) is judged alone against the division's
+# purchase order limit, since one restock can be worth many days of ad spend.
+SPEND_LIMITS = ("daily", "per_order")
+
+
+@dataclass(frozen=True)
+class Message:
+    """What a customer will receive from a message action, shown to the approver before the send."""
+
+    subject: str
+    text: str
+    html: str = ""
 
 
 class ActionType:
@@ -45,6 +59,9 @@ class ActionType:
     outcome_horizon_days: ClassVar[int] = 0
     # What a track record calls several of these ("budget changes"); the key when empty.
     plural: ClassVar[str] = ""
+    # "daily": counts towards the division's daily spend cap; "per_order": judged against the
+    # division's purchase-order limit on its own (a PO is one large, planned commitment).
+    spend_limit: ClassVar[str] = "daily"
 
     def targets(self, args: dict) -> tuple[str, ...]:
         """What a proposal of this type acts on, read from its stored arguments (the JSON that
@@ -89,6 +106,14 @@ class ActionType:
 
     def title(self, args: Any) -> str:
         return self.label or self.key
+
+    def money_explained(self, args: Any) -> str:
+        """How `money_at_stake` counts, in words, for the approver (e.g. "a week of the change")."""
+        return ""
+
+    def message(self, args: Any) -> Message | None:
+        """A message action's e-mail as the customer will see it; None for every other action."""
+        return None
 
     def currency(self, args: Any) -> str:
         return _context["currency"]()
@@ -171,6 +196,8 @@ def register(cls: type[ActionType]) -> type[ActionType]:
         raise TypeError(f"{key}: category must be one of {', '.join(CATEGORIES)}")
     if not (isinstance(getattr(cls, "Args", None), type) and issubclass(cls.Args, pydantic.BaseModel)):
         raise TypeError(f"{key}: Args must be a pydantic model")
+    if getattr(cls, "spend_limit", "daily") not in SPEND_LIMITS:
+        raise TypeError(f"{key}: spend_limit must be one of {', '.join(SPEND_LIMITS)}")
     existing = _registry.get(key)
     if existing is not None and type(existing).__qualname__ != cls.__qualname__:
         raise TypeError(f"action type {key!r} is registered twice ({type(existing).__qualname__}, {cls.__qualname__})")
@@ -221,9 +248,10 @@ def day_bounds(day: dt.date, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
     return bounds(day, tz)
 
 
-def money_words(amount: Decimal | None, *, currency: str) -> str:
-    """An amount in words, by the domain app's one formatter ("$1,240", "€12.50")."""
-    return _context["money_words"](amount, currency=currency)
+def money_words(amount: Decimal | int | float | None, *, currency: str | None = None) -> str:
+    """An amount in words, by the domain app's one formatter ("$1,240", "€12.50"); in the brand's
+    currency unless another is named."""
+    return _context["money_words"](amount, currency=currency or _context["currency"]())
 
 
 def brand_timezone() -> dt.tzinfo:

@@ -20,6 +20,13 @@ class Division(models.Model):
         default=Decimal("5000.00"),
         help_text="The most that executed spend actions of this division may commit in one brand day.",
     )
+    purchase_order_limit = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("50000.00"),
+        help_text="The most one purchase order of this division may commit. Purchase orders are judged "
+        "against this limit alone, not against the daily spend cap (stock is bought in lumps, not by the day).",
+    )
     history = audited_history()
 
     class Meta:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from agents.models import AgentKind, AgentRun, Cycle
 from approvals.models import ProposedAction
+from divisions import permissions
 from memory.models import MemoryEntry
 
 _KIND_ORDER = Case(
@@ -16,6 +17,16 @@ _KIND_ORDER = Case(
     default=Value(2),
     output_field=IntegerField(),
 )
+
+
+def runs_visible_to(user: Any, runs: QuerySet[AgentRun] | None = None) -> QuerySet[AgentRun]:
+    """A run's errors and context belong to its division: staff see their divisions' agents and the
+    brand-wide ones (the orchestrator); owners see all."""
+    runs = AgentRun.objects.all() if runs is None else runs
+    if permissions.is_owner(user):
+        return runs
+    visible = permissions.visible_divisions(user)
+    return runs.filter(Q(agent__division__isnull=True) | Q(agent__division__in=visible))
 
 
 def runs_of_cycle(cycle: Cycle) -> QuerySet[AgentRun]:

@@ -63,6 +63,14 @@ class SetDailyBudget(BrandAction):
         campaign = _campaign(args.campaign_id)
         return abs(args.daily_budget - campaign.daily_budget) * BUDGET_HORIZON_DAYS
 
+    def money_explained(self, args: BudgetArgs) -> str:
+        campaign = _campaign(args.campaign_id)
+        return (
+            f"|{money_words(args.daily_budget)} - {money_words(campaign.daily_budget)}| a day "
+            f"x {BUDGET_HORIZON_DAYS} days "
+            "(a week of the change, the horizon budgets are reviewed on)"
+        )
+
     def title(self, args: BudgetArgs) -> str:
         campaign = _campaign(args.campaign_id)
         verb = "Raise" if args.daily_budget > campaign.daily_budget else "Cut"

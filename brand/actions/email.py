@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from approvals.errors import ActionNotDue
-from approvals.registry import register
+from approvals.registry import Message, register
 
 from ..connectors import email as email_connector
 from ..models import AppliedAction, CalendarItem, CalendarKind, EmailCampaign, EmailStatus, Segment
@@ -120,6 +120,12 @@ class SendCampaign(BrandAction):
     def title(self, args: SendArgs) -> str:
         name, subject, segment = self._parts(args)
         return f"Send {name or subject!r} to {segment.name}"
+
+    def message(self, args: SendArgs) -> Message:
+        if args.email_campaign_id is not None:
+            campaign = EmailCampaign.objects.get(pk=args.email_campaign_id)
+            return Message(subject=campaign.subject, text=campaign.body_text, html=campaign.body_html)
+        return Message(subject=args.subject or "", text=args.body or "", html=args.body_html or "")
 
     def preview(self, args: SendArgs) -> str:
         _name, subject, segment = self._parts(args)

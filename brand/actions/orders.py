@@ -134,6 +134,7 @@ class ConfirmArgs(pydantic.BaseModel):
 class ConfirmPurchaseOrder(BrandAction):
     key = "po.confirm"
     category = "spend"
+    spend_limit = "per_order"
     Args = ConfirmArgs
     target_fields = ("po",)
     # Long enough for the goods to arrive on a usual lead time: did the stock-out it was meant to avoid happen?
@@ -152,6 +153,9 @@ class ConfirmPurchaseOrder(BrandAction):
 
     def money_at_stake(self, args: ConfirmArgs) -> Decimal:
         return po_total(_po(args.po))
+
+    def money_explained(self, args: ConfirmArgs) -> str:
+        return "the purchase order's total (quantity x unit cost of its lines)"
 
     def title(self, args: ConfirmArgs) -> str:
         return f"Confirm {args.po}"

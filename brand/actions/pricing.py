@@ -86,6 +86,10 @@ class CreateDiscount(BrandAction):
         revenue, _units = trailing_revenue(skus=args.skus or None)
         return (revenue * args.percent_off / 100 * args.days() / TRAILING_DAYS).quantize(CENT, ROUND_HALF_UP)
 
+    def money_explained(self, args: DiscountArgs) -> str:
+        scope = "its SKUs'" if args.skus else "the store's"
+        return f"{args.percent_off.normalize():f}% of {scope} last 30 days' revenue, prorated to {args.days()} days"
+
     def title(self, args: DiscountArgs) -> str:
         return f"Discount {args.code}: {args.percent_off.normalize():f}% off"
 
@@ -149,6 +153,9 @@ class SetMarkdown(BrandAction):
         variant = _variant(args.sku)
         _revenue, units = trailing_revenue(skus=[args.sku])
         return (variant.price - _marked_down(variant.price, args.percent)) * units
+
+    def money_explained(self, args: MarkdownArgs) -> str:
+        return "the price cut x the units sold in the last 30 days"
 
     def title(self, args: MarkdownArgs) -> str:
         return f"Mark down {args.sku} by {args.percent.normalize():f}%"

@@ -119,9 +119,9 @@ def test_staff_see_the_narrative_and_only_their_divisions_items(client, growth_v
     assert briefing["finance"].title not in html
 
 
-def test_the_index_links_to_todays_briefing(client, growth_viewer, briefing):
+def test_all_records_links_to_todays_briefing(client, growth_viewer, briefing):
     client.force_login(growth_viewer)
-    index = client.get(reverse("admin:index")).content.decode()
+    index = client.get(reverse("atlas_records")).content.decode()
     today = reverse("admin:agents_briefing_today")
     assert today in index
     response = client.get(today)

@@ -114,7 +114,10 @@ def test_everyone_logs_in_and_walks_the_console(demo, username):
     client = login(username)
     index = client.get("/admin/")
     assert index.status_code == 200
-    html = index.content.decode()
+    assert "/admin/approvals/proposedaction/" in index.content.decode()  # Today links the proposals
+    records = client.get(reverse("atlas_records"))  # and the model index is one click away
+    assert records.status_code == 200
+    html = records.content.decode()
     for section in ("/admin/approvals/proposedaction/", "/admin/memory/memoryentry/", "/admin/brand/order/"):
         assert section in html, (username, section)
 
@@ -123,7 +126,7 @@ def test_everyone_logs_in_and_walks_the_console(demo, username):
     if username != "owner":
         visible = visible.filter(division__slug=division_of(username))
     assert visible.count() <= 100
-    changelist = client.get(proposals_url())
+    changelist = client.get(proposals_url() + "?show=all")  # the list opens on what waits; all is one click
     assert changelist.status_code == 200
     assert ids_on(changelist.content.decode(), "approvals", "proposedaction") == set(
         visible.values_list("pk", flat=True)
@@ -305,7 +308,7 @@ def test_a_viewer_sees_the_divisions_proposals_but_has_no_decide_action(demo):
 
 def test_the_owner_sees_every_division_and_decides_anywhere(demo):
     client = login("owner")
-    html = client.get(proposals_url()).content.decode()
+    html = client.get(proposals_url() + "?show=all").content.decode()
     assert ids_on(html, "approvals", "proposedaction") == set(ProposedAction.objects.values_list("pk", flat=True))
     assert 'value="approve_selected"' in html
     finance = _decidable("finance", four_eyes=False)

@@ -1,0 +1,212 @@
+"""Today, the console's front page: what one person reads and decides first thing in the morning.
+
+Reads only, each scoped by division in its queryset: the briefing's win, risk and opportunity with
+their drafted work, what waits for this person, the held work, yesterday's runs, the team's health
+and the open memory conflicts. Money is written by the brand's one money helper.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.utils import timezone
+
+from agents.models import AgentRun, BriefingItem, Cycle, ItemKind, RunStatus
+from agents.orchestrator.selectors import briefing_for
+from agents.runtime.selectors import runs_visible_to
+from approvals import policy
+from approvals.models import ProposedAction, Status
+from approvals.selectors import proposals_decidable_by, proposals_visible_to
+from brand.clock import brand_day_start, brand_today
+from brand.money import money_words
+from divisions import permissions
+from memory.selectors import conflicts_visible_to
+
+WAITING_SHOWN = 20
+CARD_KINDS = (ItemKind.WIN, ItemKind.RISK, ItemKind.OPPORTUNITY)
+
+# The briefing's figures, in words: which keys are money, which are ratios; machinery stays out.
+_MONEY_HINTS = ("revenue", "spend", "money", "budget", "cost", "value", "profit", "at_risk", "amount")
+_HIDDEN = {"proposal", "action_type", "formula", "score", "money_basis", "hours_to_expiry"}
+
+
+def number_in_words(key: str, value: Any) -> str:
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, str) and not _is_number(value):
+        return value
+    if any(hint in key for hint in _MONEY_HINTS):
+        return money_words(Decimal(str(value)), whole=True)
+    number = float(value)
+    if key.startswith("roas"):
+        return f"{number:.1f}x"
+    if key in ("growth", "confidence", "urgency_share") or key.endswith("_rate") or key.endswith("_share"):
+        return f"{number:.0%}"
+    if "days" in key:
+        return f"{number:.0f} day{'s' if round(number) != 1 else ''}"
+    return f"{number:,.0f}" if number == int(number) else f"{number:,.2f}"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except InvalidOperation:
+        return False
+    return True
+
+
+_ACRONYMS = {"roas": "ROAS", "sku": "SKU", "ctr": "CTR", "po": "PO", "llm": "LLM", "vip": "VIP"}
+
+
+def _label(key: str) -> str:
+    words = [_ACRONYMS.get(w, w) for w in key.split("_")]
+    text = " ".join(words)
+    return text[0].upper() + text[1:] if text else text
+
+
+def numbers_in_words(numbers: dict[str, Any]) -> list[tuple[str, str]]:
+    """[("Revenue 28d", "$12,400"), ...]; the how of a money figure follows it in words."""
+    out = [
+        (_label(key), number_in_words(key, value))
+        for key, value in (numbers or {}).items()
+        if key not in _HIDDEN and not isinstance(value, dict | list)
+    ]
+    if numbers and numbers.get("money_basis"):
+        out.append(("How the money is counted", str(numbers["money_basis"])))
+    return out
+
+
+@dataclass
+class Card:
+    kind: str
+    title: str
+    text: str
+    division: str
+    numbers: list[tuple[str, str]]
+    proposals: list[ProposedAction]
+
+
+@dataclass
+class Health:
+    last_cycle: Cycle | None
+    runs: int
+    failed: int
+    llm_cost: str
+    llm_budget: str
+    over_budget: bool
+
+
+@dataclass
+class Today:
+    date: dt.date
+    briefing_date: dt.date | None
+    narrative: str
+    cards: list[Card]
+    waiting: list[ProposedAction]
+    waiting_total: int
+    held: list[ProposedAction]
+    failed_runs: list[AgentRun]
+    health: Health
+    conflicts: list[Any]
+    divisions: list[Any] = field(default_factory=list)
+
+
+def dress_proposals(proposals: list[ProposedAction], user: Any) -> list[ProposedAction]:
+    """Money in words and what the person may do, on each proposal the page lists."""
+    deciding = set(permissions.deciding_divisions(user).values_list("pk", flat=True))
+    for p in proposals:
+        p.money_words = money_words(p.money_at_stake, whole=True)  # type: ignore[attr-defined]
+        p.decidable = p.status == Status.PENDING and not p.is_held and p.division_id in deciding  # type: ignore[attr-defined]
+        p.four_eyes = policy.needs_four_eyes(p)  # type: ignore[attr-defined]
+    return proposals
+
+
+def waiting_for(user: Any) -> QuerySet[ProposedAction]:
+    """What this person may decide now, most urgent first: what expires soonest, then the highest ranked."""
+    return (
+        proposals_decidable_by(user)
+        .filter(hold_reason="")
+        .order_by(F("expires_at").asc(nulls_last=True), "-priority", "pk")
+    )
+
+
+def _cards(user: Any, date: dt.date) -> tuple[dt.date | None, str, list[Card]]:
+    briefing = briefing_for(date) or briefing_for(None)
+    if briefing is None:
+        return None, "", []
+    visible = set(permissions.visible_divisions(user).values_list("pk", flat=True))
+    items = (
+        BriefingItem.objects.filter(briefing=briefing, kind__in=CARD_KINDS)
+        .filter(Q(division__isnull=True) | Q(division__in=visible))
+        .select_related("division")
+        .prefetch_related("proposals__division")
+    )
+    by_kind = {item.kind: item for item in items}
+    cards = []
+    for kind in CARD_KINDS:
+        item = by_kind.get(kind)
+        if item is None:
+            continue
+        proposals = [p for p in item.proposals.all() if p.division_id in visible]
+        cards.append(
+            Card(
+                kind=kind,
+                title=item.title,
+                text=item.text,
+                division=item.division.name if item.division is not None else "",
+                numbers=numbers_in_words(item.numbers),
+                proposals=dress_proposals(sorted(proposals, key=lambda p: p.pk), user),
+            )
+        )
+    return briefing.brand_date, briefing.narrative, cards
+
+
+def _health(user: Any, since: dt.datetime, today_start: dt.datetime) -> tuple[Health, list[AgentRun]]:
+    runs = runs_visible_to(user, AgentRun.objects.filter(queued_at__gte=since))
+    counts = runs.aggregate(total=Count("pk"), failed=Count("pk", filter=Q(status=RunStatus.FAILED)))
+    failed = list(runs.filter(status=RunStatus.FAILED).select_related("agent").order_by("-queued_at")[:10])
+    # The LLM budget is the whole team's: everyone sees the same spend against it.
+    cost = AgentRun.objects.filter(queued_at__gte=today_start).aggregate(c=Sum("cost"))["c"] or Decimal("0")
+    budget = Decimal(settings.ATLAS_DAILY_COST_BUDGET)
+    health = Health(
+        last_cycle=Cycle.objects.order_by("-started_at").first(),
+        runs=counts["total"],
+        failed=counts["failed"],
+        llm_cost=f"${cost:,.2f}",
+        llm_budget=f"${budget:,.2f}",
+        over_budget=cost >= budget,
+    )
+    return health, failed
+
+
+def today_for(user: Any, *, now: dt.datetime | None = None) -> Today:
+    now = now or timezone.now()
+    date = brand_today()
+    briefing_date, narrative, cards = _cards(user, date)
+    waiting = waiting_for(user)
+    held = list(
+        proposals_visible_to(user)
+        .filter(status=Status.PENDING)
+        .exclude(hold_reason="")
+        .prefetch_related("bundled_with")
+        .order_by("pk")
+    )
+    health, failed = _health(user, now - dt.timedelta(days=1), brand_day_start(date))
+    return Today(
+        date=date,
+        briefing_date=briefing_date,
+        narrative=narrative,
+        cards=cards,
+        waiting=dress_proposals(list(waiting[:WAITING_SHOWN]), user),
+        waiting_total=waiting.count(),
+        held=dress_proposals(held, user),
+        failed_runs=failed,
+        health=health,
+        conflicts=list(conflicts_visible_to(user).filter(is_open=True).order_by("-created_at")[:10]),
+        divisions=list(permissions.visible_divisions(user)),
+    )
