@@ -1,19 +1,42 @@
-"""Settings for the test suite: the real settings, with test-only defaults for the secrets.
+"""Settings for the test suite: the real settings, read from an environment the suite controls.
 
-DATABASE_URL and REDIS_URL pass straight through, so CI's second pass runs the very same suite
-on PostgreSQL and the Redis broker.
+The suite gives the same result whatever the caller's environment and `.env` say: every variable
+Atlas reads is removed from the environment before the real settings are imported, the test values
+are set in its place, and no `.env` file is read. DATABASE_URL and REDIS_URL alone pass straight
+through, so CI's second pass runs the very same suite on PostgreSQL and the Redis broker.
 """
 
 import os
+import re
 import tempfile
+from pathlib import Path
 
-os.environ.setdefault("SECRET_KEY", "atlas-test-secret-key-not-for-production-0123456789abcdef")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
-os.environ.setdefault("ATLAS_LLM_PROVIDER", "offline")
+# Variables the caller may set on purpose: the database and the broker the suite runs against.
+PASSED_THROUGH = frozenset({"DATABASE_URL", "REDIS_URL"})
+# Every variable .env.example documents, and the families Atlas and its libraries read by prefix.
+_DOCUMENTED = re.findall(
+    r"^#?\s*([A-Z][A-Z0-9_]*)=", (Path(__file__).resolve().parent.parent / ".env.example").read_text(), re.M
+)
+_PREFIXES = ("ATLAS_", "OPENAI_", "AXES_", "Q_", "SECURE_", "EMAIL_", "SESSION_", "CSRF_", "DJANGO_Q")
+for _name in list(os.environ):
+    if _name in PASSED_THROUGH:
+        continue
+    if _name in _DOCUMENTED or _name.startswith(_PREFIXES):
+        del os.environ[_name]
 
-from atlas_project.settings import *  # noqa: F403
-from atlas_project.settings import DATABASES
+os.environ.update(
+    {
+        "ATLAS_ENV_FILE": "",  # no .env: neither the project's nor one named by the caller
+        "DEBUG": "false",
+        "SECRET_KEY": "atlas-test-secret-key-not-for-production-0123456789abcdef",
+        "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "ATLAS_LLM_PROVIDER": "offline",
+    }
+)
+
+from atlas_project.settings import *  # noqa: E402, F403
+from atlas_project.settings import DATABASES  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
