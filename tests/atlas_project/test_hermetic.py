@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +43,7 @@ HOSTILE_DOTENV = "\n".join(
 )
 PROBE = """
 import json, django
+import pytest
 from django.conf import settings
 django.setup()
 print(json.dumps({
@@ -101,6 +103,15 @@ def test_the_suite_runs_with_its_own_values(settings):
     assert settings.EMAIL_BACKEND == "django.core.mail.backends.locmem.EmailBackend"
 
 
+@pytest.mark.django_db
+def test_demo_people_get_a_generated_password():
+    # What broke `make test` when ATLAS_DEMO_PASSWORD was exported (the README suggests it).
+    from brand.demo.people import people_set
+
+    result = people_set()
+    assert result.generated_password is not None and len(result.created) == 17
+
+
 def test_pytest_under_a_hostile_environment_and_dotenv_passes(tmp_path):
     """The very tests that broke when ATLAS_DEMO_PASSWORD was set, run as `make test` runs them."""
     (tmp_path / ".env").write_text(HOSTILE_DOTENV)
@@ -116,6 +127,7 @@ def test_pytest_under_a_hostile_environment_and_dotenv_passes(tmp_path):
             "-c",
             str(ROOT / "pyproject.toml"),
             f"{ROOT}/tests/atlas_project/test_hermetic.py::test_the_suite_runs_with_its_own_values",
+            f"{ROOT}/tests/atlas_project/test_hermetic.py::test_demo_people_get_a_generated_password",
             f"{ROOT}/tests/brand/test_demo_seeds.py::test_people_use_the_configured_password",
         ],
         cwd=tmp_path,
@@ -125,7 +137,7 @@ def test_pytest_under_a_hostile_environment_and_dotenv_passes(tmp_path):
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "2 passed" in result.stdout
+    assert "3 passed" in result.stdout
 
 
 def test_settings_read_no_dotenv_when_told_not_to():
