@@ -6,7 +6,9 @@ value fails at start with the variable's name, never later in a request or a tas
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -18,9 +20,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
-_env_file = BASE_DIR / ".env"
-if _env_file.exists():
-    environ.Env.read_env(str(_env_file), overwrite=False)
+# ATLAS_ENV_FILE names the file to read (default: the project's .env); empty reads none, which is
+# how the test settings keep a developer's .env out of the suite.
+_env_file = os.environ.get("ATLAS_ENV_FILE", str(BASE_DIR / ".env"))
+if _env_file and Path(_env_file).is_file():
+    environ.Env.read_env(_env_file, overwrite=False)
 
 
 def _parsed(name: str, default: Any, cast: Any) -> Any:
@@ -99,6 +103,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_q",
     "simple_history",
+    "axes",
     "atlas_project.apps.AtlasProjectConfig",
     "divisions",
     "brand",
@@ -116,6 +121,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "atlas_project.middleware.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lock-out response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "atlas_project.urls"
@@ -206,6 +214,13 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SECURE_SSL_REDIRECT: bool = _parsed("SECURE_SSL_REDIRECT", not DEBUG, _bool)
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+# The console's forms carry the CSRF token in the page; no script needs to read the cookie.
+CSRF_COOKIE_HTTPONLY = True
+# Lax, not Strict: a digest's approval link is a top-level GET from a mail client and must arrive
+# logged in; cross-site POSTs still carry no cookie.
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_HSTS_SECONDS: int = _parsed("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, int)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -220,6 +235,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+
+# Login lock-out (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one
+# address, that pair is locked out for AXES_COOLOFF_MINUTES. Username and address together, so that
+# a stranger cannot lock a colleague out from elsewhere by guessing at their name.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT: int = _parsed("AXES_FAILURE_LIMIT", 5, _positive_int)
+AXES_COOLOFF_TIME: dt.timedelta = dt.timedelta(minutes=_parsed("AXES_COOLOFF_MINUTES", 30, _positive_int))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+
+# The console's Content-Security-Policy (atlas_project.middleware): everything from Atlas itself,
+# the admin's scripts included; inline styles only, because the admin's templates use a few.
+ATLAS_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -1,6 +1,11 @@
 """The brand's data in the console: readable by all staff, editable by superusers (and whoever is
 granted Django's model permissions, e.g. an Owners group).
 
+Customers' personal data (names, e-mail addresses, who bought what) is the exception: only those
+`divisions.permissions.can_see_customer_pii` lets through see the customers' pages and the fields
+that name a customer elsewhere (an order's customer and e-mail, a segment's members), in lists,
+forms, search, autocomplete and history alike.
+
 Fields that agents' action types govern (a campaign's budget and status, an e-mail's send state,
 a purchase order's status) are read-only once the row exists: those changes go through a
 proposal and its approval, never through a form.
@@ -17,6 +22,7 @@ from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from atlas_project.admin import CheapPaginator, ReadOnlyAdminMixin
+from divisions.permissions import can_see_customer_pii
 
 from . import models as bm
 from .clock import brand_today
@@ -50,6 +56,51 @@ class BrandAdmin(admin.ModelAdmin):
 
 class BrandHistoryAdmin(BrandAdmin, SimpleHistoryAdmin):
     pass
+
+
+def _lookup_field(lookup: str) -> str:
+    """`"=email"` -> `"email"`, `"customer__email"` -> `"customer"`: the model field a lookup starts at."""
+    return lookup.lstrip("^=@").split("__")[0]
+
+
+class CustomerFieldsAdmin(admin.ModelAdmin):
+    """Leaves `pii_fields` out of every view of someone who may not see customers' personal data.
+
+    Out of the list, the form (read-only or not), the search, the filters and the autocomplete
+    widgets: hiding a column while still letting its values be searched would tell them anyway.
+    """
+
+    pii_fields: tuple[str, ...] = ()
+
+    def _hides_pii(self, request: HttpRequest) -> bool:
+        return not can_see_customer_pii(request.user)
+
+    def _without_pii(self, request: HttpRequest, names: Any) -> list[Any]:
+        names = list(names or [])
+        if not self._hides_pii(request):
+            return names
+        return [n for n in names if not (isinstance(n, str) and _lookup_field(n) in self.pii_fields)]
+
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
+        return self._without_pii(request, super().get_list_display(request))
+
+    def get_list_filter(self, request: HttpRequest) -> list[Any]:
+        return self._without_pii(request, super().get_list_filter(request))
+
+    def get_search_fields(self, request: HttpRequest) -> list[str]:
+        return self._without_pii(request, super().get_search_fields(request))
+
+    def get_autocomplete_fields(self, request: HttpRequest) -> list[str]:
+        return self._without_pii(request, super().get_autocomplete_fields(request))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return self._without_pii(request, super().get_readonly_fields(request, obj))
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        exclude = list(super().get_exclude(request, obj) or [])
+        if self._hides_pii(request):
+            exclude += [name for name in self.pii_fields if name not in exclude]
+        return exclude
 
 
 class BigTableAdmin(BrandAdmin):
@@ -141,10 +192,28 @@ class SupplierAdmin(BrandHistoryAdmin):
 
 @admin.register(bm.Customer)
 class CustomerAdmin(BigTableAdmin):
+    """A customer row is personal data throughout: the pages (list, change, history, delete, and the
+    autocomplete other forms use) open only to those who may see it."""
+
     list_display = ["email", "first_name", "last_name", "accepts_marketing", "created_at"]
     list_filter = ["accepts_marketing"]
     search_fields = ["email", "first_name", "last_name"]
     date_hierarchy = "created_at"
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return super().has_module_permission(request) and can_see_customer_pii(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_view_permission(request, obj) and can_see_customer_pii(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and can_see_customer_pii(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and can_see_customer_pii(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and can_see_customer_pii(request.user)
 
 
 class OrderLineInline(BrandInline):
@@ -158,7 +227,8 @@ class OrderLineInline(BrandInline):
 
 
 @admin.register(bm.Order)
-class OrderAdmin(BigTableAdmin):
+class OrderAdmin(CustomerFieldsAdmin, BigTableAdmin):
+    pii_fields = ("customer", "email")
     list_display = [
         "name",
         "created_at",
@@ -245,7 +315,8 @@ class DiscountAdmin(BrandHistoryAdmin):
 
 
 @admin.register(bm.Segment)
-class SegmentAdmin(BrandHistoryAdmin):
+class SegmentAdmin(CustomerFieldsAdmin, BrandHistoryAdmin):
+    pii_fields = ("customers",)
     list_display = ["key", "name", "built_at"]
     search_fields = ["key", "name", "description"]
     autocomplete_fields = ["customers"]

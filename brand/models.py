@@ -107,6 +107,8 @@ class Customer(models.Model):
 
     class Meta:
         ordering = ["email"]
+        # Customers' personal data (names, addresses, their orders' e-mails): see divisions.permissions.
+        permissions = [("view_customer_pii", "Can see customers' personal data")]
 
     def __str__(self) -> str:
         return self.email

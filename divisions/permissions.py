@@ -71,3 +71,20 @@ def signed_in(user: User | AnonymousUser) -> User:
     if not user.is_authenticated:
         raise PermissionDenied("sign in first")
     return user
+
+
+# --- customers' personal data ----------------------------------------------------------------------
+# Names, e-mail addresses and orders of customers are personal data: seen by the owners, by the
+# divisions whose work is the customers themselves, and by whoever is granted the permission
+# (an auditor, say). The rule is data here; the permission itself belongs to brand's Customer, named
+# by its string so that divisions imports no other app.
+PII_DIVISIONS = frozenset({"retention", "sales"})
+CUSTOMER_PII_PERMISSION = "brand.view_customer_pii"
+
+
+def can_see_customer_pii(user: Someone) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if is_owner(user) or user.has_perm(CUSTOMER_PII_PERMISSION):
+        return True
+    return Membership.objects.filter(user=user, division__slug__in=PII_DIVISIONS).exists()

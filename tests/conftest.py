@@ -17,25 +17,28 @@ settings.load_profile("atlas")
 @pytest.fixture(autouse=True)
 def _migrated_rows_present(request):
     """Transactional tests flush every table when they end, including the rows that migrations
-    create (the eight divisions, the Owners group); put them back before any test that uses the db."""
+    create (the eight divisions, the Owners group and its grant of customers' data); put them back
+    before any test that uses the db."""
     uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db", "live_server"} & set(
         request.fixturenames
     )
     if not uses_db:
         return
     request.getfixturevalue("django_db_setup")
-    from django.contrib.auth.models import Group
+    from django.contrib.auth.models import Group, Permission
 
     from divisions.catalog import DIVISIONS
     from divisions.models import Division
-    from divisions.permissions import OWNERS_GROUP
+    from divisions.permissions import CUSTOMER_PII_PERMISSION, OWNERS_GROUP
 
     blocker = request.getfixturevalue("django_db_blocker")
     with blocker.unblock():
         if Division.objects.count() < len(DIVISIONS):
             for slug, name, mandate in DIVISIONS:
                 Division.objects.get_or_create(slug=slug, defaults={"name": name, "mandate": mandate})
-        Group.objects.get_or_create(name=OWNERS_GROUP)
+        owners, _ = Group.objects.get_or_create(name=OWNERS_GROUP)
+        app_label, codename = CUSTOMER_PII_PERMISSION.split(".")
+        owners.permissions.add(*Permission.objects.filter(content_type__app_label=app_label, codename=codename))
 
 
 @pytest.fixture

@@ -1,19 +1,48 @@
-"""Settings for the test suite: the real settings, with test-only defaults for the secrets.
+"""Settings for the test suite: the real settings, read from an environment the suite controls.
 
-DATABASE_URL and REDIS_URL pass straight through, so CI's second pass runs the very same suite
-on PostgreSQL and the Redis broker.
+The suite gives the same result whatever the caller's environment and `.env` say: every variable
+Atlas reads is removed from the environment before the real settings are imported, the test values
+are set in its place, and no `.env` file is read. DATABASE_URL and REDIS_URL alone pass straight
+through, so CI's second pass runs the very same suite on PostgreSQL and the Redis broker.
+
+Subprocesses that tests start with these settings (an executor to kill, a qcluster) inherit the
+cleaned environment and what their test sets on purpose (`ATLAS_TESTS_ENV_CLEANED` tells them so).
 """
 
 import os
+import re
 import tempfile
+from pathlib import Path
 
-os.environ.setdefault("SECRET_KEY", "atlas-test-secret-key-not-for-production-0123456789abcdef")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
-os.environ.setdefault("ATLAS_LLM_PROVIDER", "offline")
+# Variables the caller may set on purpose: the database and the broker the suite runs against.
+PASSED_THROUGH = frozenset({"DATABASE_URL", "REDIS_URL"})
+# Set once the environment has been cleaned. A subprocess that a test starts (an executor, a qcluster)
+# inherits the cleaned environment plus what that test set on purpose, and keeps both.
+CLEANED = "ATLAS_TESTS_ENV_CLEANED"
+# Every variable .env.example documents, and the families Atlas and its libraries read by prefix.
+_DOCUMENTED = re.findall(
+    r"^#?\s*([A-Z][A-Z0-9_]*)=", (Path(__file__).resolve().parent.parent / ".env.example").read_text(), re.M
+)
+_PREFIXES = ("ATLAS_", "OPENAI_", "AXES_", "Q_", "SECURE_", "EMAIL_", "SESSION_", "CSRF_", "DJANGO_Q")
 
-from atlas_project.settings import *  # noqa: F403
-from atlas_project.settings import DATABASES
+if os.environ.get(CLEANED) != "1":
+    for _name in list(os.environ):
+        if _name not in PASSED_THROUGH and (_name in _DOCUMENTED or _name.startswith(_PREFIXES)):
+            del os.environ[_name]
+    os.environ[CLEANED] = "1"
+
+for _name, _value in {
+    "DEBUG": "false",
+    "SECRET_KEY": "atlas-test-secret-key-not-for-production-0123456789abcdef",
+    "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+    "SECURE_SSL_REDIRECT": "false",
+    "ATLAS_LLM_PROVIDER": "offline",
+}.items():
+    os.environ.setdefault(_name, _value)
+os.environ["ATLAS_ENV_FILE"] = ""  # no .env: neither the project's nor one named by the caller
+
+from atlas_project.settings import *  # noqa: E402, F403
+from atlas_project.settings import DATABASES  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -262,3 +262,32 @@ def digest_due(day: dt.date) -> bool:
     if briefing is None or (briefing.cycle is not None and briefing.cycle.status == CycleStatus.RUNNING):
         return False
     return current(f"briefing:{day.isoformat()}:digest") is None
+
+
+def briefing_json_for(user: Any, briefing: Briefing) -> dict[str, Any]:
+    """The briefing as `briefing_json` gives it, seen by one person (`atlas_brief --as`): what their
+    digest shows, i.e. their divisions' items, proposals and held work (owners: everything)."""
+    from agents.orchestrator.selectors import briefing_json
+    from approvals.selectors import proposals_visible_to
+
+    data = briefing_json(briefing) or {}
+    if permissions.is_owner(user):
+        return data
+    slugs = set(permissions.visible_divisions(user).values_list("slug", flat=True))
+    visible = set(proposals_visible_to(user).values_list("pk", flat=True))
+
+    def seen(item: dict[str, Any] | None) -> dict[str, Any] | None:
+        if item is None or item["division"] not in slugs:
+            return None
+        return item | {"proposals": [p for p in item["proposals"] if p in visible]}
+
+    for kind in ("win", "risk", "opportunity"):
+        data[kind] = seen(data[kind])
+    data["ranked"] = [item for item in map(seen, data["ranked"]) if item is not None]
+    data["held"] = [
+        held | {"bundled_with": [b for b in held["bundled_with"] if b in visible]}
+        for held in data["held"]
+        if held["proposal"] in visible
+    ]
+    data["narrative"] = _narrative(digest_for(user, briefing), briefing)
+    return data

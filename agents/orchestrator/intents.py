@@ -13,6 +13,7 @@ from agents.models import AgentRun, Intent, RunTrigger
 from agents.orchestrator.routing import Route, route_offline, route_with_provider
 from approvals.models import ProposedAction
 from atlas_project.audit import Actor, acting_as
+from divisions import permissions
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -71,10 +72,16 @@ def intent_submit(*, user: User, text: str, division: str | None = None, sync: b
         raise IntentError("text: say what you want done (it was empty).")
     if user is None or not getattr(user, "is_active", False):
         raise IntentError(f"user {user}: only an active person can ask.")
+    # Asking sets agents to work that approvers then decide: viewers only look. A request may land in
+    # another division (the router's choice); naming one yourself takes a deciding role there.
+    if not permissions.deciding_divisions(user).exists():
+        raise IntentError(f"user {user.get_username()}: only an owner, an approver or a director can ask for work.")
     try:
         route = intent_route(text=text, division=division)
     except ValueError as exc:
         raise IntentError(str(exc)) from exc
+    if division is not None and not permissions.deciding_divisions(user).filter(slug=division).exists():
+        raise IntentError(f"division {division!r}: {user.get_username()} approves or directs nothing there.")
     if not route.division:
         raise IntentError(f"{text!r}: no division matches; name one with --division.")
     intent = _intent_create(user=user, text=text, route=route, overridden=division is not None)

@@ -18,7 +18,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
 from divisions.models import Division, Membership, Role
-from divisions.permissions import OWNERS_GROUP
+from divisions.permissions import CUSTOMER_PII_PERMISSION, OWNERS_GROUP
 
 if TYPE_CHECKING:
     # The configured user model: what get_user_model() returns under tests.settings.
@@ -38,13 +38,19 @@ class PeopleResult:
 
 def staff_group_set() -> Group:
     """View on every model of the apps staff work in, and change on proposals (the console scopes
-    what each person actually sees and decides by division)."""
+    what each person actually sees and decides by division).
+
+    Not the customers' personal data: that comes with the divisions that need it, or the Owners group.
+    """
     group, _ = Group.objects.get_or_create(name=STAFF_GROUP)
+    pii_app, pii_codename = CUSTOMER_PII_PERMISSION.split(".")
     wanted = set(
         Permission.objects.filter(
             Q(content_type__app_label__in=STAFF_APPS, codename__startswith="view_")
             | Q(content_type__app_label="approvals", codename="change_proposedaction")
-        ).values_list("pk", flat=True)
+        )
+        .exclude(content_type__app_label=pii_app, codename=pii_codename)
+        .values_list("pk", flat=True)
     )
     if set(group.permissions.values_list("pk", flat=True)) != wanted:
         group.permissions.set(wanted)

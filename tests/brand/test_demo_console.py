@@ -30,7 +30,7 @@ from brand.demo import build_demo
 from brand.demo.people import STAFF_GROUP
 from divisions.catalog import DIVISIONS
 from divisions.models import Division, Membership, Role
-from divisions.permissions import OWNERS_GROUP
+from divisions.permissions import OWNERS_GROUP, PII_DIVISIONS
 from memory.models import MemoryEntry
 
 pytestmark = pytest.mark.django_db
@@ -167,7 +167,14 @@ def test_everyone_logs_in_and_walks_the_console(demo, username):
         response = client.get(reverse(f"admin:brand_{name}_changelist"))
         assert response.status_code == 200, (username, name)
         assert ids_on(response.content.decode(), "brand", name), (username, name)
-    for name, model in (("order", bm.Order), ("orderline", bm.OrderLine), ("customer", bm.Customer)):
+    # Customers are personal data: their list opens to owners, retention and sales only (issue 15 §5).
+    tables = [("order", bm.Order), ("orderline", bm.OrderLine)]
+    customers = reverse("admin:brand_customer_changelist")
+    if username == "owner" or division_of(username) in PII_DIVISIONS:
+        tables.append(("customer", bm.Customer))
+    else:
+        assert client.get(customers).status_code == 403, username
+    for name, model in tables:
         response = client.get(reverse(f"admin:brand_{name}_changelist"))
         assert response.status_code == 200, (username, name)
         html = response.content.decode()

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from agents.orchestrator.intents import IntentError, intent_json, intent_proposals, intent_submit
+from approvals.selectors import proposals_visible_to
 
 
 class Command(BaseCommand):
@@ -38,7 +39,12 @@ class Command(BaseCommand):
         w(f"  Why: {intent.reason}")
         for run in data["runs"]:
             w(f"  {run['agent']}: run {run['run']} {run['status']}")
+        # The request may have landed in a division the person does not see: count that work, do not show it.
         proposals = list(intent_proposals(intent))
+        shown = set(proposals_visible_to(user).filter(pk__in=[p.pk for p in proposals]).values_list("pk", flat=True))
+        visible = [p for p in proposals if p.pk in shown]
         w(f"{len(proposals)} proposal(s):" if proposals else "No proposals came of it.")
-        for p in proposals:
+        for p in visible:
             w(f"  #{p.pk} [{p.status}] {p.title or p.action_type}")
+        if len(visible) < len(proposals):
+            w(f"  {len(proposals) - len(visible)} in {data['division']}, for its approvers to show you.")

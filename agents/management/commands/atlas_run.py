@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from agents.models import Cycle, CycleStatus, RunStatus
 from agents.orchestrator.selectors import briefing_json
+from agents.runtime.access import AccessDenied, person_named, run_scope_check
 from agents.runtime.selectors import cycle_report
 from agents.runtime.services import CycleAlreadyRunning, CycleError, cycle_progress, cycle_start
 
@@ -18,13 +19,20 @@ from agents.runtime.services import CycleAlreadyRunning, CycleError, cycle_progr
 class Command(BaseCommand):
     help = (
         "Run the daily cycle (specialists, then directors, then the orchestrator) for the brand day, or only one "
-        "division or one agent. Without --sync the runs go to the qcluster and this command waits for them."
+        "division or one agent. Without --sync the runs go to the qcluster and this command waits for them. "
+        "Without --as it runs as the system (the operator's cron); with --as USER it checks that person's role."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--division", help="Only this division's specialists and director (slug, e.g. growth).")
         parser.add_argument("--agent", dest="agent_key", help="Only this agent (key, e.g. growth.paid_media).")
         parser.add_argument("--sync", action="store_true", help="Run in this process, without a qcluster.")
+        parser.add_argument(
+            "--as",
+            dest="username",
+            help="Run for this person: the whole cycle takes an owner, a --division or --agent an approver or "
+            "director of that division. Without it the command runs as the system.",
+        )
         parser.add_argument("--json", action="store_true", help="Print the cycle's runs and proposals as JSON.")
         parser.add_argument(
             "--trigger", choices=["manual", "schedule"], default="manual", help="Recorded on the cycle and its runs."
@@ -36,6 +44,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["division"] and opts["agent_key"]:
             raise CommandError("Give --division or --agent, not both.")
+        if opts["username"]:
+            try:
+                run_scope_check(
+                    user=person_named(opts["username"]), division=opts["division"], agent_key=opts["agent_key"]
+                )
+            except AccessDenied as exc:
+                raise CommandError(str(exc)) from exc
         # With --json, stdout is for the JSON only: progress and notices go to stderr.
         self.progress_out = self.stderr if opts["json"] else self.stdout
         try:
