@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
@@ -72,7 +73,13 @@ def _decide(request: HttpRequest, proposal: ProposedAction, verdict: str, text: 
     return decide_from_console(proposal=proposal, user=signed_in(request.user), verdict=verdict, comment=text)
 
 
-def _run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, verb: str, call: Any) -> None:
+def _run(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    verb: str,
+    call: Callable[[ProposedAction], ProposedAction],
+) -> None:
     """Call the service per proposal and say what happened to each, by outcome.
 
     An approval is not always a decision: a four-eyes proposal stays pending after the first one,
@@ -87,7 +94,7 @@ def _run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet,
     failed: list[str] = []
     for proposal in proposals:
         try:
-            result = call(proposal).proposal
+            result = call(proposal)
         except ApprovalError as exc:
             failed.append(str(exc))
             continue
@@ -302,7 +309,7 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
                 "fields": (
                     ("division", "agent_key", "agent_run"),
                     "proposed_by",
-                    ("confidence", "priority"),
+                    ("confidence", "priority_rounded"),
                     "evidence",
                     "revision_of",
                 )
@@ -411,7 +418,7 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
         return TemplateResponse(request, "approvals/edit_approve.html", context)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in self.model._meta.fields] + ["drafted", "evidence", "bundled_with"]
+        return [f.name for f in self.model._meta.fields] + ["drafted", "evidence", "bundled_with", "priority_rounded"]
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None:
