@@ -20,7 +20,7 @@ from agents.specialists.creative import (
     revise_email_proposal,
 )
 from brand.metrics.growth import CampaignRoas, PromotionCandidate, paid_media_analysis, promotions_analysis
-from brand.metrics.operations import free_send_slot, sku_cover
+from brand.metrics.operations import DEFAULT_LEAD_TIME_DAYS, free_send_slot, sku_cover
 
 WHOLE = Decimal("1")
 
@@ -113,24 +113,50 @@ class PaidMedia(Specialist):
         budget = int(config["max_proposals"])
         for c in weak:
             if budget <= 0:
-                break
+                ctx.warn(
+                    f"{c.name}: ROAS fell (7d {_roas(c.roas_7d)} vs 28d {_roas(c.roas_28d)}) but not proposed, "
+                    f"past the {config['max_proposals']} proposals of a run (max_proposals)"
+                )
+                continue
+            current = c.effective_budget
+            assumed = (
+                ""
+                if c.budget_known
+                else f" The export carries no daily budget; the effective one is {_usd(current)}, the median of the "
+                "last 7 days' spend."
+            )
             winner = winners.pop(0) if winners and budget >= 2 else None
-            cut = (c.daily_budget * Decimal(str(config["cut_fraction"]))).quantize(WHOLE, rounding=ROUND_HALF_UP)
+            cut = (current * Decimal(str(config["cut_fraction"]))).quantize(WHOLE, rounding=ROUND_HALF_UP)
             if winner is not None:
                 cut = min(cut, (winner.daily_budget * Decimal(str(config["max_raise_fraction"]))).quantize(WHOLE))
-            if cut <= 0 or cut >= c.daily_budget:
-                continue
             weak_text = (
                 f"{c.name}: ROAS 7d {_roas(c.roas_7d)} vs 28d {_roas(c.roas_28d)} on {_usd(c.spend_7d)} spend in "
                 f"7 days (marginal ROAS {_roas(c.marginal_roas)})"
             )
+            priority = float(max(cut, current)) * ((c.roas_28d or 0) - (c.roas_7d or 0))
+            if cut <= 0 or cut >= current:
+                # No smaller budget can be written (too small to cut, or nothing observed): stop it instead.
+                ctx.propose(
+                    "ads.pause_campaign",
+                    {"campaign_id": c.campaign_id},
+                    rationale=f"{weak_text}.{assumed} A {float(config['cut_fraction']):.0%} cut of {_usd(current)} "
+                    "a day cannot be expressed as a smaller budget, so pause it; at the current pace it keeps "
+                    f"spending about {_usd(c.spend_7d / 7)} a day at ROAS {_roas(c.roas_7d)}.",
+                    evidence=[entries[c.campaign_id]],
+                    confidence=0.7,
+                    priority=priority,
+                )
+                budget -= 1
+                if winner is not None:
+                    winners.insert(0, winner)
+                continue
             move = f"; the {_usd(cut)} moves to {winner.name}" if winner else ""
-            priority = float(cut) * ((c.roas_28d or 0) - (c.roas_7d or 0))
             ctx.propose(
                 "ads.set_daily_budget",
-                {"campaign_id": c.campaign_id, "daily_budget": str(c.daily_budget - cut)},
-                rationale=f"{weak_text}. Cut its daily budget {_usd(c.daily_budget)} -> {_usd(c.daily_budget - cut)}"
-                f"{move}.",
+                {"campaign_id": c.campaign_id, "daily_budget": str(current - cut)},
+                rationale=f"{weak_text}.{assumed} Cut its daily budget {_usd(current)} -> {_usd(current - cut)}"
+                f"{move}; at the current pace each {_usd(cut)} a day kept here would return about "
+                f"{_usd(cut * Decimal(str(round(c.roas_7d or 0, 2))))}.",
                 evidence=[entries[c.campaign_id]],
                 confidence=0.75,
                 priority=priority,
@@ -141,9 +167,10 @@ class PaidMedia(Specialist):
                     "ads.set_daily_budget",
                     {"campaign_id": winner.campaign_id, "daily_budget": str(winner.daily_budget + cut)},
                     rationale=(
-                        f"{winner.name}: ROAS 28d {_roas(winner.roas_28d)}, 7d {_roas(winner.roas_7d)}, spending "
-                        f">= {float(config['capped_fraction']):.0%} of its {_usd(winner.daily_budget)} budget on "
-                        f"{winner.capped_days} of the last {winner.window_days} days: under-funded. Raise it "
+                        f"{winner.name}: ROAS 28d {_roas(winner.roas_28d)}, 7d {_roas(winner.roas_7d)}, last 3 days "
+                        f"{_roas(winner.roas_3d)}, spending >= {float(config['capped_fraction']):.0%} of its "
+                        f"{_usd(winner.daily_budget)} budget on {winner.capped_days} of the last "
+                        f"{winner.window_days} days: under-funded. Raise it "
                         f"{_usd(winner.daily_budget)} -> {_usd(winner.daily_budget + cut)} with the {_usd(cut)} cut "
                         f"from {c.name} (ROAS 7d {_roas(c.roas_7d)}); the total daily budget stays the same."
                     ),
@@ -152,6 +179,11 @@ class PaidMedia(Specialist):
                     priority=priority,
                 )
                 budget -= 1
+        for w in winners:
+            ctx.warn(
+                f"{w.name}: under-funded winner (ROAS 28d {_roas(w.roas_28d)}) not raised: no weak campaign "
+                "frees budget for it, and the total daily budget stays the same"
+            )
 
     def _can_scale(self, ctx: RunContext, campaign: CampaignRoas) -> bool:
         """False when operations says (or would say) a SKU of the campaign runs out before its next delivery."""
@@ -173,7 +205,7 @@ class PaidMedia(Specialist):
                 return False
         if unknown:
             # Operations has not written this SKU's cover yet in this cycle: compute it the same way.
-            for s in sku_cover(ctx.today):
+            for s in sku_cover(ctx.today, default_lead_time_days=DEFAULT_LEAD_TIME_DAYS):
                 if s.sku in unknown and s.runs_out_before_delivery:
                     ctx.remember(
                         kind="observation",

@@ -100,6 +100,20 @@ class Assortment(Specialist):
             )
             if mover.sku in taken and mover.sku != revising:
                 continue
+            if mover.best_seller and mover.sku != revising:
+                ctx.warn(
+                    f"{mover.sku}: {mover.cover_label} of cover, but a best-seller (top tenth of the catalogue by "
+                    f"units or revenue, {mover.units} sold in {mover.window_days} days): not marked down for cover "
+                    "alone"
+                )
+                continue
+            if mover.recent_cover <= float(cfg["min_days_of_cover"]) and mover.sku != revising:
+                ctx.warn(
+                    f"{mover.sku}: {mover.cover_label} of cover on the {mover.window_days}-day rate, but sales are "
+                    f"rising ({mover.units_7d} in the last 7 days, {mover.recent_daily_rate:.2f}/day): "
+                    f"{mover.recent_cover:,.0f} days on the recent rate, no markdown"
+                )
+                continue
             percent = markdown_percent(mover, cfg)
             asked_percent = focus.first_percent(focus.feedback_comment(ctx)) if mover.sku == revising else None
             if asked_percent is not None and 0 < asked_percent < 100:
@@ -118,7 +132,9 @@ class Assortment(Specialist):
             f"{mover.sku} {mover.title}: {mover.stock} in stock, {mover.units} sold in the last {mover.window_days} "
             f"days ({mover.daily_rate:.2f}/day): {mover.cover_label} of cover vs a "
             f"{ctx.config['min_days_of_cover']}-day "
-            f"limit. A {percent.normalize():f}% markdown takes it from {usd(mover.price)} to {usd(new_price)}"
+            f"limit ({mover.units_7d} sold in the last 7 days: not rising). At the current pace the stock lasts "
+            f"{mover.cover_label}. A {percent.normalize():f}% markdown takes it from {usd(mover.price)} to "
+            f"{usd(new_price)}"
         )
         if mover.cost is not None and new_price:
             numbers += f", still {pct(float((new_price - mover.cost) / new_price))} over its {usd(mover.cost)} cost."
