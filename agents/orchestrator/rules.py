@@ -24,6 +24,8 @@ from django.utils import timezone
 from agents.models import AgentRun
 from approvals.models import ProposedAction, Status
 from brand import models as bm
+from brand.clock import brand_today
+from brand.metrics.growth import effective_budget
 from memory.models import Kind, MemoryEntry
 
 SPEND_RAISE_TYPES = ("ads.set_daily_budget", "ads.resume_campaign")
@@ -84,7 +86,9 @@ def raised_spend_campaign(proposal: ProposedAction) -> bm.AdCampaign | None:
     if proposal.action_type == "ads.resume_campaign":
         return campaign
     new = _decimal((proposal.args or {}).get("daily_budget"))
-    return campaign if new is not None and new > campaign.daily_budget else None
+    # A campaign imported without a budget is judged against what it is seen to spend: writing a
+    # budget below that is a cut, not a raise from zero.
+    return campaign if new is not None and new > effective_budget(campaign, brand_today()) else None
 
 
 def skus_of(proposal: ProposedAction) -> set[str]:

@@ -78,7 +78,12 @@ class SkuCover:
 
     @property
     def rising(self) -> bool:
-        return self.recent_rate > self.recent_ratio * self.long_rate
+        """Well above the 28-day pace, and by more than chance: over two standard deviations of a week's
+        count at that pace (Poisson), so that a few extra orders of a slow SKU are not a trend."""
+        expected = self.long_rate * 7
+        return self.units_7d > self.recent_ratio * expected and self.units_7d - expected > 2 * math.sqrt(
+            max(expected, 1.0)
+        )
 
     @property
     def daily_rate(self) -> float:
