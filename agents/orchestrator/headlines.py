@@ -55,6 +55,9 @@ class Headline:
     division: str | None = None
     proposals: list[ProposedAction] = field(default_factory=list)
     money_basis: str = ""
+    why: str = ""  # why this one out of the day's candidates, in plain words
+    runner_up: str = ""  # the title of the next best candidate of the kind, if any
+    candidates: int = 0
 
     @property
     def score(self) -> float:
@@ -62,6 +65,9 @@ class Headline:
 
     def ranking(self) -> dict[str, Any]:
         return {
+            "why": self.why,
+            "runner_up": self.runner_up,
+            "candidates": self.candidates,
             "money_at_stake": f"{self.money:.2f}",
             "money_basis": self.money_basis,
             "confidence": round(self.confidence, 2),
@@ -129,9 +135,14 @@ def stockout_risks(today: dt.date, now: dt.datetime, pending: list[ProposedActio
         attached += [p for p in _recent_fixes(now) if sku in rules.skus_of(p) and p not in attached]
         name = str(variant) if variant else sku
         supplier = variant.supplier.name if variant and variant.supplier_id else "the supplier"
+        delivery = (
+            f"its lead time is unknown (assuming {lead:.0f} days, no supplier on record)"
+            if data.get("lead_time_assumed")
+            else f"{supplier} needs {lead:.0f} days to deliver"
+        )
         text = (
-            f"{name} has {cover:.0f} days of stock at {units_day:.1f} units a day; {supplier} needs {lead:.0f} days "
-            f"to deliver, so it is out for about {gap:.0f} days: {_money(at_risk)} of sales at risk."
+            f"{name} has {cover:.0f} days of stock at {units_day:.1f} units a day; {delivery}, so it is out for "
+            f"about {gap:.0f} days: {_money(at_risk)} of sales at risk."
         )
         if attached:
             text += " Drafted: " + "; ".join(f"#{p.pk} {p.title or p.action_type} ({p.status})" for p in attached) + "."
@@ -299,9 +310,49 @@ def trend_wins(today: dt.date, pending: list[ProposedAction]) -> list[Headline]:
 # --- assembling ---------------------------------------------------------------------------------
 
 
+WORDS = {ItemKind.WIN: "win", ItemKind.RISK: "risk", ItemKind.OPPORTUNITY: "opportunity"}
+
+
 def _empty(kind: str) -> Headline:
-    words = {ItemKind.WIN: "win", ItemKind.RISK: "risk", ItemKind.OPPORTUNITY: "opportunity"}[kind]
-    return Headline(kind, f"No {words} stood out today", "Nothing in today's data cleared the bar.", {}, ZERO, 0, 1)
+    words = WORDS[kind]
+    head = Headline(kind, f"No {words} stood out today", "Nothing in today's data cleared the bar.", {}, ZERO, 0, 1)
+    head.why = (
+        "Nothing urgent: no specialist found a stock-out, a failing campaign or held work today."
+        if kind == ItemKind.RISK
+        else f"No {words} candidate today: nothing cleared its specialist's bar."
+    )
+    return head
+
+
+def _weighs(h: Headline) -> str:
+    basis = f" ({h.money_basis})" if h.money_basis else ""
+    return f"{_money(h.money)} at stake{basis}, {h.confidence:.0%} confidence, urgency {h.urgency:.2f}"
+
+
+def choose(kind: str, candidates: list[Headline]) -> Headline:
+    """The best candidate of a kind by score, with why it beat the others and the runner-up named."""
+    ordered = sorted(candidates, key=lambda h: -h.score)
+    if not ordered:
+        return _empty(kind)
+    best, rest = ordered[0], ordered[1:]
+    best.candidates = len(ordered)
+    word = WORDS[kind]
+    if not rest:
+        best.why = f"The only {word} candidate today: {_weighs(best)}."
+        return best
+    runner = rest[0]
+    best.runner_up = runner.title
+    if runner.score == best.score:
+        edge = "level on score with it; the first found leads"
+    elif runner.score > 0:
+        edge = f"{best.score / runner.score:.1f} times the score of the runner-up"
+    else:
+        edge = "the runner-up puts nothing measurable at stake"
+    best.why = (
+        f"Chosen out of {len(ordered)} {word} candidates on money at stake x confidence x urgency: {_weighs(best)}, "
+        f"{edge}. Runner-up: {runner.title} ({_weighs(runner)})."
+    )
+    return best
 
 
 def headlines(today: dt.date, now: dt.datetime) -> tuple[dict[str, Headline], list[Ranked]]:
@@ -318,12 +369,12 @@ def headlines(today: dt.date, now: dt.datetime) -> tuple[dict[str, Headline], li
         if (r.proposal.action_type in RISK_TYPES or r.proposal.hold_reason or _is_cut(r.proposal))
         and r.proposal.pk not in covered
     ]
-    risk = max(risks, key=lambda h: h.score, default=_empty(ItemKind.RISK))
+    risk = choose(ItemKind.RISK, risks)
 
     used = {p.pk for p in risk.proposals}
     wins = campaign_wins(today, pending, short) + trend_wins(today, pending)
     wins = [w for w in wins if not used & {p.pk for p in w.proposals}]
-    win = max(wins, key=lambda h: h.score, default=_empty(ItemKind.WIN))
+    win = choose(ItemKind.WIN, wins)
     used |= {p.pk for p in win.proposals}
 
     chances = [
@@ -333,7 +384,7 @@ def headlines(today: dt.date, now: dt.datetime) -> tuple[dict[str, Headline], li
         and r.proposal.pk not in used
         and rules.raised_spend_campaign(r.proposal) not in _campaigns_short(short)
     ]
-    opportunity = max(chances, key=lambda h: h.score, default=_empty(ItemKind.OPPORTUNITY))
+    opportunity = choose(ItemKind.OPPORTUNITY, chances)
     used |= {p.pk for p in opportunity.proposals}
     rest = [r for r in ranked if r.proposal.pk not in used]
     return {"win": win, "risk": risk, "opportunity": opportunity}, rest

@@ -97,6 +97,8 @@ class Inventory(Specialist):
                     "stock": s.stock,
                     "units_28d": s.units_28d,
                     "days_to_delivery": s.days_to_delivery,
+                    # Said only when so: the headline must not name a supplier's lead time that is a guess.
+                    **({"lead_time_assumed": True} if s.lead_time_assumed else {}),
                 },
                 evidence=[{"model": "brand.variant", "pk": s.variant_id}],
                 text=_cover_text(s),
