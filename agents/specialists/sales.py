@@ -65,6 +65,8 @@ class Forecast(Specialist):
             },
         )
         if f.target is None:
+            # A shop's exports carry no sales target: the forecast stands, a miss cannot be judged.
+            ctx.warn(f"no sales target for {calendar.month_name[f.month.month]}: forecast written, no miss judged")
             return
         miss = f.gap_ratio is not None and f.gap_ratio <= -float(cfg["miss_threshold"])
         month = calendar.month_name[f.month.month]

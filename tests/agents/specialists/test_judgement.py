@@ -160,3 +160,16 @@ def test_a_best_seller_is_never_marked_down_for_cover_alone():
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert not ProposedAction.objects.filter(action_type="pricing.set_markdown", args__sku="BS-1").exists()
     assert any("BS-1" in w and "best-seller" in w for w in run.warnings)
+
+
+@pytest.mark.parametrize(
+    ("key", "said"),
+    [
+        ("finance.budget_guard", "no channel budget for this month: spend pacing not judged"),
+        ("sales.forecast", "forecast written, no miss judged"),
+    ],
+)
+def test_a_shop_without_budgets_or_targets_is_told_what_was_not_judged(key, said):
+    build_control_brand()  # campaigns and orders, no channel budget and no sales target
+    run, _proposals = run_agent(key)
+    assert any(said in w for w in run.warnings), run.warnings
