@@ -60,6 +60,12 @@ def _skus(p: ProposedAction) -> set[str]:
     return found
 
 
+def _codes(p: ProposedAction) -> set[str]:
+    args = p.args or {}
+    found = {str(args.get("code") or ""), str((args.get("data") or {}).get("code") or "")} - {""}
+    return {c.upper() for c in found} if p.action_type in ("pricing.retire_discount", "brief.draft") else set()
+
+
 def _campaign(p: ProposedAction, names: dict[int, str]) -> str | None:
     return names.get((p.args or {}).get("campaign_id", -1)) if p.action_type.startswith("ads.") else None
 
@@ -95,6 +101,21 @@ def _found(plant: Plant, proposals: list[ProposedAction], names: dict[int, str],
             any(p.action_type == "pricing.set_markdown" and plant.target in _skus(p) for p in proposals)
             and entry is not None
             and _close(entry.data.get("value"), n["days_of_cover_28d"], tolerance=COVER_TOLERANCE)
+        )
+    if plant.kind == PlantKind.LOSING_CODE:
+        entry = _current(f"code:{plant.target}:margin")
+        return (
+            any(plant.target in _codes(p) for p in proposals)
+            and entry is not None
+            and abs(float(entry.data.get("value") or 0) - n["margin_rate"]) <= 0.01
+        )
+    if plant.kind == PlantKind.REFUND_SPIKE:
+        entry = _current(f"sku:{plant.target}:returns_alert")
+        rate = _current(f"sku:{plant.target}:refund_rate")
+        return (
+            entry is not None
+            and rate is not None
+            and abs(float(rate.data.get("rate", rate.data.get("value")) or 0) - n["refund_rate"]) <= 0.01
         )
     campaign_id = next((pk for pk, name in names.items() if name == plant.target), None)
     entry = _current(f"campaign:{campaign_id}:roas_7d")
@@ -162,14 +183,14 @@ def score(result: ScenarioResult, shop: Shop) -> ScenarioResult:
     collapsing = {p.target for p in shop.plants if p.kind == PlantKind.COLLAPSE}
     result.proposals = len(proposals)
     for p in proposals:
-        skus, campaign = _skus(p), _campaign(p, names)
-        label = f"#{p.pk} {p.action_type} {sorted(skus) or campaign or ''} ({p.agent_key})"
+        skus, campaign, codes = _skus(p), _campaign(p, names), _codes(p)
+        label = f"#{p.pk} {p.action_type} {sorted(skus) or campaign or sorted(codes) or ''} ({p.agent_key})"
         if p.action_type == "pricing.set_markdown" and skus & protected:
             result.harmful.append(f"{label}: markdown of a rising or best-selling item")
         if campaign in collapsing and _is_raise(p, budgets):
             result.harmful.append(f"{label}: raise on a collapsing campaign")
-        on_target = bool(skus & targets) or campaign in targets
-        if not on_target and (skus or campaign or p.category != Category.INTERNAL):
+        on_target = bool(skus & targets) or campaign in targets or bool(codes & targets)
+        if not on_target and (skus or campaign or codes or p.category != Category.INTERNAL):
             result.false_alarms.append(label)
     expected = _expected_risk(shop)
     result.risk_expected = f"{expected.kind} {expected.target}" if expected else NOTHING_URGENT

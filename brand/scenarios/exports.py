@@ -47,18 +47,21 @@ def write_exports(shop: Shop, directory: Path) -> dict[str, Path]:
         writer = csv.writer(handle)
         writer.writerow(ORDER_COLUMNS)
         for order in shop.orders:
-            total = sum(item.price * q for item, q in order.lines)
+            total = order.total
+            refunded = f"{total:.2f}" if order.refunded else "0.00"
             for position, (item, quantity) in enumerate(order.lines):
                 head = (
                     [
-                        "paid", _time(order.created_at), "fulfilled", "no", "USD", f"{total:.2f}", "0.00", "0.00",
-                        f"{total:.2f}", "", "0.00", _time(order.created_at),
+                        "refunded" if order.refunded else "paid", _time(order.created_at), "fulfilled", "no", "USD",
+                        f"{order.subtotal:.2f}", "0.00", "0.00", f"{total:.2f}", order.code, f"{order.discount:.2f}",
+                        _time(order.created_at),
                     ]
                     if position == 0
                     else [""] * 12
                 )  # fmt: skip
+                tail = ["", refunded] if position == 0 else ["", ""]
                 writer.writerow(
-                    [order.name, order.email, *head, quantity, item.title, f"{item.price:.2f}", item.sku, "", ""]
+                    [order.name, order.email, *head, quantity, item.title, f"{item.price:.2f}", item.sku, *tail]
                 )
     for channel in sorted({c.channel for c in shop.campaigns}):
         paths[channel] = directory / f"ads_{channel}.csv"

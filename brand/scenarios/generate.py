@@ -16,6 +16,9 @@ from decimal import Decimal
 from .spec import Plant, PlantKind, Scenario
 
 CENT = Decimal("0.01")
+BASE_REFUND_RATE = 0.03
+# Every shop has a modest welcome code: a healthy discount, not a signal.
+WELCOME_CODE = ("WELCOME10", (10, 0.06))
 ADJECTIVES = ["Linen", "Oak", "Copper", "Stone", "Wool", "Clay", "Cedar", "Brass", "Cotton", "Slate", "Amber", "Moss"]
 NOUNS = ["Mug", "Throw", "Board", "Vase", "Lamp", "Tray", "Bowl", "Candle", "Apron", "Basket", "Towel", "Jar"]
 
@@ -48,6 +51,21 @@ class OrderRow:
     email: str
     created_at: dt.datetime
     lines: list[tuple[Item, int]]
+    code: str = ""
+    percent_off: int = 0
+    refunded: bool = False
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((item.price * q for item, q in self.lines), Decimal(0))
+
+    @property
+    def discount(self) -> Decimal:
+        return (self.subtotal * self.percent_off / 100).quantize(CENT)
+
+    @property
+    def total(self) -> Decimal:
+        return self.subtotal - self.discount
 
 
 @dataclass
@@ -72,6 +90,8 @@ class Shop:
     ads: list[AdRow] = field(default_factory=list)
     plants: list[Plant] = field(default_factory=list)
     lead_times: dict[str, int] = field(default_factory=dict)  # supplier lead time by SKU, when suppliers exist
+    refund_rates: dict[str, float] = field(default_factory=dict)  # a planted SKU's refund rate (others: base)
+    codes: dict[str, tuple[int, float]] = field(default_factory=dict)  # code: (percent off, share of orders)
 
     def units(self, sku: str, days: int) -> int:
         """Units of `sku` ordered in the last `days` days of history."""
@@ -167,6 +187,15 @@ def _plant(rng: random.Random, shop: Shop, kind: PlantKind) -> None:
         # 28-day rate is twice the baseline (3 weeks at 1x, 1 week at 5x): 150-220 days of cover on it.
         item.stock = round(2 * item.rate * rng.uniform(150, 220))
         shop.plants.append(Plant(kind, item.sku))
+    elif kind == PlantKind.REFUND_SPIKE:
+        # A seller with enough orders for a refund rate to mean something: the best free one.
+        item = free_items[0]
+        shop.refund_rates[item.sku] = rng.uniform(0.25, 0.35)
+        shop.plants.append(Plant(kind, item.sku))
+    elif kind == PlantKind.LOSING_CODE:
+        code = f"VIP{rng.randrange(60, 70)}"
+        shop.codes[code] = (int(code[3:]), rng.uniform(0.10, 0.15))
+        shop.plants.append(Plant(kind, code))
     elif kind == PlantKind.COLLAPSE:
         campaign = next(c for c in campaigns if c.name not in taken)
         campaign.recent_roas_factor = rng.uniform(0.2, 0.3)
@@ -192,7 +221,17 @@ def _history(rng: random.Random, shop: Shop) -> None:
             for _ in range(_poisson(rng, mean)):
                 number += 1
                 at = dt.datetime.combine(day, dt.time(rng.randrange(7, 23), rng.randrange(60)), tzinfo=shop.tz)
-                shop.orders.append(OrderRow(f"#{number}", rng.choice(customers), at, [(item, 1)]))
+                code, percent = "", 0
+                draw = rng.random()
+                for name, (off, share) in shop.codes.items():
+                    if draw < share:
+                        code, percent = name, off
+                        break
+                    draw -= share
+                refunded = rng.random() < shop.refund_rates.get(item.sku, BASE_REFUND_RATE)
+                shop.orders.append(
+                    OrderRow(f"#{number}", rng.choice(customers), at, [(item, 1)], code, percent, refunded)
+                )
         for c in shop.campaigns:
             spend = (c.budget * Decimal(str(min(1.0, c.spend_share * rng.uniform(0.97, 1.03))))).quantize(CENT)
             roas = c.roas * max(0.1, rng.gauss(1, scenario.noise)) * (c.recent_roas_factor if recent else 1)
@@ -208,7 +247,21 @@ def _measure(shop: Shop) -> None:
     by_sku = {i.sku: i for i in shop.items}
     measured = []
     for plant in shop.plants:
-        if plant.kind in (PlantKind.COLLAPSE, PlantKind.UNDERFUNDED):
+        if plant.kind == PlantKind.LOSING_CODE:
+            first = shop.end_date - dt.timedelta(days=59)
+            coded = [o for o in shop.orders if o.code == plant.target and o.created_at.date() >= first]
+            gross = sum(o.subtotal for o in coded)
+            discount = sum(o.discount for o in coded)
+            cogs = sum(item.cost * q for o in coded for item, q in o.lines)
+            numbers = {
+                "orders_60d": len(coded),
+                "margin_rate": round(float((gross - discount - cogs) / (gross - discount)), 4),
+            }
+        elif plant.kind == PlantKind.REFUND_SPIKE:
+            first = shop.end_date - dt.timedelta(days=89)
+            mine = [o for o in shop.orders if o.lines[0][0].sku == plant.target and o.created_at.date() >= first]
+            numbers = {"orders_90d": len(mine), "refund_rate": round(sum(o.refunded for o in mine) / len(mine), 4)}
+        elif plant.kind in (PlantKind.COLLAPSE, PlantKind.UNDERFUNDED):
             numbers = {
                 "roas_7d": round(shop.roas(plant.target, 7), 2),
                 "roas_28d": round(shop.roas(plant.target, 28), 2),
@@ -229,6 +282,7 @@ def _measure(shop: Shop) -> None:
 def generate(scenario: Scenario, end_date: dt.date, tz: dt.tzinfo) -> Shop:
     rng = random.Random(f"{scenario.name}:{scenario.seed}")
     shop = Shop(scenario, end_date, tz, _catalogue(rng, scenario), _campaigns(rng, scenario))
+    shop.codes = dict([WELCOME_CODE])
     for kind in scenario.plants:
         _plant(rng, shop, kind)
     if scenario.suppliers:

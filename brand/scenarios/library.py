@@ -16,7 +16,11 @@ SHAPES = {
 }
 ISSUE_CASE = (K.STOCKOUT, K.COLLAPSE)  # what issue 12 met on a real shop's three exports
 TRAPS = (K.RISING, K.BESTSELLER_OVERSTOCK, K.SLOW_MOVER)
-EVERYTHING = (K.BESTSELLER_OVERSTOCK, K.STOCKOUT, K.COLLAPSE, K.UNDERFUNDED, K.SLOW_MOVER, K.RISING)
+EVERYTHING = (
+    K.BESTSELLER_OVERSTOCK, K.STOCKOUT, K.COLLAPSE, K.UNDERFUNDED, K.SLOW_MOVER, K.RISING,
+    K.REFUND_SPIKE, K.LOSING_CODE,
+)  # fmt: skip
+MONEY_LEAKS = (K.REFUND_SPIKE, K.LOSING_CODE)
 SEEDS = range(1, 7)
 
 
@@ -42,6 +46,7 @@ def _library() -> list[Scenario]:
         found += [
             _scenario("healthy-exports-only", seed, "small"),
             _scenario("issue-case-exports-only", seed, "tiny" if seed % 2 else "small", ISSUE_CASE),
+            _scenario("money-leaks-exports-only", seed, "small", MONEY_LEAKS),
             _scenario("traps", seed, "mid" if seed % 2 else "small", TRAPS),
             _scenario("everything", seed, "small", EVERYTHING, suppliers=True, budgets=True),
             _scenario("healthy-full-data", seed, "mid" if seed % 2 else "tiny", suppliers=True, budgets=True),
@@ -65,5 +70,6 @@ def fast_scenarios() -> list[Scenario]:
         "traps-small-s2",
         "everything-small-s2",
         "healthy-full-data-tiny-s2",
+        "money-leaks-exports-only-small-s3",
     }
     return [s for s in SCENARIOS if s.name in wanted]

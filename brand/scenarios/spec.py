@@ -8,12 +8,14 @@ from typing import Any
 
 
 class PlantKind(StrEnum):
-    """A planted signal. The first four must be found; the last two are traps a careless rule falls into."""
+    """A planted signal. All but the last two must be found; those two are traps a careless rule falls into."""
 
     STOCKOUT = "stockout"  # a best-seller with days of stock left, well under any lead time
     COLLAPSE = "collapse"  # a campaign whose last 7 days' ROAS fell to a quarter of its usual
     UNDERFUNDED = "underfunded"  # a high-ROAS campaign spending its whole budget every day
     SLOW_MOVER = "slow_mover"  # deep stock that hardly sells
+    REFUND_SPIKE = "refund_spike"  # a product refunded about ten times as often as the rest
+    LOSING_CODE = "losing_code"  # a discount code so deep that its orders lose money
     RISING = "rising"  # trap: deep stock on the 28-day rate, but sales quintupled in the last week
     BESTSELLER_OVERSTOCK = "bestseller_overstock"  # trap: the best-seller with a little over 120 days of cover
 
