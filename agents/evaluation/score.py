@@ -66,6 +66,13 @@ def _codes(p: ProposedAction) -> set[str]:
     return {c.upper() for c in found} if p.action_type in ("pricing.retire_discount", "brief.draft") else set()
 
 
+def _segments(p: ProposedAction) -> set[str]:
+    args = p.args or {}
+    if p.action_type == "email.send_campaign":
+        return {str(args.get("segment") or "")} - {""}
+    return {str(args.get("key") or "")} - {""} if p.action_type == "segment.build" else set()
+
+
 def _campaign(p: ProposedAction, names: dict[int, str]) -> str | None:
     return names.get((p.args or {}).get("campaign_id", -1)) if p.action_type.startswith("ads.") else None
 
@@ -108,6 +115,15 @@ def _found(plant: Plant, proposals: list[ProposedAction], names: dict[int, str],
             any(plant.target in _codes(p) for p in proposals)
             and entry is not None
             and abs(float(entry.data.get("value") or 0) - n["margin_rate"]) <= 0.01
+        )
+    if plant.kind == PlantKind.LAPSING_VIPS:
+        entry = _current(f"segment:{plant.target}:lapsing_count")
+        # The planted ones at least (a regular customer may be lapsing too); on a shop without the
+        # segment the first morning builds it and the win-back e-mail follows it (a run warning says so).
+        return (
+            any(plant.target in _segments(p) for p in proposals)
+            and entry is not None
+            and int(entry.data.get("value") or 0) >= n["lapsing"]
         )
     if plant.kind == PlantKind.REFUND_SPIKE:
         entry = _current(f"sku:{plant.target}:returns_alert")
@@ -183,7 +199,7 @@ def score(result: ScenarioResult, shop: Shop) -> ScenarioResult:
     collapsing = {p.target for p in shop.plants if p.kind == PlantKind.COLLAPSE}
     result.proposals = len(proposals)
     for p in proposals:
-        skus, campaign, codes = _skus(p), _campaign(p, names), _codes(p)
+        skus, campaign, codes = _skus(p), _campaign(p, names), _codes(p) | _segments(p)
         label = f"#{p.pk} {p.action_type} {sorted(skus) or campaign or sorted(codes) or ''} ({p.agent_key})"
         if p.action_type == "pricing.set_markdown" and skus & protected:
             result.harmful.append(f"{label}: markdown of a rising or best-selling item")

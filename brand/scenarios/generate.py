@@ -17,6 +17,8 @@ from .spec import Plant, PlantKind, Scenario
 
 CENT = Decimal("0.01")
 BASE_REFUND_RATE = 0.03
+VIP_INTERVAL_DAYS = 8
+VIP_SILENCE_DAYS = 20
 # Every shop has a modest welcome code: a healthy discount, not a signal.
 WELCOME_CODE = ("WELCOME10", (10, 0.06))
 ADJECTIVES = ["Linen", "Oak", "Copper", "Stone", "Wool", "Clay", "Cedar", "Brass", "Cotton", "Slate", "Amber", "Moss"]
@@ -92,6 +94,7 @@ class Shop:
     lead_times: dict[str, int] = field(default_factory=dict)  # supplier lead time by SKU, when suppliers exist
     refund_rates: dict[str, float] = field(default_factory=dict)  # a planted SKU's refund rate (others: base)
     codes: dict[str, tuple[int, float]] = field(default_factory=dict)  # code: (percent off, share of orders)
+    vips: list[str] = field(default_factory=list)  # planted lapsing VIPs' e-mails
 
     def units(self, sku: str, days: int) -> int:
         """Units of `sku` ordered in the last `days` days of history."""
@@ -196,6 +199,9 @@ def _plant(rng: random.Random, shop: Shop, kind: PlantKind) -> None:
         code = f"VIP{rng.randrange(60, 70)}"
         shop.codes[code] = (int(code[3:]), rng.uniform(0.10, 0.15))
         shop.plants.append(Plant(kind, code))
+    elif kind == PlantKind.LAPSING_VIPS:
+        shop.vips = [f"vip{n}@shop{shop.scenario.seed}.example" for n in range(8)]
+        shop.plants.append(Plant(kind, "lapsing-vip"))
     elif kind == PlantKind.COLLAPSE:
         campaign = next(c for c in campaigns if c.name not in taken)
         campaign.recent_roas_factor = rng.uniform(0.2, 0.3)
@@ -212,6 +218,7 @@ def _history(rng: random.Random, shop: Shop) -> None:
     first = shop.end_date - dt.timedelta(days=scenario.history_days - 1)
     customers = [f"customer{n}@shop{scenario.seed}.example" for n in range(max(50, scenario.skus * 15))]
     number = 1000
+    dearest = max(shop.items, key=lambda i: i.price)
     for offset in range(scenario.history_days):
         day = first + dt.timedelta(days=offset)
         recent = (shop.end_date - day).days < 7
@@ -232,6 +239,13 @@ def _history(rng: random.Random, shop: Shop) -> None:
                 shop.orders.append(
                     OrderRow(f"#{number}", rng.choice(customers), at, [(item, 1)], code, percent, refunded)
                 )
+        silent = (shop.end_date - day).days < VIP_SILENCE_DAYS
+        for n, email in enumerate(shop.vips):
+            # Every 8 days, four of the dearest item: the top spenders, until they fall silent.
+            if not silent and (offset + n) % VIP_INTERVAL_DAYS == 0:
+                number += 1
+                at = dt.datetime.combine(day, dt.time(12, n), tzinfo=shop.tz)
+                shop.orders.append(OrderRow(f"#{number}", email, at, [(dearest, 4)]))
         for c in shop.campaigns:
             spend = (c.budget * Decimal(str(min(1.0, c.spend_share * rng.uniform(0.97, 1.03))))).quantize(CENT)
             roas = c.roas * max(0.1, rng.gauss(1, scenario.noise)) * (c.recent_roas_factor if recent else 1)
@@ -257,6 +271,8 @@ def _measure(shop: Shop) -> None:
                 "orders_60d": len(coded),
                 "margin_rate": round(float((gross - discount - cogs) / (gross - discount)), 4),
             }
+        elif plant.kind == PlantKind.LAPSING_VIPS:
+            numbers = {"lapsing": len(shop.vips)}
         elif plant.kind == PlantKind.REFUND_SPIKE:
             first = shop.end_date - dt.timedelta(days=89)
             mine = [o for o in shop.orders if o.lines[0][0].sku == plant.target and o.created_at.date() >= first]

@@ -16,6 +16,7 @@ class PlantKind(StrEnum):
     SLOW_MOVER = "slow_mover"  # deep stock that hardly sells
     REFUND_SPIKE = "refund_spike"  # a product refunded about ten times as often as the rest
     LOSING_CODE = "losing_code"  # a discount code so deep that its orders lose money
+    LAPSING_VIPS = "lapsing_vips"  # the best customers, regular every 8 days, silent for the last 20
     RISING = "rising"  # trap: deep stock on the 28-day rate, but sales quintupled in the last week
     BESTSELLER_OVERSTOCK = "bestseller_overstock"  # trap: the best-seller with a little over 120 days of cover
 
