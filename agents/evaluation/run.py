@@ -16,10 +16,13 @@ from django.db import connection, transaction
 
 from agents.models import AgentRun
 from agents.runtime.services import cycle_start
+from approvals.models import ProposedAction
 from brand.clock import brand_today, brand_tz
+from brand.demo import build_demo
+from brand.metrics.product import slow_movers
 from brand.scenarios import Scenario, generate, load_shop
 
-from .score import TARGETS, ScenarioResult, score
+from .score import TARGETS, ScenarioResult, score, skus_named
 
 # Everything a morning reads or writes; the org chart, the people and the sessions stay.
 RESET_APPS = ("brand", "memory", "approvals", "agents", "django_q")
@@ -60,8 +63,6 @@ def evaluate_scenario(scenario: Scenario, *, workdir: Path | None = None) -> Sce
     end_date = brand_today() - dt.timedelta(days=1)
     with tempfile.TemporaryDirectory(dir=workdir) as directory:
         if scenario.demo:
-            from brand.demo import build_demo
-
             build_demo(seed=scenario.seed, end_date=end_date, out_dir=Path(directory))
             shop = None
         else:
@@ -79,23 +80,14 @@ def evaluate_scenario(scenario: Scenario, *, workdir: Path | None = None) -> Sce
 
 def score_demo(result: ScenarioResult) -> None:
     """The demo's sixteen signals are checked by its own tests; here only what no shop may see: harm."""
-    from approvals.models import ProposedAction
-
-    from .score import _skus
-
     result.risk_right = True
     result.risk_expected = "(checked by the demo's tests)"
     result.proposals = ProposedAction.objects.count()
+    every_sku = {"window_days": 28, "min_stock": 0, "min_days_of_cover": 0}
+    best = {m.sku for m in slow_movers(brand_today(), every_sku) if m.best_seller}
     for p in ProposedAction.objects.filter(action_type="pricing.set_markdown"):
-        from brand.metrics.product import slow_movers
-
-        movers = {
-            m.sku: m for m in slow_movers(brand_today(), {"window_days": 28, "min_stock": 0, "min_days_of_cover": 0})
-        }
-        for sku in _skus(p):
-            mover = movers.get(sku)
-            if mover is not None and mover.best_seller:
-                result.harmful.append(f"#{p.pk} markdown of best-seller {sku}")
+        for sku in skus_named(p) & best:
+            result.harmful.append(f"#{p.pk} markdown of best-seller {sku}")
 
 
 @dataclass

@@ -51,7 +51,8 @@ def _current(key: str) -> MemoryEntry | None:
     return MemoryEntry.objects.filter(key=key, is_current=True).first()
 
 
-def _skus(p: ProposedAction) -> set[str]:
+def skus_named(p: ProposedAction) -> set[str]:
+    """Every SKU a proposal's arguments name, a brief's lines included."""
     args = p.args or {}
     found = {args["sku"]} if isinstance(args.get("sku"), str) else set()
     found.update(s for s in args.get("skus") or [] if isinstance(s, str))
@@ -98,14 +99,14 @@ def _found(plant: Plant, proposals: list[ProposedAction], names: dict[int, str],
         entry = _current(f"sku:{plant.target}:days_of_cover")
         recent = round(n["stock"] / (n["units_7d"] / 7), 1) if n["units_7d"] else None
         return (
-            any(p.action_type in REORDER_TYPES and plant.target in _skus(p) for p in proposals)
+            any(p.action_type in REORDER_TYPES and plant.target in skus_named(p) for p in proposals)
             and entry is not None
             and _close(entry.data.get("value"), n["days_of_cover_28d"], recent, tolerance=COVER_TOLERANCE)
         )
     if plant.kind == PlantKind.SLOW_MOVER:
         entry = _current(f"sku:{plant.target}:slow_mover")
         return (
-            any(p.action_type == "pricing.set_markdown" and plant.target in _skus(p) for p in proposals)
+            any(p.action_type == "pricing.set_markdown" and plant.target in skus_named(p) for p in proposals)
             and entry is not None
             and _close(entry.data.get("value"), n["days_of_cover_28d"], tolerance=COVER_TOLERANCE)
         )
@@ -173,7 +174,7 @@ def _risk_right(expected: Plant | None, briefing: Briefing | None, names: dict[i
         return False, title
     attached = list(item.proposals.all())
     if expected.kind == PlantKind.STOCKOUT:
-        named = item.numbers.get("sku") == expected.target or any(expected.target in _skus(p) for p in attached)
+        named = item.numbers.get("sku") == expected.target or any(expected.target in skus_named(p) for p in attached)
     else:
         named = any(_campaign(p, names) == expected.target for p in attached)
     return named, title
@@ -199,7 +200,7 @@ def score(result: ScenarioResult, shop: Shop) -> ScenarioResult:
     collapsing = {p.target for p in shop.plants if p.kind == PlantKind.COLLAPSE}
     result.proposals = len(proposals)
     for p in proposals:
-        skus, campaign, codes = _skus(p), _campaign(p, names), _codes(p) | _segments(p)
+        skus, campaign, codes = skus_named(p), _campaign(p, names), _codes(p) | _segments(p)
         label = f"#{p.pk} {p.action_type} {sorted(skus) or campaign or sorted(codes) or ''} ({p.agent_key})"
         if p.action_type == "pricing.set_markdown" and skus & protected:
             result.harmful.append(f"{label}: markdown of a rising or best-selling item")
