@@ -52,6 +52,8 @@ class Command(BaseCommand):
         for r in report.results:
             for line in r.missed:
                 self.stdout.write(f"  missed in {r.name}: {line}")
+            for line in r.false_alarms:
+                self.stdout.write(f"  false alarm in {r.name}: {line}")
             for line in r.harmful:
                 self.stdout.write(f"  HARMFUL in {r.name}: {line}")
             if not r.risk_right:
