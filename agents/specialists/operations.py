@@ -22,11 +22,15 @@ from brand.metrics.operations import (
 
 def _cover_text(s: SkuCover) -> str:
     """The numbers a stock-out rests on, the pace used, what was assumed and the counterfactual."""
-    pace = (
-        f"{s.units_7d} sold in the last 7 days, well above the 28-day pace of {s.units_28d}: cover on the recent rate"
-        if s.rising
-        else f"{s.units_28d} sold in 28 days"
-    )
+    if s.rising:
+        pace = (
+            f"{s.units_7d} sold in the last 7 days, well above the {s.base_days}-day pace of {s.base_units}: "
+            "cover on the recent rate"
+        )
+    elif s.steady:
+        pace = f"{s.units_long} sold in {s.long_days} days, the pace of the last 28 too ({s.units_28d})"
+    else:
+        pace = f"{s.units_28d} sold in 28 days"
     lead = (
         f"lead time unknown; assuming {s.lead_time_days} days"
         if s.lead_time_assumed

@@ -36,6 +36,8 @@ OPEN_PO = (POStatus.DRAFT, POStatus.CONFIRMED)
 # What a reorder is assumed to take when neither the SKU nor a supplier says (a Shopify export never
 # does): three weeks, a common lead time for stock made to order or shipped from abroad.
 DEFAULT_LEAD_TIME_DAYS = 21
+# The longest window a sales pace is read over, when the last 28 days agree with it.
+LONG_WINDOW_DAYS = 90
 
 
 # --- inventory ------------------------------------------------------------------------------------
@@ -66,11 +68,32 @@ class SkuCover:
     campaigns: tuple[LiveCampaign, ...] = ()
     units_7d: int = 0
     lead_time_assumed: bool = False  # no supplier or lead time in the data: a configured default
-    recent_ratio: float = 1.5  # the 7-day rate counts when it is this many times the 28-day one
+    recent_ratio: float = 1.5  # the 7-day rate counts when it is this many times the base one
+    units_long: int = 0  # sold over the long window (up to 90 days, as much history as there is)
+    long_days: int = 28
+
+    @property
+    def steady(self) -> bool:
+        """The last 28 days sold at the long window's pace, within chance (two standard deviations of a
+        Poisson count): then the long window, with more sales in it, is the better estimate of the pace."""
+        if self.long_days <= 28:
+            return False
+        expected = self.units_long / self.long_days * 28
+        return abs(self.units_28d - expected) <= 2 * math.sqrt(max(expected, 1.0))
+
+    @property
+    def base_days(self) -> int:
+        return self.long_days if self.steady else 28
+
+    @property
+    def base_units(self) -> int:
+        return self.units_long if self.steady else self.units_28d
 
     @property
     def long_rate(self) -> float:
-        return self.units_28d / 28
+        """The pace before the last week counts: the long window's when the last 28 days agree with it, else the
+        28 days' (where they disagree, the more recent wins)."""
+        return self.base_units / self.base_days
 
     @property
     def recent_rate(self) -> float:
@@ -78,7 +101,7 @@ class SkuCover:
 
     @property
     def rising(self) -> bool:
-        """Well above the 28-day pace, and by more than chance: over two standard deviations of a week's
+        """Well above the base pace, and by more than chance: over two standard deviations of a week's
         count at that pace (Poisson), so that a few extra orders of a slow SKU are not a trend."""
         expected = self.long_rate * 7
         return self.units_7d > self.recent_ratio * expected and self.units_7d - expected > 2 * math.sqrt(
@@ -87,7 +110,7 @@ class SkuCover:
 
     @property
     def daily_rate(self) -> float:
-        """The pace stock runs down at: the 28-day rate, or the last 7 days' when sales are rising well above it
+        """The pace stock runs down at: the base rate, or the last 7 days' when sales are rising well above it
         (a recent trend beats a long average; a quiet spell is not trusted to last, so a lower one does not)."""
         return self.recent_rate if self.rising else self.long_rate
 
@@ -136,15 +159,19 @@ def sku_cover(
     default_lead_time_days: int | None = None,
     recent_ratio: float = 1.5,
 ) -> list[SkuCover]:
-    """Cover of every active SKU (four queries: the SKUs with their PO sums, the live campaigns per SKU,
-    the units sold per SKU over the window and over the last 7 days).
+    """Cover of every active SKU (six queries: the first order, the SKUs with their PO sums, the live
+    campaigns per SKU, the units sold per SKU over 28, 7 and up to 90 days).
 
+    The pace is the long window's (up to 90 days of history) where the last 28 days agree with it
+    within chance, the 28 days' where they do not, and the last 7 days' where sales rise beyond chance.
     A SKU with no lead time of its own or of its supplier (a Shopify export carries neither) gets
     `default_lead_time_days`, flagged `lead_time_assumed` so that the rationale says so.
     """
     tz = brand_tz()
     start, end = days_window(today, sales_window_days, tz)
     recent_start, _ = days_window(today, 7, tz)
+    long_days = max(sales_window_days, min(LONG_WINDOW_DAYS, order_history_days(today)))
+    long_start, _ = days_window(today, long_days, tz)
     po_lines = PurchaseOrderLine.objects.filter(variant=OuterRef("pk"), purchase_order__status__in=OPEN_PO)
 
     def po_units(lines: Any) -> Coalesce:
@@ -185,6 +212,7 @@ def sku_cover(
         campaigns[variant_id].append(LiveCampaign(campaign_id=cid, name=name, channel=channel))
     units = units_by_variant(start, end)
     recent = units_by_variant(recent_start, end)
+    long = units_by_variant(long_start, end) if long_days > sales_window_days else units
     return [
         SkuCover(
             variant_id=r["pk"],
@@ -195,6 +223,8 @@ def sku_cover(
             lead_time_days=r["lead"] if r["lead"] is not None else default_lead_time_days,
             lead_time_assumed=r["lead"] is None and default_lead_time_days is not None,
             units_7d=recent.get(r["pk"], 0),
+            units_long=long.get(r["pk"], 0),
+            long_days=long_days,
             recent_ratio=recent_ratio,
             supplier_id=r["supplier_id"],
             supplier_name=r["supplier__name"] or "",

@@ -185,7 +185,10 @@ def _plant(rng: random.Random, shop: Shop, kind: PlantKind) -> None:
         item.stock = rng.randrange(250, 900)
         shop.plants.append(Plant(kind, item.sku))
     elif kind == PlantKind.RISING:
-        item = free_items[len(free_items) // 2]
+        # A trend a week can show: a SKU selling about one a day or more (a jump from 1 to 3 sales a week
+        # is chance, not a trend, for the agents and for a merchandiser alike).
+        steady = [i for i in free_items[1:] if i.rate >= 1.0]
+        item = steady[-1] if steady else free_items[len(free_items) // 2]
         item.recent_factor = 5.0
         # 28-day rate is twice the baseline (3 weeks at 1x, 1 week at 5x): 150-220 days of cover on it.
         item.stock = round(2 * item.rate * rng.uniform(150, 220))
