@@ -101,7 +101,14 @@ def _found(plant: Plant, proposals: list[ProposedAction], names: dict[int, str],
         return (
             any(p.action_type in REORDER_TYPES and plant.target in skus_named(p) for p in proposals)
             and entry is not None
-            and _close(entry.data.get("value"), n["days_of_cover_28d"], recent, tolerance=COVER_TOLERANCE)
+            # On whichever pace the agent rests it (28 days, up to 90 when they agree, or the last week).
+            and _close(
+                entry.data.get("value"),
+                n["days_of_cover_28d"],
+                n["days_of_cover_long"],
+                recent,
+                tolerance=COVER_TOLERANCE,
+            )
         )
     if plant.kind == PlantKind.SLOW_MOVER:
         entry = _current(f"sku:{plant.target}:slow_mover")

@@ -41,6 +41,7 @@ WIN_MIN_ROAS = Decimal("4")
 TREND_MIN_UNITS = 40
 TREND_MIN_RATIO = Decimal("1.5")
 MAX_RANKED = 25
+MATERIAL_SHARE_OF_DAY = Decimal("0.1")
 
 
 @dataclass
@@ -110,6 +111,15 @@ def _sku_revenue(sku: str, today: dt.date, days: int = 28) -> tuple[Decimal, Dec
         revenue=Coalesce(Sum(F("quantity") * F("price"), output_field=DecimalField()), ZERO),
     )
     return Decimal(totals["units"]) / days, Decimal(totals["revenue"]) / days
+
+
+def _daily_revenue(today: dt.date, days: int = 28) -> Decimal:
+    """The shop's average day of sales over the last `days` whole days."""
+    start, end = _window(today, days)
+    total = bm.OrderLine.objects.filter(order__created_at__gte=start, order__created_at__lt=end).aggregate(
+        revenue=Coalesce(Sum(F("quantity") * F("price"), output_field=DecimalField()), ZERO)
+    )["revenue"]
+    return Decimal(total) / days
 
 
 def stockout_risks(today: dt.date, now: dt.datetime, pending: list[ProposedAction]) -> list[Headline]:
@@ -359,10 +369,15 @@ def headlines(today: dt.date, now: dt.datetime) -> tuple[dict[str, Headline], li
     """The win, the risk and the opportunity, and the rest of the pending work ranked."""
     pending = _pending()
     ranked = rank(pending, now)
-    risks = stockout_risks(today, now, pending)
-    short = {h.numbers["sku"] for h in risks}
+    stockouts = stockout_risks(today, now, pending)
+    short = {h.numbers["sku"] for h in stockouts}
     # A PO or a pause that is the fix of a stock-out is that risk, not a second one.
-    covered = {p.pk for h in risks for p in h.proposals}
+    covered = {p.pk for h in stockouts for p in h.proposals}
+    # The risk of the day is material: a stock-out that puts less than a tenth of a day's sales at
+    # risk (a slow SKU of a big catalogue) waits among the ranked work, it does not head the briefing.
+    floor = _daily_revenue(today) * MATERIAL_SHARE_OF_DAY
+    risks = [h for h in stockouts if h.money >= floor]
+    minor = len(stockouts) - len(risks)
     risks += [
         proposal_headline(ItemKind.RISK, r)
         for r in ranked
@@ -370,6 +385,11 @@ def headlines(today: dt.date, now: dt.datetime) -> tuple[dict[str, Headline], li
         and r.proposal.pk not in covered
     ]
     risk = choose(ItemKind.RISK, risks)
+    if minor and not risks:
+        risk.why += (
+            f" {minor} stock-out(s) each put less than {MATERIAL_SHARE_OF_DAY:.0%} of a day's sales "
+            f"({_money(floor / MATERIAL_SHARE_OF_DAY)}) at risk; their reorders wait below."
+        )
 
     used = {p.pk for p in risk.proposals}
     wins = campaign_wins(today, pending, short) + trend_wins(today, pending)

@@ -288,11 +288,14 @@ def _measure(shop: Shop) -> None:
         else:
             item = by_sku[plant.target]
             units_28d, units_7d = shop.units(item.sku, 28), shop.units(item.sku, 7)
+            long_days = min(90, shop.scenario.history_days)
+            units_long = shop.units(item.sku, long_days)
             numbers = {
                 "stock": item.stock,
                 "units_28d": units_28d,
                 "units_7d": units_7d,
                 "days_of_cover_28d": round(item.stock / (units_28d / 28), 1) if units_28d else None,
+                "days_of_cover_long": round(item.stock / (units_long / long_days), 1) if units_long else None,
             }
         measured.append(Plant(plant.kind, plant.target, numbers))
     shop.plants = measured
