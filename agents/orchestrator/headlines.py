@@ -183,8 +183,11 @@ def stockout_risks(today: dt.date, now: dt.datetime, pending: list[ProposedActio
 
 
 def _recent_fixes(now: dt.datetime) -> list[ProposedAction]:
+    # A reorder brief (no supplier on record) is approved by policy at once: it is the fix all the same.
     return list(
-        ProposedAction.objects.filter(action_type__in=RISK_TYPES, created_at__gte=now - dt.timedelta(hours=24))
+        ProposedAction.objects.filter(
+            action_type__in=(*RISK_TYPES, "brief.draft"), created_at__gte=now - dt.timedelta(hours=24)
+        )
         .exclude(status__in=[Status.PENDING, Status.REJECTED, Status.CANCELLED, Status.EXPIRED])
         .select_related("division")
         .order_by("pk")

@@ -92,7 +92,8 @@ def raised_spend_campaign(proposal: ProposedAction) -> bm.AdCampaign | None:
 
 
 def skus_of(proposal: ProposedAction) -> set[str]:
-    """Every SKU a proposal's arguments name: `sku`, `skus`, `lines[].sku`, `variant_id(s)`, or its campaign's."""
+    """Every SKU a proposal's arguments name: `sku`, `skus`, `lines[].sku` (or a brief's `data.lines[].sku`),
+    `variant_id(s)`, or its campaign's."""
     args = proposal.args or {}
     found: set[str] = set()
     if isinstance(args.get("sku"), str):
@@ -100,7 +101,9 @@ def skus_of(proposal: ProposedAction) -> set[str]:
     found.update(s for s in args.get("skus") or [] if isinstance(s, str))
     variant_ids = [args["variant_id"]] if args.get("variant_id") is not None else []
     variant_ids += list(args.get("variant_ids") or [])
-    for line in args.get("lines") or []:
+    data = args.get("data") if isinstance(args.get("data"), dict) else {}
+    # A brief's lines (a reorder that needs a person to pick the supplier) name SKUs too.
+    for line in list(args.get("lines") or []) + list(data.get("lines") or []):
         if isinstance(line, dict):
             if isinstance(line.get("sku"), str):
                 found.add(line["sku"])

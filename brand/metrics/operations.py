@@ -27,6 +27,7 @@ from brand.models import (
     CampaignStatus,
     EmailCampaign,
     EmailStatus,
+    Order,
     POStatus,
     PurchaseOrderLine,
     Variant,
@@ -252,8 +253,6 @@ def sku_cover_for(today: dt.date, config: dict[str, Any]) -> list[SkuCover]:
 
 def order_history_days(today: dt.date) -> int:
     """Whole brand days from the first order to `today` (0 with no orders): how far back a rate can look."""
-    from brand.models import Order
-
     first = Order.objects.order_by("created_at").values_list("created_at", flat=True).first()
     return 0 if first is None else (today - first.astimezone(brand_tz()).date()).days
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from agents.models import RunStatus
+from agents.orchestrator.headlines import stockout_risks
 from agents.specialists.growth import PaidMedia
 from agents.specialists.operations import Inventory
 from agents.specialists.product import Assortment
@@ -173,3 +174,12 @@ def test_a_shop_without_budgets_or_targets_is_told_what_was_not_judged(key, said
     build_control_brand()  # campaigns and orders, no channel budget and no sales target
     run, _proposals = run_agent(key)
     assert any(said in w for w in run.warnings), run.warnings
+
+
+def test_the_reorder_brief_is_the_stock_out_risks_drafted_fix():
+    brand = build_control_brand()
+    _unsourced_best_seller(brand)
+    _run, (brief,) = run_agent(Inventory.key)
+    (risk,) = stockout_risks(TODAY, dt.datetime.combine(TODAY, dt.time(8), tzinfo=brand.tz), [])
+    assert risk.numbers["sku"] == "TEE-1" and brief in risk.proposals
+    assert "its lead time is unknown (assuming 21 days, no supplier on record)" in risk.text
