@@ -8,8 +8,11 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from agents.evaluation import TARGETS
+from brand import models as bm
+from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,3 +29,10 @@ def test_the_fast_subset_meets_the_targets():
     assert summary["false_alarms_per_healthy_shop"] <= TARGETS["false_alarms_per_healthy_shop"], detail
     assert summary["risk_of_the_day"] == 1.0, detail
     assert summary["passed"] is True
+
+
+def test_it_refuses_to_empty_a_database_that_holds_a_brand():
+    OrderFactory()
+    with pytest.raises(CommandError, match=r"holds brand data \(1 orders\).*--wipe"):
+        call_command("atlas_eval", "--fast", "--only", "tiny", stdout=io.StringIO())
+    assert bm.Order.objects.count() == 1

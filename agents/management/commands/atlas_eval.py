@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from agents.evaluation import ScenarioResult, evaluate
+from brand.models import Order
 from brand.scenarios import SCENARIOS, fast_scenarios
 
 
@@ -24,8 +25,17 @@ class Command(BaseCommand):
         parser.add_argument("--fast", action="store_true", help="Only the fast subset (a handful of small shops).")
         parser.add_argument("--seeds", type=int, default=None, help="Only scenarios of the first N seeds.")
         parser.add_argument("--only", default="", help="Only scenarios whose name contains this text.")
+        parser.add_argument(
+            "--wipe", action="store_true", help="Run even though the database holds brand data (it is emptied)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        orders = Order.objects.count()
+        if orders and not options["wipe"]:
+            raise CommandError(
+                f"This database holds brand data ({orders} orders) and atlas_eval empties it: run it on a database "
+                "of its own, or pass --wipe."
+            )
         scenarios = fast_scenarios() if options["fast"] else list(SCENARIOS)
         if options["seeds"] is not None:
             if options["seeds"] < 1:
