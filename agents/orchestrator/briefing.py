@@ -25,9 +25,9 @@ class BriefingText(BaseModel):
 def offline_narrative(persona: str, today: dt.date, heads: dict[str, Headline], rest: int, held: int) -> str:
     risk, win, opp = heads["risk"], heads["win"], heads["opportunity"]
     lines = [f"Good morning, {persona} here with the briefing for {today:%A %d %B}."]
-    lines.append(f"The risk first: {risk.title}. {risk.text}")
-    lines.append(f"The win: {win.title}. {win.text}")
-    lines.append(f"The opportunity: {opp.title}. {opp.text}")
+    lines.append(f"The risk first: {risk.title}. {risk.text} {risk.why}".rstrip())
+    lines.append(f"The win: {win.title}. {win.text} {win.why}".rstrip())
+    lines.append(f"The opportunity: {opp.title}. {opp.text} {opp.why}".rstrip())
     tail = f"{rest} more proposal(s) wait below, ranked by expected impact."
     if held:
         tail += f" I held {held} proposal(s) that conflict with other work; each says why."
@@ -37,7 +37,14 @@ def offline_narrative(persona: str, today: dt.date, heads: dict[str, Headline], 
 
 def briefing_facts(heads: dict[str, Headline], rest: list[Ranked], held: int) -> dict[str, Any]:
     return {
-        kind: {"title": h.title, "text": h.text, "numbers": h.numbers, "proposals": [p.pk for p in h.proposals]}
+        kind: {
+            "title": h.title,
+            "text": h.text,
+            "numbers": h.numbers,
+            "proposals": [p.pk for p in h.proposals],
+            "why_chosen": h.why,
+            "runner_up": h.runner_up,
+        }
         for kind, h in heads.items()
     } | {"ranked": [{"title": r.proposal.title, **r.inputs()} for r in rest[:10]], "held_today": held}
 
@@ -109,7 +116,8 @@ def briefing_build(*, ctx: RunContext, held: int = 0) -> Briefing:
     drafted = ctx.draft(
         BriefingText,
         task=f"Write {persona}'s morning briefing for the team: plain language, the numbers as given, the risk "
-        "first, then the win, then the opportunity, then one sentence on the rest.",
+        "first, then the win, then the opportunity, each with why it was chosen and the runner-up it beat "
+        "(why_chosen, runner_up), then one sentence on the rest.",
         facts=facts,
         offline=lambda: BriefingText(narrative=offline_narrative(persona, ctx.today, heads, len(rest), held)),
         purpose="morning briefing",

@@ -14,11 +14,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import DecimalField, F, Sum
+from django.db.models.functions import Coalesce
+
 from agents.models import ItemKind
 from agents.orchestrator import rules
 from agents.orchestrator.ranking import Ranked, rank, urgency
 from approvals.models import ProposedAction, Status
 from brand import models as bm
+from brand.clock import brand_tz, days_window
 from brand.money import money_words
 from memory.models import MemoryEntry
 
@@ -39,6 +43,7 @@ WIN_MIN_ROAS = Decimal("4")
 TREND_MIN_UNITS = 40
 TREND_MIN_RATIO = Decimal("1.5")
 MAX_RANKED = 25
+MATERIAL_SHARE_OF_DAY = Decimal("0.1")
 
 
 @dataclass
@@ -53,6 +58,9 @@ class Headline:
     division: str | None = None
     proposals: list[ProposedAction] = field(default_factory=list)
     money_basis: str = ""
+    why: str = ""  # why this one out of the day's candidates, in plain words
+    runner_up: str = ""  # the title of the next best candidate of the kind, if any
+    candidates: int = 0
 
     @property
     def score(self) -> float:
@@ -60,6 +68,9 @@ class Headline:
 
     def ranking(self) -> dict[str, Any]:
         return {
+            "why": self.why,
+            "runner_up": self.runner_up,
+            "candidates": self.candidates,
             "money_at_stake": f"{self.money:.2f}",
             "money_basis": self.money_basis,
             "confidence": round(self.confidence, 2),
@@ -97,8 +108,16 @@ def _current(prefix: str, suffix: str) -> list[MemoryEntry]:
     )
 
 
-def stockout_risks(now: dt.datetime, pending: list[ProposedAction]) -> list[Headline]:
-    """Operations' `sku:<SKU>:days_of_cover` facts that run out before the next delivery."""
+def _daily_revenue(today: dt.date, days: int = 28) -> Decimal:
+    """The shop's average day of sales over the last `days` whole days."""
+    start, end = days_window(today, days, brand_tz())
+    total = bm.OrderLine.objects.filter(order__created_at__gte=start, order__created_at__lt=end).aggregate(
+        revenue=Coalesce(Sum(F("quantity") * F("price"), output_field=DecimalField()), ZERO)
+    )["revenue"]
+    return Decimal(total) / days
+
+
+def stockout_risks(today: dt.date, now: dt.datetime, pending: list[ProposedAction]) -> list[Headline]:
     found = []
     for entry in _current("sku:", ":days_of_cover"):
         data = entry.data or {}
@@ -122,9 +141,14 @@ def stockout_risks(now: dt.datetime, pending: list[ProposedAction]) -> list[Head
         attached += [p for p in _recent_fixes(now) if sku in rules.skus_of(p) and p not in attached]
         name = str(variant) if variant else sku
         supplier = variant.supplier.name if variant and variant.supplier is not None else "the supplier"
+        delivery = (
+            f"its lead time is unknown (assuming {lead:.0f} days, no supplier on record)"
+            if data.get("lead_time_assumed")
+            else f"{supplier} needs {lead:.0f} days to deliver"
+        )
         text = (
-            f"{name} has {cover:.0f} days of stock at {units_day:.1f} units a day; {supplier} needs {lead:.0f} days "
-            f"to deliver, so it is out for about {gap:.0f} days: {money_words(at_risk, whole=True)} of sales at risk."
+            f"{name} has {cover:.0f} days of stock at {units_day:.1f} units a day; {delivery}, so it is out for "
+            f"about {gap:.0f} days: {money_words(at_risk, whole=True)} of sales at risk."
         )
         if attached:
             text += " Drafted: " + "; ".join(f"#{p.pk} {p.title or p.action_type} ({p.status})" for p in attached) + "."
@@ -155,8 +179,11 @@ def stockout_risks(now: dt.datetime, pending: list[ProposedAction]) -> list[Head
 
 
 def _recent_fixes(now: dt.datetime) -> list[ProposedAction]:
+    # A reorder brief (no supplier on record) is approved by policy at once: it is the fix all the same.
     return list(
-        ProposedAction.objects.filter(action_type__in=RISK_TYPES, created_at__gte=now - dt.timedelta(hours=24))
+        ProposedAction.objects.filter(
+            action_type__in=(*RISK_TYPES, "brief.draft"), created_at__gte=now - dt.timedelta(hours=24)
+        )
         .exclude(status__in=[Status.PENDING, Status.REJECTED, Status.CANCELLED, Status.EXPIRED])
         .select_related("division")
         .order_by("pk")
@@ -291,31 +318,81 @@ def trend_wins(pending: list[ProposedAction]) -> list[Headline]:
 # --- assembling ---------------------------------------------------------------------------------
 
 
-def _empty(kind: ItemKind) -> Headline:
-    words = {ItemKind.WIN: "win", ItemKind.RISK: "risk", ItemKind.OPPORTUNITY: "opportunity"}[kind]
-    return Headline(kind, f"No {words} stood out today", "Nothing in today's data cleared the bar.", {}, ZERO, 0, 1)
+WORDS: dict[str, str] = {ItemKind.WIN: "win", ItemKind.RISK: "risk", ItemKind.OPPORTUNITY: "opportunity"}
+
+
+def _empty(kind: str) -> Headline:
+    words = WORDS[kind]
+    head = Headline(kind, f"No {words} stood out today", "Nothing in today's data cleared the bar.", {}, ZERO, 0, 1)
+    head.why = (
+        "Nothing urgent: no specialist found a stock-out, a failing campaign or held work today."
+        if kind == ItemKind.RISK
+        else f"No {words} candidate today: nothing cleared its specialist's bar."
+    )
+    return head
+
+
+def _weighs(h: Headline) -> str:
+    basis = f" ({h.money_basis})" if h.money_basis else ""
+    return f"{money_words(h.money, whole=True)} at stake{basis}, {h.confidence:.0%} confidence, urgency {h.urgency:.2f}"
+
+
+def choose(kind: str, candidates: list[Headline]) -> Headline:
+    """The best candidate of a kind by score, with why it beat the others and the runner-up named."""
+    ordered = sorted(candidates, key=lambda h: -h.score)
+    if not ordered:
+        return _empty(kind)
+    best, rest = ordered[0], ordered[1:]
+    best.candidates = len(ordered)
+    word = WORDS[kind]
+    if not rest:
+        best.why = f"The only {word} candidate today: {_weighs(best)}."
+        return best
+    runner = rest[0]
+    best.runner_up = runner.title
+    if runner.score == best.score:
+        edge = "level on score with it; the first found leads"
+    elif runner.score > 0:
+        edge = f"{best.score / runner.score:.1f} times the score of the runner-up"
+    else:
+        edge = "the runner-up puts nothing measurable at stake"
+    best.why = (
+        f"Chosen out of {len(ordered)} {word} candidates on money at stake x confidence x urgency: {_weighs(best)}, "
+        f"{edge}. Runner-up: {runner.title} ({_weighs(runner)})."
+    )
+    return best
 
 
 def headlines(today: dt.date, now: dt.datetime) -> tuple[dict[str, Headline], list[Ranked]]:
     """The win, the risk and the opportunity, and the rest of the pending work ranked."""
     pending = _pending()
     ranked = rank(pending, now)
-    risks = stockout_risks(now, pending)
-    short = {h.numbers["sku"] for h in risks}
+    stockouts = stockout_risks(today, now, pending)
+    short = {h.numbers["sku"] for h in stockouts}
     # A PO or a pause that is the fix of a stock-out is that risk, not a second one.
-    covered = {p.pk for h in risks for p in h.proposals}
+    covered = {p.pk for h in stockouts for p in h.proposals}
+    # The risk of the day is material: a stock-out that puts less than a tenth of a day's sales at
+    # risk (a slow SKU of a big catalogue) waits among the ranked work, it does not head the briefing.
+    floor = _daily_revenue(today) * MATERIAL_SHARE_OF_DAY
+    risks = [h for h in stockouts if h.money >= floor]
+    minor = len(stockouts) - len(risks)
     risks += [
         proposal_headline(ItemKind.RISK, r)
         for r in ranked
         if (r.proposal.action_type in RISK_TYPES or r.proposal.hold_reason or _is_cut(r.proposal))
         and r.proposal.pk not in covered
     ]
-    risk = max(risks, key=lambda h: h.score, default=_empty(ItemKind.RISK))
+    risk = choose(ItemKind.RISK, risks)
+    if minor and not risks:
+        risk.why += (
+            f" {minor} stock-out(s) each put less than {MATERIAL_SHARE_OF_DAY:.0%} of a day's sales "
+            f"({money_words(floor / MATERIAL_SHARE_OF_DAY, whole=True)}) at risk; their reorders wait below."
+        )
 
     used = {p.pk for p in risk.proposals}
     wins = campaign_wins(pending, short) + trend_wins(pending)
     wins = [w for w in wins if not used & {p.pk for p in w.proposals}]
-    win = max(wins, key=lambda h: h.score, default=_empty(ItemKind.WIN))
+    win = choose(ItemKind.WIN, wins)
     used |= {p.pk for p in win.proposals}
 
     chances = [
@@ -325,7 +402,7 @@ def headlines(today: dt.date, now: dt.datetime) -> tuple[dict[str, Headline], li
         and r.proposal.pk not in used
         and rules.raised_spend_campaign(r.proposal) not in _campaigns_short(short)
     ]
-    opportunity = max(chances, key=lambda h: h.score, default=_empty(ItemKind.OPPORTUNITY))
+    opportunity = choose(ItemKind.OPPORTUNITY, chances)
     used |= {p.pk for p in opportunity.proposals}
     rest = [r for r in ranked if r.proposal.pk not in used]
     return {"win": win, "risk": risk, "opportunity": opportunity}, rest

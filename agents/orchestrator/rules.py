@@ -26,6 +26,8 @@ from approvals import registry as action_registry
 from approvals.errors import UnknownActionType
 from approvals.models import ProposedAction, Status
 from brand import models as bm
+from brand.clock import brand_today
+from brand.metrics.growth import effective_budget
 from memory.models import Kind, MemoryEntry
 
 if TYPE_CHECKING:
@@ -96,12 +98,19 @@ def raised_spend_campaign(proposal: ProposedAction) -> bm.AdCampaign | None:
     if proposal.action_type == "ads.resume_campaign":
         return campaign
     new = _decimal((proposal.args or {}).get("daily_budget"))
-    return campaign if new is not None and new > campaign.daily_budget else None
+    # A campaign imported without a budget is judged against what it is seen to spend: writing a
+    # budget below that is a cut, not a raise from zero.
+    return campaign if new is not None and new > effective_budget(campaign, brand_today()) else None
 
 
 def skus_of(proposal: ProposedAction) -> set[str]:
-    """Every SKU a proposal acts on: the SKUs among its targets, and its campaign's."""
+    """Every SKU a proposal acts on: the SKUs among its targets, a reorder brief's lines (a reorder
+    that needs a person to pick the supplier names its SKUs in `data.lines`), and its campaign's."""
     found = set(targets(proposal, "sku"))
+    data = (proposal.args or {}).get("data")
+    for line in (data.get("lines") or []) if isinstance(data, dict) else []:
+        if isinstance(line, dict) and isinstance(line.get("sku"), str):
+            found.add(line["sku"])
     if targets(proposal, "campaign"):
         campaign = campaign_of(proposal)
         if campaign is not None:
@@ -374,6 +383,54 @@ def rule_discount_preference(
     return None
 
 
+# --- rule (e): two price cuts on one SKU from different agents --------------------------------------
+
+
+def _price_cut_weight(p: ProposedAction) -> tuple[int, float, float, float]:
+    """A discount (a promotion of a seller) beats a markdown (a clearance) on one SKU: a product someone
+    wants to push is not dead stock; between two of a kind, the stronger proposal wins."""
+    return (int(p.action_type == "pricing.create_discount"), *_strength(p))
+
+
+def rule_price_cut_overlap(proposal: ProposedAction, pending: list[ProposedAction]) -> Hold | None:
+    if proposal.action_type not in DISCOUNT_TYPES:
+        return None
+    mine = skus_of(proposal)
+    if not mine:
+        return None
+    for other in pending:
+        if (
+            other.pk == proposal.pk
+            or other.action_type not in DISCOUNT_TYPES
+            or other.hold_reason
+            or other.agent_key == proposal.agent_key
+        ):
+            continue
+        shared = mine & skus_of(other)
+        if not shared or _price_cut_weight(other) < _price_cut_weight(proposal):
+            continue
+        if _price_cut_weight(other) == _price_cut_weight(proposal) and other.pk > proposal.pk:
+            continue
+        what = {"pricing.create_discount": "a discount", "pricing.set_markdown": "a markdown"}
+        return Hold(
+            proposal,
+            "price_cut_overlap",
+            f"{what[proposal.action_type].capitalize()} on {', '.join(sorted(shared))} contradicts #{other.pk}, "
+            f"{what[other.action_type]} on the same SKU from {other.agent_key or 'another agent'}; one price cut at "
+            f"a time, and #{other.pk} wins ("
+            + (
+                "pushing a product that sells beats clearing it"
+                if other.action_type != proposal.action_type
+                else "the stronger case"
+            )
+            + "). Held for a person to decide.",
+            [other],
+            [],
+            {"skus": sorted(shared), "winner": other.pk},
+        )
+    return None
+
+
 # --- running the rules --------------------------------------------------------------------------
 
 RULES: list[Callable[[ProposedAction, list[ProposedAction]], Hold | None]] = [
@@ -381,6 +438,7 @@ RULES: list[Callable[[ProposedAction, list[ProposedAction]], Hold | None]] = [
     rule_pacing_over,
     rule_send_clash,
     rule_discount_preference,
+    rule_price_cut_overlap,
 ]
 
 

@@ -58,6 +58,9 @@ class BudgetGuard(Specialist):
         cfg = ctx.config
         asked = focus.intent_text(ctx)
         pacings = channel_pacing(ctx.today, cfg)
+        if not pacings:
+            # No channel budget on record (an ads export never carries one): nothing to pace against.
+            ctx.warn("no channel budget for this month: spend pacing not judged")
         entries = {}
         for p in pacings:
             entries[p.channel] = ctx.remember(

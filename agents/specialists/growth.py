@@ -17,7 +17,7 @@ from agents.runtime.context import Proposal
 from agents.runtime.registry import register
 from agents.specialists.creative import draft_email, revise_email_proposal
 from brand.metrics.growth import CampaignRoas, PromotionCandidate, paid_media_analysis, promotions_analysis
-from brand.metrics.operations import free_send_slot, sku_cover
+from brand.metrics.operations import DEFAULT_LEAD_TIME_DAYS, free_send_slot, sku_cover
 from brand.money import money_words
 
 WHOLE = Decimal("1")
@@ -107,25 +107,53 @@ class PaidMedia(Specialist):
         budget = int(config["max_proposals"])
         for c in weak:
             if budget <= 0:
-                break
+                ctx.warn(
+                    f"{c.name}: ROAS fell (7d {_roas(c.roas_7d)} vs 28d {_roas(c.roas_28d)}) but not proposed, "
+                    f"past the {config['max_proposals']} proposals of a run (max_proposals)"
+                )
+                continue
+            current = c.effective_budget
+            assumed = (
+                ""
+                if c.budget_known
+                else f" The export carries no daily budget; the effective one is {money_words(current, whole=True)}, "
+                "the median of the last 7 days' spend."
+            )
             winner = winners.pop(0) if winners and budget >= 2 else None
-            cut = (c.daily_budget * Decimal(str(config["cut_fraction"]))).quantize(WHOLE, rounding=ROUND_HALF_UP)
+            cut = (current * Decimal(str(config["cut_fraction"]))).quantize(WHOLE, rounding=ROUND_HALF_UP)
             if winner is not None:
                 cut = min(cut, (winner.daily_budget * Decimal(str(config["max_raise_fraction"]))).quantize(WHOLE))
-            if cut <= 0 or cut >= c.daily_budget:
-                continue
             spent = money_words(c.spend_7d, whole=True)
             weak_text = (
                 f"{c.name}: ROAS 7d {_roas(c.roas_7d)} vs 28d {_roas(c.roas_28d)} on {spent} spend in "
                 f"7 days (marginal ROAS {_roas(c.marginal_roas)})"
             )
+            priority = float(max(cut, current)) * ((c.roas_28d or 0) - (c.roas_7d or 0))
+            if cut <= 0 or cut >= current:
+                # No smaller budget can be written (too small to cut, or nothing observed): stop it instead.
+                ctx.propose(
+                    "ads.pause_campaign",
+                    {"campaign_id": c.campaign_id},
+                    rationale=f"{weak_text}.{assumed} A {float(config['cut_fraction']):.0%} cut of "
+                    f"{money_words(current, whole=True)} a day cannot be expressed as a smaller budget, so pause it; "
+                    "at the current pace it keeps "
+                    f"spending about {money_words(c.spend_7d / 7, whole=True)} a day at ROAS {_roas(c.roas_7d)}.",
+                    evidence=[entries[c.campaign_id]],
+                    confidence=0.7,
+                    priority=priority,
+                )
+                budget -= 1
+                if winner is not None:
+                    winners.insert(0, winner)
+                continue
             move = f"; the {money_words(cut, whole=True)} moves to {winner.name}" if winner else ""
-            priority = float(cut) * ((c.roas_28d or 0) - (c.roas_7d or 0))
             ctx.propose(
                 "ads.set_daily_budget",
-                {"campaign_id": c.campaign_id, "daily_budget": str(c.daily_budget - cut)},
-                rationale=f"{weak_text}. Cut its daily budget {money_words(c.daily_budget, whole=True)} -> "
-                f"{money_words(c.daily_budget - cut, whole=True)}{move}.",
+                {"campaign_id": c.campaign_id, "daily_budget": str(current - cut)},
+                rationale=f"{weak_text}.{assumed} Cut its daily budget {money_words(current, whole=True)} -> "
+                f"{money_words(current - cut, whole=True)}{move}; at the current pace each "
+                f"{money_words(cut, whole=True)} a day kept here would return about "
+                f"{money_words(cut * Decimal(str(round(c.roas_7d or 0, 2))), whole=True)}.",
                 evidence=[entries[c.campaign_id]],
                 confidence=0.75,
                 priority=priority,
@@ -138,9 +166,10 @@ class PaidMedia(Specialist):
                     "ads.set_daily_budget",
                     {"campaign_id": winner.campaign_id, "daily_budget": str(winner.daily_budget + cut)},
                     rationale=(
-                        f"{winner.name}: ROAS 28d {_roas(winner.roas_28d)}, 7d {_roas(winner.roas_7d)}, spending "
-                        f">= {float(config['capped_fraction']):.0%} of its {before} budget on "
-                        f"{winner.capped_days} of the last {winner.window_days} days: under-funded. Raise it "
+                        f"{winner.name}: ROAS 28d {_roas(winner.roas_28d)}, 7d {_roas(winner.roas_7d)}, last 3 days "
+                        f"{_roas(winner.roas_3d)}, spending >= {float(config['capped_fraction']):.0%} of its "
+                        f"{before} budget on {winner.capped_days} of the last "
+                        f"{winner.window_days} days: under-funded. Raise it "
                         f"{before} -> {after} with the {money_words(cut, whole=True)} cut "
                         f"from {c.name} (ROAS 7d {_roas(c.roas_7d)}); the total daily budget stays the same."
                     ),
@@ -149,6 +178,11 @@ class PaidMedia(Specialist):
                     priority=priority,
                 )
                 budget -= 1
+        for w in winners:
+            ctx.warn(
+                f"{w.name}: under-funded winner (ROAS 28d {_roas(w.roas_28d)}) not raised: no weak campaign "
+                "frees budget for it, and the total daily budget stays the same"
+            )
 
     def _can_scale(self, ctx: RunContext, campaign: CampaignRoas) -> bool:
         """False when operations says (or would say) a SKU of the campaign runs out before its next delivery."""
@@ -170,7 +204,7 @@ class PaidMedia(Specialist):
                 return False
         if unknown:
             # Operations has not written this SKU's cover yet in this cycle: compute it the same way.
-            for s in sku_cover(ctx.today):
+            for s in sku_cover(ctx.today, default_lead_time_days=DEFAULT_LEAD_TIME_DAYS):
                 if s.sku in unknown and s.runs_out_before_delivery:
                     ctx.remember(
                         kind="observation",

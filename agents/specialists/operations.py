@@ -10,15 +10,42 @@ from agents.runtime.base import RunContext, Specialist
 from agents.runtime.registry import register
 from agents.specialists import focus
 from brand.clock import brand_tz, day_start
-from brand.metrics.operations import CalendarEntry, SkuCover, calendar_analysis, inventory_analysis
+from brand.metrics.operations import (
+    DEFAULT_LEAD_TIME_DAYS,
+    CalendarEntry,
+    SkuCover,
+    calendar_analysis,
+    inventory_analysis,
+    order_history_days,
+)
 
 
 def _cover_text(s: SkuCover) -> str:
-    return (
-        f"{s.sku} {s.title} has {s.days_of_cover} days of cover ({s.stock} in stock, {s.units_28d} sold in 28 days) "
-        f"vs {s.days_to_delivery} days to its next delivery (lead time {s.lead_time_days} days, "
-        f"{s.supplier_name or 'no supplier'})"
+    """The numbers a stock-out rests on, the pace used, what was assumed and the counterfactual."""
+    if s.rising:
+        pace = (
+            f"{s.units_7d} sold in the last 7 days, well above the {s.base_days}-day pace of {s.base_units}: "
+            "cover on the recent rate"
+        )
+    elif s.steady:
+        pace = f"{s.units_long} sold in {s.long_days} days, the pace of the last 28 too ({s.units_28d})"
+    else:
+        pace = f"{s.units_28d} sold in 28 days"
+    lead = (
+        f"lead time unknown; assuming {s.lead_time_days} days"
+        if s.lead_time_assumed
+        else f"lead time {s.lead_time_days} days"
     )
+    text = (
+        f"{s.sku} {s.title} has {s.days_of_cover} days of cover ({s.stock} in stock, {pace}) "
+        f"vs {s.days_to_delivery} days to its next delivery ({lead}, {s.supplier_name or 'no supplier'})"
+    )
+    if s.runs_out_on is not None and s.delivery_on is not None:
+        text += (
+            f"; at the current pace the stock lasts until {s.runs_out_on:%d %B}, the next delivery could arrive on "
+            f"{s.delivery_on:%d %B}"
+        )
+    return text
 
 
 @register
@@ -36,11 +63,23 @@ class Inventory(Specialist):
         "sales_window_days": 28,
         "min_units_28d": 5,
         "target_cover_days": 30,  # a reorder covers the lead time plus this much
+        "default_lead_time_days": DEFAULT_LEAD_TIME_DAYS,  # when neither the SKU nor a supplier says
+        "recent_rate_ratio": 1.5,  # the 7-day rate replaces the 28-day one when this many times higher
+        "min_history_days": 14,  # fewer days of orders than this: no rate to trust, no proposal
         "max_proposals": 3,
     }
 
     def run(self, ctx: RunContext) -> None:
         config = ctx.config
+        history = order_history_days(ctx.today)
+        if history < int(config["min_history_days"]):
+            reason = (
+                f"only {history} days of order history; a sales rate needs at least {config['min_history_days']}, "
+                "so no cover and no reorder is proposed yet"
+            )
+            ctx.remember(kind="observation", subject="Inventory", text=f"Inventory not judged: {reason}.")
+            ctx.warn(reason)
+            return
         findings = inventory_analysis(ctx.today, config)
         at_risk = findings.at_risk
         if ctx.intent is not None:
@@ -62,6 +101,8 @@ class Inventory(Specialist):
                     "stock": s.stock,
                     "units_28d": s.units_28d,
                     "days_to_delivery": s.days_to_delivery,
+                    # Said only when so: the headline must not name a supplier's lead time that is a guess.
+                    **({"lead_time_assumed": True} if s.lead_time_assumed else {}),
                 },
                 evidence=[{"model": "brand.variant", "pk": s.variant_id}],
                 text=_cover_text(s),
@@ -71,10 +112,18 @@ class Inventory(Specialist):
         entries: dict[str, Any] = {s.sku: entry for s, entry in zip(covered, written, strict=True)}
         proposals: list[tuple[float, str, dict, str, list, float]] = []
         by_supplier: dict[str, list[SkuCover]] = defaultdict(list)
+        unsourced: list[SkuCover] = []
+        target = int(config["target_cover_days"])
         for s in at_risk:
             # A draft PO already waiting for this SKU is the PO desk's; no second one.
-            if s.supplier_name and s.draft_po_units == 0 and s.reorder_units(int(config["target_cover_days"])) > 0:
+            if s.draft_po_units:
+                ctx.warn(f"{s.sku}: runs out first, but a draft PO for {s.draft_po_units} units already waits")
+            elif s.reorder_units(target) <= 0:
+                ctx.warn(f"{s.sku}: runs out first, but open POs ({s.incoming_units} units) already cover a reorder")
+            elif s.supplier_name:
                 by_supplier[s.supplier_name].append(s)
+            else:
+                unsourced.append(s)
             urgency = float((s.days_to_delivery or 0) - (s.days_of_cover or 0))
             for campaign in s.campaigns:
                 proposals.append(
@@ -88,8 +137,31 @@ class Inventory(Specialist):
                         0.85,
                     )
                 )
+        if unsourced:
+            # A purchase order names its supplier, and the data has none: the reorder is drafted as a
+            # brief that asks a person to pick one (the PO itself cannot be expressed without it).
+            lines = [{"sku": s.sku, "quantity": s.reorder_units(target)} for s in unsourced]
+            words = "; ".join(
+                f"{_cover_text(s)}: reorder {s.reorder_units(target)} for {s.lead_time_days} + {target} days"
+                for s in unsourced
+            )
+            proposals.append(
+                (
+                    max(float((s.days_to_delivery or 0) - (s.days_of_cover or 0)) for s in unsourced),
+                    "brief.draft",
+                    {
+                        "title": f"Reorder needed, supplier to pick: {', '.join(s.sku for s in unsourced)}"[:200],
+                        "body": f"{words}. No supplier is on record for these SKUs, so no purchase order can be "
+                        "drafted: pick the supplier and place the order (or record the supplier in Atlas and the "
+                        "next cycle drafts the PO).",
+                        "data": {"lines": lines, "reason": "no supplier"},
+                    },
+                    f"{words}. No supplier on record: a person picks one; a PO cannot name none.",
+                    [entries[s.sku] for s in unsourced],
+                    0.8,
+                )
+            )
         for supplier, skus in by_supplier.items():
-            target = int(config["target_cover_days"])
             lines = [
                 {
                     "sku": s.sku,
@@ -119,8 +191,14 @@ class Inventory(Specialist):
                 )
             )
         proposals.sort(key=lambda p: -p[0])
-        for priority, action, args, rationale, evidence, confidence in proposals[: int(config["max_proposals"])]:
+        limit = int(config["max_proposals"])
+        for priority, action, args, rationale, evidence, confidence in proposals[:limit]:
             ctx.propose(action, args, rationale=rationale, evidence=evidence, confidence=confidence, priority=priority)
+        for _priority, action, args, _rationale, _evidence, _confidence in proposals[limit:]:
+            ctx.warn(
+                f"{action} {args.get('campaign_id') or args.get('supplier') or args.get('title')}: not proposed, "
+                f"past the {limit} most urgent (max_proposals)"
+            )
 
 
 def _hours(gap: dt.timedelta) -> float:

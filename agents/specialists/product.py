@@ -107,6 +107,20 @@ class Assortment(Specialist):
             )
             if f"sku:{mover.sku}" in taken and mover.sku != revising:
                 continue
+            if mover.best_seller and mover.sku != revising:
+                ctx.warn(
+                    f"{mover.sku}: {mover.cover_label} of cover, but a best-seller (top tenth of the catalogue by "
+                    f"units or revenue, {mover.units} sold in {mover.window_days} days): not marked down for cover "
+                    "alone"
+                )
+                continue
+            if mover.recent_cover <= float(cfg["min_days_of_cover"]) and mover.sku != revising:
+                ctx.warn(
+                    f"{mover.sku}: {mover.cover_label} of cover on the {mover.window_days}-day rate, but sales are "
+                    f"rising ({mover.units_7d} in the last 7 days, {mover.recent_daily_rate:.2f}/day): "
+                    f"{mover.recent_cover:,.0f} days on the recent rate, no markdown"
+                )
+                continue
             percent = markdown_percent(mover, cfg)
             asked_percent = parse_ask(focus.feedback_comment(ctx)).percent if mover.sku == revising else None
             if asked_percent is not None and 0 < asked_percent < 100:
@@ -125,7 +139,8 @@ class Assortment(Specialist):
             f"{mover.sku} {mover.title}: {mover.stock} in stock, {mover.units} sold in the last {mover.window_days} "
             f"days ({mover.daily_rate:.2f}/day): {mover.cover_label} of cover vs a "
             f"{ctx.config['min_days_of_cover']}-day "
-            f"limit. A {percent.normalize():f}% markdown takes it from {money_words(mover.price)} to "
+            f"limit ({mover.units_7d} sold in the last 7 days: not rising). At the current pace the stock lasts "
+            f"{mover.cover_label}. A {percent.normalize():f}% markdown takes it from {money_words(mover.price)} to "
             f"{money_words(new_price)}"
         )
         if mover.cost is not None and new_price:

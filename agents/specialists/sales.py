@@ -71,6 +71,8 @@ class Forecast(Specialist):
             },
         )
         if f.target is None or f.gap is None:
+            # A shop's exports carry no sales target: the forecast stands, a miss cannot be judged.
+            ctx.warn(f"no sales target for {calendar.month_name[f.month.month]}: forecast written, no miss judged")
             return
         miss = f.gap_ratio is not None and f.gap_ratio <= -float(cfg["miss_threshold"])
         month = calendar.month_name[f.month.month]
@@ -209,7 +211,9 @@ class Discounts(Specialist):
                 },
                 evidence=[{"model": "brand.discount", "pk": c.discount_id}] if c.discount_id else [],
             )
-            if c.discount_id is None or c.status != "active":
+            # A code seen only on the orders export has no discount record to retire: still judged,
+            # and a loss is put to a person as a brief (below) rather than dropped.
+            if c.discount_id is not None and c.status != "active":
                 continue
             named = focus.mentions(asked, c.code) or revising == c.code
             if asked and not named:
@@ -227,10 +231,18 @@ class Discounts(Specialist):
         if c.percent_off is None:
             raise ValueError(f"discount code {c.code}: no percent off on record, nothing to change")
         window = int(ctx.config["window_days"])
+        # A code known only from the orders export has no stated depth: the depth seen on its orders.
+        off = (
+            f"{c.percent_off.normalize():f}% off"
+            if c.percent_off is not None
+            else f"{float(c.discount / c.gross):.0%} off"
+            if c.gross
+            else "a discount"
+        )
         numbers = (
-            f"{c.code} ({c.percent_off.normalize():f}% off) loses money: {c.orders} orders in {window} days, "
-            f"{money_words(c.gross)} at full price - {money_words(c.discount)} discount - {money_words(c.cogs)} cost "
-            f"of goods = "
+            f"{c.code} ({off}) loses money: {c.orders} orders in {window} days, "
+            f"{money_words(c.gross)} at full price - {money_words(c.discount)} discount - "
+            f"{money_words(c.cogs)} cost of goods = "
             f"{money_words(c.margin)} gross margin ({pct(c.margin_rate, 1)} of net revenue) vs "
             f"{pct(c.full_price_margin_rate, 1)} on full-price orders. Average order {money_words(c.aov)} vs "
             f"{money_words(c.full_price_aov)} without a code "
@@ -252,6 +264,22 @@ class Discounts(Specialist):
             ),
             purpose="retire discount rationale",
         )
+        if c.discount_id is None:
+            ctx.propose(
+                "brief.draft",
+                {
+                    "title": f"Turn off discount code {c.code} in the shop: it loses money"[:200],
+                    "body": f"{numbers} Atlas has no record of {c.code} (it came with the orders export), so it "
+                    "cannot retire the code itself: turn it off in the shop, or record it in Atlas and the next "
+                    "cycle proposes retiring it.",
+                    "data": {"code": c.code, "margin_rate": c.margin_rate, "reason": "no discount record"},
+                },
+                rationale=f"{numbers} No discount record in Atlas: a person turns the code off. {note.note}".strip(),
+                evidence=[entry],
+                confidence=0.8,
+                priority=float(-c.margin) / 10,
+            )
+            return
         ctx.propose(
             "pricing.retire_discount",
             {"code": c.code},

@@ -28,7 +28,7 @@ from django.db.models.functions import Coalesce
 
 from brand.clock import brand_tz, days_window
 from brand.metrics.expressions import units_by_variant
-from brand.models import AdCampaign, CampaignStatus, Discount, DiscountStatus, Variant
+from brand.models import AdCampaign, AdMetric, CampaignStatus, Discount, DiscountStatus, Variant
 
 ZERO = Decimal("0")
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -56,6 +56,22 @@ class CampaignRoas:
     capped_days: int
     window_days: int
     skus: tuple[str, ...] = ()
+    spend_3d: Decimal = ZERO
+    revenue_3d: Decimal = ZERO
+    observed_budget: Decimal = ZERO  # median daily spend of the last 7 days
+
+    @property
+    def budget_known(self) -> bool:
+        return self.daily_budget > 0
+
+    @property
+    def effective_budget(self) -> Decimal:
+        """The budget on record, or, when the export carried none, what the campaign is seen to spend a day."""
+        return self.daily_budget if self.budget_known else self.observed_budget
+
+    @property
+    def roas_3d(self) -> float | None:
+        return _ratio(self.revenue_3d, self.spend_3d)
 
     @property
     def roas_7d(self) -> float | None:
@@ -84,6 +100,7 @@ class PaidMediaFindings:
 def campaign_roas(today: dt.date, *, capped_window_days: int = 14, capped_fraction: float = 0.95) -> list[CampaignRoas]:
     """ROAS inputs of every active campaign: two queries (the sums, then the SKUs they promote)."""
     end = today - dt.timedelta(days=1)
+    d3 = end - dt.timedelta(days=2)
     d7 = end - dt.timedelta(days=6)
     d14 = end - dt.timedelta(days=13)
     d28 = end - dt.timedelta(days=27)
@@ -100,6 +117,8 @@ def campaign_roas(today: dt.date, *, capped_window_days: int = 14, capped_fracti
     rows = (
         AdCampaign.objects.filter(status=CampaignStatus.ACTIVE)
         .annotate(
+            s3=total("spend", window(d3, end)),
+            r3=total("revenue", window(d3, end)),
             s7=total("spend", window(d7, end)),
             r7=total("revenue", window(d7, end)),
             sp7=total("spend", prev7),
@@ -122,6 +141,7 @@ def campaign_roas(today: dt.date, *, capped_window_days: int = 14, capped_fracti
         adcampaign__status=CampaignStatus.ACTIVE
     ).values_list("adcampaign_id", "variant__sku"):
         skus[campaign_id].append(sku)
+    observed = observed_budgets(today, AdCampaign.objects.filter(status=CampaignStatus.ACTIVE))
     return [
         CampaignRoas(
             campaign_id=c.pk,
@@ -137,9 +157,43 @@ def campaign_roas(today: dt.date, *, capped_window_days: int = 14, capped_fracti
             capped_days=c.capped,
             window_days=capped_window_days,
             skus=tuple(sorted(skus[c.pk])),
+            spend_3d=c.s3,
+            revenue_3d=c.r3,
+            observed_budget=observed.get(c.pk, ZERO),
         )
         for c in rows
     ]
+
+
+def observed_budgets(today: dt.date, campaigns: Any) -> dict[int, Decimal]:
+    """What each campaign is seen to spend a day: the median of its last 7 days' spend (one query).
+
+    Stands in for the daily budget where the ads export carried none (a Meta daily export often
+    does not); days without a row spent nothing, so the median runs over all seven.
+    """
+    end = today - dt.timedelta(days=1)
+    daily: dict[int, list[Decimal]] = defaultdict(list)
+    for campaign_id, spend in AdMetric.objects.filter(
+        campaign__in=campaigns, date__gte=end - dt.timedelta(days=6), date__lte=end
+    ).values_list("campaign_id", "spend"):
+        daily[campaign_id].append(spend)
+    return {pk: _median(values + [ZERO] * (7 - len(values))).quantize(Decimal("0.01")) for pk, values in daily.items()}
+
+
+def effective_budget(campaign: AdCampaign, today: dt.date) -> Decimal:
+    """The daily budget on record, or the observed one when none is recorded."""
+    if campaign.daily_budget > 0:
+        return campaign.daily_budget
+    return observed_budgets(today, [campaign]).get(campaign.pk, ZERO)
+
+
+def _median(values: list[Decimal]) -> Decimal:
+    ordered = sorted(values)
+    n = len(ordered)
+    if not n:
+        return ZERO
+    middle = n // 2
+    return ordered[middle] if n % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def paid_media_analysis(today: dt.date, config: dict[str, Any]) -> PaidMediaFindings:
@@ -162,6 +216,8 @@ def paid_media_analysis(today: dt.date, config: dict[str, Any]) -> PaidMediaFind
             r28 >= float(config["winner_min_roas"])
             and r7 >= float(config["winner_min_roas"]) * float(config["weak_ratio"])
             and c.capped_days >= int(config["capped_min_days"])
+            # The last days decide: a winner whose last three days collapsed is not scaled.
+            and (c.roas_3d is None or c.roas_3d >= float(config["weak_ratio"]) * r28)
         ):
             winners.append(c)
     # The worst fall first; the strongest winner first.

@@ -27,12 +27,18 @@ from brand.models import (
     CampaignStatus,
     EmailCampaign,
     EmailStatus,
+    Order,
     POStatus,
     PurchaseOrderLine,
     Variant,
 )
 
 OPEN_PO = (POStatus.DRAFT, POStatus.CONFIRMED)
+# What a reorder is assumed to take when neither the SKU nor a supplier says (a Shopify export never
+# does): three weeks, a common lead time for stock made to order or shipped from abroad.
+DEFAULT_LEAD_TIME_DAYS = 21
+# The longest window a sales pace is read over, when the last 28 days agree with it.
+LONG_WINDOW_DAYS = 90
 
 
 # --- inventory ------------------------------------------------------------------------------------
@@ -52,7 +58,7 @@ class SkuCover:
     title: str
     stock: int
     units_28d: int
-    lead_time_days: int | None
+    lead_time_days: int | None  # the supplier's, or the assumed default when `lead_time_assumed`
     supplier_id: int | None
     supplier_name: str
     unit_cost: Decimal | None
@@ -61,10 +67,63 @@ class SkuCover:
     next_delivery: dt.date | None  # earliest expected arrival of a confirmed PO
     today: dt.date
     campaigns: tuple[LiveCampaign, ...] = ()
+    units_7d: int = 0
+    lead_time_assumed: bool = False  # no supplier or lead time in the data: a configured default
+    recent_ratio: float = 1.5  # the 7-day rate counts when it is this many times the base one
+    units_long: int = 0  # sold over the long window (up to 90 days, as much history as there is)
+    long_days: int = 28
+
+    @property
+    def steady(self) -> bool:
+        """The last 28 days sold at the long window's pace, within chance (two standard deviations of a
+        Poisson count): then the long window, with more sales in it, is the better estimate of the pace."""
+        if self.long_days <= 28:
+            return False
+        expected = self.units_long / self.long_days * 28
+        return abs(self.units_28d - expected) <= 2 * math.sqrt(max(expected, 1.0))
+
+    @property
+    def base_days(self) -> int:
+        return self.long_days if self.steady else 28
+
+    @property
+    def base_units(self) -> int:
+        return self.units_long if self.steady else self.units_28d
+
+    @property
+    def long_rate(self) -> float:
+        """The pace before the last week counts: the long window's when the last 28 days agree with it, else the
+        28 days' (where they disagree, the more recent wins)."""
+        return self.base_units / self.base_days
+
+    @property
+    def recent_rate(self) -> float:
+        return self.units_7d / 7
+
+    @property
+    def rising(self) -> bool:
+        """Well above the base pace, and by more than chance: over two standard deviations of a week's
+        count at that pace (Poisson), so that a few extra orders of a slow SKU are not a trend."""
+        expected = self.long_rate * 7
+        return self.units_7d > self.recent_ratio * expected and self.units_7d - expected > 2 * math.sqrt(
+            max(expected, 1.0)
+        )
 
     @property
     def daily_rate(self) -> float:
-        return self.units_28d / 28
+        """The pace stock runs down at: the base rate, or the last 7 days' when sales are rising well above it
+        (a recent trend beats a long average; a quiet spell is not trusted to last, so a lower one does not)."""
+        return self.recent_rate if self.rising else self.long_rate
+
+    @property
+    def runs_out_on(self) -> dt.date | None:
+        cover = self.days_of_cover
+        return None if cover is None else self.today + dt.timedelta(days=math.floor(cover))
+
+    @property
+    def delivery_on(self) -> dt.date | None:
+        wait = self.days_to_delivery
+        return None if wait is None else self.today + dt.timedelta(days=wait)
 
     @property
     def days_of_cover(self) -> float | None:
@@ -94,11 +153,26 @@ class InventoryFindings:
     at_risk: list[SkuCover]
 
 
-def sku_cover(today: dt.date, *, sales_window_days: int = 28) -> list[SkuCover]:
-    """Cover of every active SKU (three queries: the SKUs with their PO sums, the live campaigns per SKU,
-    the units sold per SKU)."""
+def sku_cover(
+    today: dt.date,
+    *,
+    sales_window_days: int = 28,
+    default_lead_time_days: int | None = None,
+    recent_ratio: float = 1.5,
+) -> list[SkuCover]:
+    """Cover of every active SKU (six queries: the first order, the SKUs with their PO sums, the live
+    campaigns per SKU, the units sold per SKU over 28, 7 and up to 90 days).
+
+    The pace is the long window's (up to 90 days of history) where the last 28 days agree with it
+    within chance, the 28 days' where they do not, and the last 7 days' where sales rise beyond chance.
+    A SKU with no lead time of its own or of its supplier (a Shopify export carries neither) gets
+    `default_lead_time_days`, flagged `lead_time_assumed` so that the rationale says so.
+    """
     tz = brand_tz()
     start, end = days_window(today, sales_window_days, tz)
+    recent_start, _ = days_window(today, 7, tz)
+    long_days = max(sales_window_days, min(LONG_WINDOW_DAYS, order_history_days(today)))
+    long_start, _ = days_window(today, long_days, tz)
     po_lines = PurchaseOrderLine.objects.filter(variant=OuterRef("pk"), purchase_order__status__in=OPEN_PO)
 
     def po_units(lines: Any) -> Coalesce:
@@ -138,6 +212,8 @@ def sku_cover(today: dt.date, *, sales_window_days: int = 28) -> list[SkuCover]:
     ).values_list("variant_id", "adcampaign_id", "adcampaign__name", "adcampaign__channel"):
         campaigns[variant_id].append(LiveCampaign(campaign_id=cid, name=name, channel=channel))
     units = units_by_variant(start, end)
+    recent = units_by_variant(recent_start, end)
+    long = units_by_variant(long_start, end) if long_days > sales_window_days else units
     return [
         SkuCover(
             variant_id=r["pk"],
@@ -145,7 +221,12 @@ def sku_cover(today: dt.date, *, sales_window_days: int = 28) -> list[SkuCover]:
             title=r["product__title"],
             stock=r["stock"],
             units_28d=units.get(r["pk"], 0),
-            lead_time_days=r["lead"],
+            lead_time_days=r["lead"] if r["lead"] is not None else default_lead_time_days,
+            lead_time_assumed=r["lead"] is None and default_lead_time_days is not None,
+            units_7d=recent.get(r["pk"], 0),
+            units_long=long.get(r["pk"], 0),
+            long_days=long_days,
+            recent_ratio=recent_ratio,
             supplier_id=r["supplier_id"],
             supplier_name=r["supplier__name"] or "",
             unit_cost=r["cost"],
@@ -159,8 +240,25 @@ def sku_cover(today: dt.date, *, sales_window_days: int = 28) -> list[SkuCover]:
     ]
 
 
+def sku_cover_for(today: dt.date, config: dict[str, Any]) -> list[SkuCover]:
+    """`sku_cover` with an agent's configuration (the inventory agent's keys, defaults where absent)."""
+    default_lead = config.get("default_lead_time_days")
+    return sku_cover(
+        today,
+        sales_window_days=int(config.get("sales_window_days", 28)),
+        default_lead_time_days=None if default_lead is None else int(default_lead),
+        recent_ratio=float(config.get("recent_rate_ratio", 1.5)),
+    )
+
+
+def order_history_days(today: dt.date) -> int:
+    """Whole brand days from the first order to `today` (0 with no orders): how far back a rate can look."""
+    first = Order.objects.order_by("created_at").values_list("created_at", flat=True).first()
+    return 0 if first is None else (today - first.astimezone(brand_tz()).date()).days
+
+
 def inventory_analysis(today: dt.date, config: dict[str, Any]) -> InventoryFindings:
-    skus = sku_cover(today, sales_window_days=int(config["sales_window_days"]))
+    skus = sku_cover_for(today, config)
     min_units = int(config["min_units_28d"])
     at_risk = [s for s in skus if s.units_28d >= min_units and s.runs_out_before_delivery]
     at_risk.sort(key=lambda s: (s.days_of_cover or 0) - (s.days_to_delivery or 0))

@@ -34,6 +34,13 @@ class SlowMover:
     days_of_cover: float  # math.inf when nothing sold
     price: Any  # Decimal
     cost: Any  # Decimal | None
+    units_7d: int = 0
+    recent_daily_rate: float = 0.0
+    best_seller: bool = False  # top decile of the catalogue by units or by revenue in the window
+
+    @property
+    def recent_cover(self) -> float:
+        return self.stock / self.recent_daily_rate if self.recent_daily_rate else math.inf
 
     @property
     def cover_label(self) -> str:
@@ -49,7 +56,9 @@ def slow_movers(today: dt.date, config: dict[str, Any]) -> list[SlowMover]:
     timezone, the SKUs, the units sold per SKU in the window).
     """
     window = int(config["window_days"])
-    start, end = days_window(today, window, brand_tz())
+    tz = brand_tz()
+    start, end = days_window(today, window, tz)
+    recent_start, _ = days_window(today, 7, tz)
     rows = (
         Variant.objects.filter(is_active=True, stock__gte=int(config["min_stock"]))
         .exclude(compare_at_price__gt=F("price"))
@@ -57,6 +66,8 @@ def slow_movers(today: dt.date, config: dict[str, Any]) -> list[SlowMover]:
         .order_by("sku")
     )
     sold = units_by_variant(start, end)
+    recent = units_by_variant(recent_start, end)
+    top_units, top_revenue = _top_decile(sold)
     found = []
     for row in rows:
         units = sold.get(row["pk"], 0)
@@ -78,9 +89,23 @@ def slow_movers(today: dt.date, config: dict[str, Any]) -> list[SlowMover]:
                 days_of_cover=round(cover, 1) if rate else math.inf,
                 price=money(row["price"]),
                 cost=money(row["cost"]) if row["cost"] is not None else None,
+                units_7d=recent.get(row["pk"], 0),
+                recent_daily_rate=round(recent.get(row["pk"], 0) / 7, 4),
+                best_seller=units > 0 and (units >= top_units or units * row["price"] >= top_revenue),
             )
         )
     return sorted(found, key=lambda s: s.stock * (s.cost or s.price), reverse=True)
+
+
+def _top_decile(sold: dict[int, int]) -> tuple[int, Any]:
+    """The units and the revenue a SKU needs to sit in the top tenth of the active catalogue (at least one SKU)."""
+    prices = dict(Variant.objects.filter(is_active=True).values_list("pk", "price"))
+    units = sorted((sold.get(pk, 0) for pk in prices), reverse=True)
+    revenue = sorted((sold.get(pk, 0) * price for pk, price in prices.items()), reverse=True)
+    if not units:
+        return 0, 0
+    k = max(1, math.ceil(len(units) / 10)) - 1
+    return max(units[k], 1), max(revenue[k], 1)
 
 
 # --- returns: refund rate by product --------------------------------------------------------------

@@ -96,4 +96,5 @@ def test_the_analysis_runs_a_constant_number_of_queries(db):
     grow(brand, 3)
     with CaptureQueriesContext(connection) as big:
         assert [m.sku for m in slow_movers(TODAY, CONFIG)] == ["LA-220"]
-    assert len(small) == len(big) == 3  # the timezone, the SKUs, the units sold per SKU
+    # The timezone, the SKUs, the units sold per SKU over 28 and over 7 days, the catalogue's prices (top tenth).
+    assert len(small) == len(big) == 5

@@ -64,14 +64,17 @@ def test_welcome40_loses_money_and_is_retired(db):
     assert entry.data["value"] == -0.0833 and list(proposal.evidence.all()) == [entry]
 
 
-def test_a_code_without_a_discount_row_is_measured_but_not_proposed(db):
+def test_a_code_without_a_discount_row_is_put_to_a_person_as_a_brief(db):
+    """A code seen only on the orders export cannot be retired by Atlas; its loss is not dropped either."""
     brand = build_control_brand()
     box = new_variant("WB-900", "welcome-box", "Welcome Box", price="40.00", cost="26.00")
     sell_daily(
         brand, box, {TODAY - dt.timedelta(days=d): 1 for d in range(1, 31)}, code="GHOST50", percent_off=Decimal("50")
     )
     run_specialist(Discounts.key)
-    assert not ProposedAction.objects.exists()
+    (brief,) = ProposedAction.objects.all()
+    assert brief.action_type == "brief.draft" and brief.args["data"]["code"] == "GHOST50"
+    assert "GHOST50 (50% off) loses money" in brief.rationale and "No discount record in Atlas" in brief.rationale
     assert current("code:GHOST50:margin").data["value"] < 0
 
 
