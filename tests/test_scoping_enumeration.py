@@ -116,6 +116,7 @@ COMMAND_RULES: dict[str, tuple[str, str]] = {
     "atlas_schedules": (SYSTEM, "test_operator_commands_take_no_person"),
     "atlas_outcomes": (SYSTEM, "test_operator_commands_take_no_person"),
     "atlas_llm_prune": (SYSTEM, "test_operator_commands_take_no_person"),
+    "atlas_eval": (SYSTEM, "test_operator_commands_take_no_person"),
 }
 
 PII_TEXT = ("pii.canary@example.com", "Pcanaryfirst", "Pcanarylast")

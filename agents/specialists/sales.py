@@ -228,8 +228,6 @@ class Discounts(Specialist):
             self._propose(ctx, c, entry)
 
     def _propose(self, ctx: RunContext, c: CodePerformance, entry: MemoryEntry) -> None:
-        if c.percent_off is None:
-            raise ValueError(f"discount code {c.code}: no percent off on record, nothing to change")
         window = int(ctx.config["window_days"])
         # A code known only from the orders export has no stated depth: the depth seen on its orders.
         off = (
