@@ -349,7 +349,7 @@ def _release(proposal: ProposedAction, *, user: Any, reason: str, via: str) -> D
         raise InvalidTransition(f"proposal #{proposal.pk} is {proposal.status}: it cannot be released")
     label = user_label(user)
     with acting_as(Actor.for_user(user)):
-        history_write([proposal], reason=f"released by {label}")
+        history_write([proposal], reason=f"released by {label}: {reason}")
         decision = Decision.objects.create(
             proposal=proposal, user=user, actor_label=label, verdict=Verdict.RELEASE, comment=reason, via=via
         )

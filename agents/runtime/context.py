@@ -279,6 +279,8 @@ class RunContext:
                     if proposal is None:
                         raise _Refused
                     made.append(proposal)
+                # Decided together in the console: approving one half alone is what the bundle warns of.
+                approval_services.proposals_bundle(proposals=made)
         except _Refused:
             # The refusal's warning was rolled back with the rest: say it again, for the whole set.
             refusals = (self.run.warnings or [])[len(warned) :]
