@@ -162,9 +162,10 @@ def proposals_bundle(*, proposals: Iterable[ProposedAction]) -> None:
     """Mark proposals that belong together (a discount and the e-mail announcing it, a cut that funds a
     raise), so the console decides them together or says what deciding one alone does. The first
     is bundled with the others: the link reads both ways (`bundled_with` / `bundled_into`)."""
-    first, *rest = [*{p.pk: p for p in proposals}.values()] or [None]
-    if first is None or not rest:
+    distinct = list({p.pk: p for p in proposals}.values())
+    if len(distinct) < 2:
         return
+    first, *rest = distinct
     with acting_as(current_actor() or SYSTEM):
         first.bundled_with.add(*rest)
 
