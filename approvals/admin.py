@@ -87,7 +87,7 @@ def _run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet,
     failed: list[str] = []
     for proposal in proposals:
         try:
-            result = call(proposal).proposal
+            result = call(proposal)
         except ApprovalError as exc:
             failed.append(str(exc))
             continue

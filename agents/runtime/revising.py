@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from agents.runtime.asks import Ask, parse_ask
 from approvals import registry
-from approvals.errors import InvalidArguments
+from approvals.errors import ApprovalError, InvalidArguments
 
 if TYPE_CHECKING:
     from approvals.models import ProposedAction
@@ -37,11 +37,11 @@ class Revision:
 def revise(*, original: ProposedAction, args: dict[str, Any], comment: str) -> Revision:
     """What the revision of `original` proposes (`args` as the agent drafted them, or the comment applied
     to them when the agent kept them as they were) and its note."""
-    action = registry.get(original.action_type)
     try:
+        action = registry.get(original.action_type)
         before = action.dump(action.parse(original.args))
         after = action.dump(action.parse(args))
-    except InvalidArguments:
+    except ApprovalError:
         return Revision(args=args, note="", changed=True)  # proposal_create names the problem and refuses it
     unheard: list[str] = []
     if after == before:

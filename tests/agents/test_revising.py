@@ -91,3 +91,11 @@ def test_asking_for_what_it_already_is_says_so(db):
 
     assert not revision.changed
     assert "percent off is already 25%" in revision.note
+
+
+def test_an_action_type_gone_since_leaves_the_agents_arguments_to_proposal_create(db):
+    gone = SimpleNamespace(action_type="test.gone", args={"x": 1})
+
+    revision = revise(original=gone, args={"x": 1}, comment="make it $5")
+
+    assert (revision.args, revision.note) == ({"x": 1}, "")
