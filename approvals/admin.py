@@ -26,7 +26,7 @@ from divisions import permissions
 from divisions.permissions import signed_in
 
 from . import registry
-from .console import ArgsForm, decide_from_console, edit_preview, proposal_page
+from .console import ArgsForm, decide_from_console, decide_together, edit_preview, proposal_page
 from .errors import ApprovalError
 from .models import Decision, Execution, LinkUse, ProposedAction, Status
 from .policy import approvals_status
@@ -368,17 +368,23 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
         if request.method != "POST":
             return HttpResponseRedirect(here)
         verdict = request.POST.get("verdict", "")
+        comment = request.POST.get("comment", "")
         try:
-            result = decide_from_console(
-                proposal=proposal,
-                user=signed_in(request.user),
-                verdict=verdict,
-                comment=request.POST.get("comment", ""),
-            )
+            if request.POST.get("together"):
+                results = decide_together(
+                    proposal=proposal, user=signed_in(request.user), verdict=verdict, comment=comment
+                )
+            else:
+                results = [
+                    decide_from_console(
+                        proposal=proposal, user=signed_in(request.user), verdict=verdict, comment=comment
+                    )
+                ]
         except ApprovalError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(_safe_next(request, here))
-        self.message_user(request, outcome_words(verdict, result), messages.SUCCESS)
+        for result in results:
+            self.message_user(request, outcome_words(verdict, result), messages.SUCCESS)
         return HttpResponseRedirect(_safe_next(request, here))
 
     def edit_view(self, request: HttpRequest, object_id: str) -> HttpResponse:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from divisions import permissions
@@ -48,6 +49,28 @@ def decide_from_console(
         proposal=proposal, user=user, verdict=verdict, comment=(comment or "").strip(), args=args, via="console"
     )
     return decision.proposal
+
+
+TOGETHER_VERDICTS = ("approve", "send_back", "reject")
+
+
+def bundle_partners(proposal: ProposedAction) -> list[ProposedAction]:
+    """The other proposals this one belongs with (either direction of the link), oldest first."""
+    partners = {p.pk: p for p in [*proposal.bundled_with.all(), *proposal.bundled_into.all()] if p.pk != proposal.pk}
+    return [partners[pk] for pk in sorted(partners)]
+
+
+def decide_together(*, proposal: ProposedAction, user: User, verdict: str, comment: str = "") -> list[ProposedAction]:
+    """One verdict on a proposal and its pending bundle partners ("Approve both", "Send both back"): each
+    through the one decision service, in one transaction, so that a refusal of any (another division's
+    half, a missing comment) leaves all of them as they were."""
+    if verdict not in TOGETHER_VERDICTS:
+        raise InvalidArguments(
+            f"proposal #{proposal.pk}: {verdict!r} is not decided together (only {', '.join(TOGETHER_VERDICTS)})"
+        )
+    group = [proposal, *(p for p in bundle_partners(proposal) if p.status == Status.PENDING)]
+    with transaction.atomic():
+        return [decide_from_console(proposal=p, user=user, verdict=verdict, comment=comment) for p in group]
 
 
 # --- the edit form, built from the action type's arguments model ----------------------------------
@@ -231,6 +254,9 @@ class ProposalPage:
     can_release: bool = False
     linked: list[tuple[str, ProposedAction]] = field(default_factory=list)
     bundle_note: str = ""
+    # The pending partners decided with it by "Approve both" / "Send both back".
+    together: list[ProposedAction] = field(default_factory=list)
+    can_decide_together: bool = False
     evidence: list[Any] = field(default_factory=list)
 
 
@@ -281,6 +307,8 @@ def proposal_page(proposal: ProposedAction, user: Any) -> ProposalPage:
     linked += [("bundled into", p) for p in proposal.bundled_into.all()]
     page.linked = [(how, p) for how, p in linked if p.division_id in visible]
     page.bundle_note = bundle_note(proposal, [p for how, p in linked if how.startswith("bundled")])
+    page.together = [p for how, p in page.linked if how.startswith("bundled") and p.status == Status.PENDING]
+    page.can_decide_together = bool(page.together) and page.can_decide and not proposal.is_held
     return page
 
 
@@ -293,5 +321,6 @@ def bundle_note(proposal: ProposedAction, bundled: list[ProposedAction]) -> str:
     return (
         f"This proposal belongs with {names}. Deciding it alone leaves {names} undecided: approving one half "
         "of a pair (a cut that funds a raise, a discount and the e-mail announcing it) can change spend or "
-        "promise customers something the other half does not deliver. Decide them together."
+        "promise customers something the other half does not deliver. Decide them together with the buttons "
+        "below."
     )

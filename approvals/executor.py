@@ -112,6 +112,21 @@ def _approvers_label(proposal: ProposedAction) -> str:
     return text[:120]
 
 
+def _effect_actor(proposal: ProposedAction) -> Actor:
+    """Who changed the rows an approved action changes, as their history shows it: the proposal and
+    the people who approved it ("proposal #12: approved by growth_approver, finance_director"), with
+    the approver who completed the approval as the history's user (the executor itself is no one)."""
+    approvals = list(
+        Decision.objects.filter(proposal=proposal, verdict__in=policy.APPROVING_VERDICTS)
+        .select_related("user")
+        .order_by("at", "pk")
+    )
+    names = [d.user.get_username() if d.user is not None else d.actor_label for d in approvals]
+    label = f"proposal #{proposal.pk}: approved by {', '.join(names) or 'nobody'}"
+    people = [d.user for d in approvals if d.user is not None]
+    return Actor(label=label[:200], user=people[-1] if people else None)
+
+
 def _finish(
     proposal: ProposedAction,
     token: str,
@@ -208,7 +223,7 @@ def proposal_execute(*, proposal_id: int) -> Execution | None:
         return finish(to=Status.STALE, ok=False, error=drift)
 
     # The rows the action changes get this actor in their history: the proposal and its approvers.
-    effect_actor = Actor(label=f"proposal #{proposal.pk}: {_approvers_label(proposal)}"[:200])
+    effect_actor = _effect_actor(proposal)
     try:
         if proposal.category == Category.SPEND and not already:
             # The cap check and the effect under the division's row lock, so that two spend actions

@@ -157,6 +157,19 @@ def proposal_hold(*, proposal: ProposedAction, reason: str, bundle: Iterable[Pro
     return proposal
 
 
+@transaction.atomic
+def proposals_bundle(*, proposals: Iterable[ProposedAction]) -> None:
+    """Mark proposals that belong together (a discount and the e-mail announcing it, a cut that funds a
+    raise), so the console decides them together or says what deciding one alone does. The first
+    is bundled with the others: the link reads both ways (`bundled_with` / `bundled_into`)."""
+    distinct = list({p.pk: p for p in proposals}.values())
+    if len(distinct) < 2:
+        return
+    first, *rest = distinct
+    with acting_as(current_actor() or SYSTEM):
+        first.bundled_with.add(*rest)
+
+
 def proposals_expire(*, now: dt.datetime | None = None) -> int:
     """Pending proposals past their expiry become `expired` (final: they fail closed). Returns the count."""
     now = now or timezone.now()

@@ -1,4 +1,4 @@
-"""What a person's words ask for: the percentage, the amount, the subject line, the tone.
+"""What a person's words ask for: the percentage, the amount, the date, the subject line, the tone.
 
 The one parser of requests, send-back comments and people's preferences, used by the specialists
 and the orchestrator alike, so that "from 25% to 15%" means 15 everywhere. It is deterministic:
@@ -12,10 +12,14 @@ Which number is asked for, when several are named: the one marked as the target 
 "make it 15%", "cap at $40", "15% instead", "15%, not 25%"); else the first one not marked as
 the old or refused value ("not 25%", "from 25%", "instead of $60", "25% is too much"); else the
 first one.
+
+Dates are read as written in ISO order ("2026-12-10", "2026/12/10"): a person's "10/12" is a
+different day on each side of the Atlantic, so it is not guessed.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,6 +34,7 @@ AMOUNT = re.compile(
     rf"{_CURRENCY_BEFORE}\s?(?P<n1>{_NUMBER})|(?P<n2>{_NUMBER})\s?{_CURRENCY_AFTER}",
     re.IGNORECASE,
 )
+DATE = re.compile(r"\b(?P<y>\d{4})[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})\b")
 SUBJECT = re.compile(r"subject(?: line)?\s*[:=]\s*[\"“']?(?P<s>.+?)[\"”']?\s*$", re.IGNORECASE | re.MULTILINE)
 
 _TARGET_BEFORE = re.compile(r"(?:\bto|\bat|=|\bmake it|\bmake that|\bmake them|\bset it to)\s*$", re.IGNORECASE)
@@ -48,6 +53,7 @@ class Ask:
     percent: Decimal | None = None
     amount: Decimal | None = None
     subject: str | None = None
+    date: dt.date | None = None
     softer: bool = False
     # Every percentage and amount named, in order (a preference's "never more than 20%").
     percents: tuple[Decimal, ...] = ()
@@ -86,15 +92,26 @@ def parse_ask(text: str | None) -> Ask:
         if not any(start <= m.start("n1" if m.group("n1") else "n2") < end for start, end in percent_spans)
     ]
     subject = SUBJECT.search(text)
+    # ISO dates are not amounts or percentages: "2026-12-10" must not read as 2026 anything.
+    dates = [_date(m) for m in DATE.finditer(text)]
     lowered = f" {text.lower()} "
     return Ask(
         percent=_asked(text, percents),
         amount=_asked(text, amounts),
         subject=subject.group("s").strip()[:SUBJECT_MAX] if subject else None,
+        # The last day named: "not 2026-12-01, 2026-12-10" and "from 2026-12-01 to 2026-12-10" ask for the 10th.
+        date=next((d for d in reversed(dates) if d is not None), None),
         softer=any(word in lowered for word in _SOFT_WORDS),
         percents=tuple(value for _, value in percents),
         amounts=tuple(value for _, value in amounts),
     )
+
+
+def _date(match: re.Match[str]) -> dt.date | None:
+    try:
+        return dt.date(int(match.group("y")), int(match.group("m")), int(match.group("d")))
+    except ValueError:
+        return None  # "2026-13-40" names no day
 
 
 def replace_percents(text: str, percent: Decimal) -> str:

@@ -22,11 +22,12 @@ from agents.models import Agent, AgentRun, Cycle, Intent
 from agents.runtime.llm import OFFLINE, LLMError, LLMProvider, get_provider
 from agents.runtime.llm import usage as llm_usage
 from agents.runtime.llm.usage import open_transactions
+from agents.runtime.revising import revise
 from agents.runtime.work_slots import WorkSlots
 from approvals import selectors as approval_selectors
 from approvals import services as approval_services
 from approvals.errors import ApprovalError
-from approvals.models import ProposedAction
+from approvals.models import ProposedAction, Status
 from approvals.selectors import open_twin
 from divisions.models import Division
 from memory import selectors as memory_selectors
@@ -161,6 +162,13 @@ class RunContext:
             sent_back = self.feedback.get("proposal")
             if sent_back is not None and getattr(sent_back, "action_type", None) == action_type:
                 revision_of = sent_back
+        if revision_of is not None and self.feedback and self.feedback.get("proposal") == revision_of:
+            # A re-run after a send-back never hands back a silent twin: the revision says what changed
+            # and why, or that the comment could not be acted on (see agents.runtime.revising).
+            revised = revise(original=revision_of, args=args, comment=str(self.feedback.get("comment") or ""))
+            args = revised.args
+            if revised.note:
+                rationale = f"{revised.note}\n\n{rationale}"
         # The person who asked for the work is its requester: four-eyes keeps them off its approvers.
         # A revision keeps the requester of the proposal it revises.
         requester = self.intent.user if self.intent is not None else None
@@ -218,6 +226,25 @@ class RunContext:
             return None
         return f"{rationale}\n\nSince {rejection.describe()}: {'; '.join(changes)}."
 
+    def answer_send_back(self) -> ProposedAction | None:
+        """After a revision run: the proposal sent back is answered even when the agent proposed nothing
+        for it (its analysis no longer picks that target, say), by proposing it again through `propose`,
+        which applies what the comment plainly asks or says that it could not act on it."""
+        sent_back = (self.feedback or {}).get("proposal")
+        if sent_back is None or sent_back.status != Status.SENT_BACK:
+            return None
+        if any(p.revision_of_id == sent_back.pk for p in self.proposals) or sent_back.revisions.exists():
+            return None
+        return self.propose(
+            sent_back.action_type,
+            dict(sent_back.args),
+            rationale=sent_back.rationale,
+            evidence=list(sent_back.evidence.all()),
+            confidence=sent_back.confidence,
+            priority=sent_back.priority,
+            revision_of=sent_back,
+        )
+
     def feedback_for(self, action_type: str, limit: int = 5) -> list[MemoryEntry]:
         """People's send-back comments on this agent's proposals of this type, newest first."""
         return memory_selectors.feedback_for(self.impl.key, action_type, limit=limit)
@@ -252,6 +279,8 @@ class RunContext:
                     if proposal is None:
                         raise _Refused
                     made.append(proposal)
+                # Decided together in the console: approving one half alone is what the bundle warns of.
+                approval_services.proposals_bundle(proposals=made)
         except _Refused:
             # The refusal's warning was rolled back with the rest: say it again, for the whole set.
             refusals = (self.run.warnings or [])[len(warned) :]

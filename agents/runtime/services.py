@@ -113,6 +113,7 @@ def agent_run_execute(*, run_id: int, priority: float = 0) -> AgentRun:
     with acting_as(Actor.for_agent_run(agent.key, run.pk)), slots.holding(priority):
         try:
             impl.run(ctx)
+            ctx.answer_send_back()
         except LLMError as exc:
             # Already recorded as a failed LLMCall; the run stops with the reason in words.
             return _finish(run, RunStatus.FAILED, error=f"LLM: {exc}", trace=tb.format_exc())

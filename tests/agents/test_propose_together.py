@@ -30,3 +30,11 @@ def test_a_refused_second_proposal_takes_the_first_back_with_it(agent_registry):
     from memory.models import MemoryEntry
 
     assert MemoryEntry.objects.get(author_run=run).text == "0 proposed together"
+
+
+def test_a_pair_is_bundled_so_the_console_decides_it_together(agent_registry):
+    agent_registry(PairProposer)
+    run = agent_run_start(agent_key=PairProposer.key, trigger=RunTrigger.MANUAL, sync=True)
+    first, second = ProposedAction.objects.filter(agent_run=run).order_by("pk")
+    assert list(first.bundled_with.all()) == [second]
+    assert list(second.bundled_into.all()) == [first]

@@ -194,7 +194,7 @@ def test_release_and_cancel_actions_go_through_proposal_decide(campaign, growth_
     assert (release.verdict, release.via, release.comment) == ("release", "console", "stock arrived")
 
     approved = proposal_approve(proposal=budget_proposal(campaign, "60.00"), user=growth_approver)  # not executed yet
-    # Approved work no longer waits for anyone: it is selected from the list of everything.
+    # The list opens on what waits for a decision; an approved proposal is under "Everything you can see".
     done = _client(growth_approver).post(
         f"{url}?show=all", {"action": "cancel_selected", "_selected_action": [approved.pk]}, follow=True
     )
