@@ -153,9 +153,7 @@ def basis_changes(rejected: ProposedAction, *, args: dict[str, Any], threshold: 
         latest = current(entry.key) if entry.key else None
         if latest is None or latest.pk == entry.pk:
             continue
-        moved = _moved(
-            entry.value, latest.value, threshold
-        )
+        moved = _moved(entry.value, latest.value, threshold)
         if moved:
             changes.append(f"{entry.key} {moved}")
     return changes
@@ -198,6 +196,15 @@ def _parses_to(action: registry.ActionType, stored: dict, wanted: Any) -> bool:
         return action.parse(stored) == wanted  # pydantic compares values: Decimal 80 == 80.00
     except InvalidArguments:
         return False  # its rows changed since (a deleted campaign): it does not stand for this work
+
+
+def open_on_target(*, action_type: str, target: str) -> ProposedAction | None:
+    """The oldest open proposal of this type acting on `target` ("sku:LA-220"), whatever its other
+    arguments: the one a person's request for the same target is pointed at."""
+    for candidate in open_proposals(action_type=action_type).only("pk", "args", "status", "title"):
+        if target in registry.targets_of(action_type, candidate.args):
+            return candidate
+    return None
 
 
 def busy_targets(*, action_type: str, agent_key: str | None = None) -> set[str]:
