@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -205,6 +206,36 @@ def open_on_target(*, action_type: str, target: str) -> ProposedAction | None:
         if target in registry.targets_of(action_type, candidate.args):
             return candidate
     return None
+
+
+RECENT_ON_TARGET = dt.timedelta(days=30)
+# How many of the newest proposals are scanned for a target: a prompt's cost stays flat as history grows.
+ON_TARGET_SCAN = 300
+
+
+def proposals_on_targets(targets: Iterable[str], *, limit: int = 8) -> list[ProposedAction]:
+    """The open and recent (30 days) proposals acting on any of `targets` ("sku:LA-220"), newest
+    first, with their decisions prefetched: what an agent reads before it proposes on them."""
+    wanted = set(targets)
+    if not wanted:
+        return []
+    since = timezone.now() - RECENT_ON_TARGET
+    recent = (
+        ProposedAction.objects.filter(Q(status__in=OPEN_STATUSES) | Q(created_at__gte=since))
+        .prefetch_related("decisions")
+        .order_by("-created_at", "-pk")[:ON_TARGET_SCAN]
+    )
+    found: list[ProposedAction] = []
+    for proposal in recent:
+        try:
+            acts_on = set(registry.targets_of(proposal.action_type, proposal.args))
+        except ApprovalError:
+            continue  # a type no longer registered acts on nothing we can name
+        if acts_on & wanted:
+            found.append(proposal)
+            if len(found) >= limit:
+                break
+    return found
 
 
 def busy_targets(*, action_type: str, agent_key: str | None = None) -> set[str]:
