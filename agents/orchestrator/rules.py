@@ -430,7 +430,7 @@ def holds_apply(holds: Iterable[Hold], *, ctx: RunContext) -> list[ProposedActio
         proposal = hold.proposal
         parked = ctx.hold(
             proposal,
-            reason=hold.reason,
+            reason=Judgement(hold.rule, hold.reason).hold_reason,  # names the rule, as the gate's holds do
             bundle=hold.bundle,
             note={
                 "kind": Kind.DECISION,

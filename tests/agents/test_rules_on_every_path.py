@@ -161,7 +161,7 @@ def test_a_hold_made_by_the_morning_cycle_is_rejudged_by_its_rule_too():
         {"value": 6, "lead_time_days": 21, "runs_out_before_delivery": True},
     )
     rules.holds_apply(rules.judge(), ctx=orchestrator_context())
-    assert ProposedAction.objects.get(pk=raised.pk).is_held
+    assert ProposedAction.objects.get(pk=raised.pk).hold_reason.startswith("Held by rule spend_on_stockout:")
     fact("sku:HP-104:days_of_cover", "HP-104: 60 days", {"value": 60, "runs_out_before_delivery": False})
     assert [p.pk for p in rules.holds_rejudge()] == [raised.pk]
 
