@@ -75,7 +75,7 @@ def test_a_request_deeper_than_the_owners_preference_is_proposed_held_with_the_r
     assert "Proposed as asked, for a person to decide." in proposal.rationale
 
 
-def test_the_open_markdown_on_the_named_product_is_cited_instead_of_a_second_one(owner):
+def test_the_open_markdown_on_the_named_product_is_cited_instead_of_a_second_one(owner, capsys):
     demo_names()
     earlier = proposal_create(
         action_type="pricing.set_markdown",
@@ -89,6 +89,7 @@ def test_the_open_markdown_on_the_named_product_is_cited_instead_of_a_second_one
     run = AgentRun.objects.get(agent__key=Assortment.key)
     assert run.context["cited"] == [earlier.pk]
     assert any(f"#{earlier.pk}" in w and "LA-220" in w for w in run.warnings)
+    assert f"note: LA-220 already has an open markdown, #{earlier.pk}" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -172,3 +172,26 @@ def test_a_hold_no_rule_made_is_left_to_people():
     proposal_hold(proposal=proposal, reason="Waiting for the buyer.")
     assert rules.holds_rejudge() == []
     assert ProposedAction.objects.get(pk=proposal.pk).is_held
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_send_back_revision_is_judged_by_the_same_rules(owner, seed):
+    from agents.specialists.product import Assortment
+    from approvals.services import proposal_send_back
+    from tests.agents.specialists.fin_brand import build_control_brand, new_variant, run_specialist
+
+    build_control_brand()
+    new_variant("LA-220", "linen-apron", "Linen Apron", price="32.00", cost="12.00", stock=600)
+    run_specialist(Assortment.key)
+    proposal = ProposedAction.objects.get(action_type="pricing.set_markdown")
+    assert not proposal.is_held
+    preference(owner, 30)
+    deeper = 40 + seed
+    proposal_send_back(proposal=proposal, user=owner, comment=f"make it {deeper}%")
+    proposal.refresh_from_db()
+
+    run_specialist(Assortment.key, feedback={"comment": f"make it {deeper}%", "proposal": proposal})
+
+    revision = ProposedAction.objects.get(revision_of=proposal)
+    assert revision.args == {"sku": "LA-220", "percent": str(deeper)}
+    assert revision.hold_reason.startswith("Held by rule discount_preference:")
