@@ -195,3 +195,23 @@ def test_a_send_back_revision_is_judged_by_the_same_rules(owner, seed):
     revision = ProposedAction.objects.get(revision_of=proposal)
     assert revision.args == {"sku": "LA-220", "percent": str(deeper)}
     assert revision.hold_reason.startswith("Held by rule discount_preference:")
+
+
+def test_a_judge_that_fails_holds_the_proposal_naming_the_failure():
+    from approvals.hooks import connect_judge, disconnect_judge
+
+    demo_names()
+
+    def broken(proposal):
+        raise RuntimeError("pacing table unreadable")
+
+    connect_judge(broken, dispatch_uid="tests.broken_judge")
+    try:
+        # The rules' judge answers first (None for a shallow markdown); the broken one then fails closed.
+        proposal = markdown("LA-220", 10)
+    finally:
+        disconnect_judge("tests.broken_judge")
+    proposal.refresh_from_db()
+    assert proposal.hold_reason.startswith("Held by rule tests.broken_judge:")
+    assert "pacing table unreadable" in proposal.hold_reason
+    assert not ProposedAction.objects.get(pk=markdown("LA-221", 10).pk).is_held  # disconnected again
