@@ -42,18 +42,21 @@ class AgentsConfig(AppConfig):
         from django_q.signals import post_spawn
 
         from agents import checks  # noqa: F401  (registers the agents' system checks)
+        from agents.orchestrator.rules import holds_rejudge_after_import, judge_one
         from agents.orchestrator.tasks import DIGEST_SCHEDULE, digest_if_due
         from agents.outcomes.tasks import queue_outcome_checks, run_due_outcomes
         from agents.runtime.llm.usage import llm_log_prune_task
         from agents.runtime.revisions import rerun_on_send_back
         from agents.runtime.schedules import register_schedule
-        from approvals.hooks import connect_send_back
+        from approvals.hooks import connect_judge, connect_send_back
         from approvals.tasks import executions_sweep, proposals_expire
         from brand.signals import data_imported
 
         post_migrate.connect(_sync_agents_after_migrate, sender=self, dispatch_uid="agents.sync_agents")
         post_spawn.connect(_warm_llm_client, dispatch_uid="agents.warm_llm_client")
         connect_send_back(rerun_on_send_back, dispatch_uid="agents.rerun_on_send_back")
+        # The cross-division rules are part of the gate: every proposal created or edited passes them.
+        connect_judge(judge_one, dispatch_uid="agents.orchestrator_rules")
         # Every recurring schedule in one table. The approvals sweepers: approved work whose
         # execution never started or whose claim expired, and pending proposals past their expiry.
         # The digest is polled, not timed: it follows the cycle whenever the cycle finishes.
@@ -65,3 +68,5 @@ class AgentsConfig(AppConfig):
         # Outcomes: executed actions past their horizon, checked hourly and as soon as new data is imported.
         register_schedule("agents: outcome checks", run_due_outcomes, minutes=60)
         data_imported.connect(queue_outcome_checks, dispatch_uid="agents.outcome_checks_after_import")
+        # New stock or spend may clear a rule's hold.
+        data_imported.connect(holds_rejudge_after_import, dispatch_uid="agents.holds_rejudge_after_import")

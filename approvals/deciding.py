@@ -217,9 +217,21 @@ def _edit_approve(proposal: ProposedAction, *, user: Any, args: dict, comment: s
             raise InvalidTransition(f"proposal #{proposal.pk} changed while editing; try again")
         with acting_as(Actor.for_user(user)):
             history_write([proposal], reason=f"edited by {user_label(user)}")
+        _judge_edit(proposal, new_args)
         return _record_approval(
             proposal, user=user, verdict=Verdict.EDIT_APPROVE, comment=comment, via=via, args_diff=diff
         )
+
+
+def _judge_edit(proposal: ProposedAction, new_args: dict) -> None:
+    """The edited arguments pass the same rules as a new proposal; one that breaks a rule is refused
+    with the rule named (the edit rolls back), unless a person already released this proposal's hold."""
+    if Decision.objects.filter(proposal=proposal, verdict=Verdict.RELEASE, user__isnull=False).exists():
+        return
+    proposal.args = new_args
+    judgement = hooks.judge(proposal)
+    if judgement is not None:
+        raise InvalidTransition(f"proposal #{proposal.pk}: the edit is refused. {judgement.hold_reason}")
 
 
 # --- closing: send back, reject, cancel ----------------------------------------------------------

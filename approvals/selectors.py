@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -153,9 +154,7 @@ def basis_changes(rejected: ProposedAction, *, args: dict[str, Any], threshold: 
         latest = current(entry.key) if entry.key else None
         if latest is None or latest.pk == entry.pk:
             continue
-        moved = _moved(
-            entry.value, latest.value, threshold
-        )
+        moved = _moved(entry.value, latest.value, threshold)
         if moved:
             changes.append(f"{entry.key} {moved}")
     return changes
@@ -198,6 +197,45 @@ def _parses_to(action: registry.ActionType, stored: dict, wanted: Any) -> bool:
         return action.parse(stored) == wanted  # pydantic compares values: Decimal 80 == 80.00
     except InvalidArguments:
         return False  # its rows changed since (a deleted campaign): it does not stand for this work
+
+
+def open_on_target(*, action_type: str, target: str) -> ProposedAction | None:
+    """The oldest open proposal of this type acting on `target` ("sku:LA-220"), whatever its other
+    arguments: the one a person's request for the same target is pointed at."""
+    for candidate in open_proposals(action_type=action_type).only("pk", "args", "status", "title"):
+        if target in registry.targets_of(action_type, candidate.args):
+            return candidate
+    return None
+
+
+RECENT_ON_TARGET = dt.timedelta(days=30)
+# How many of the newest proposals are scanned for a target: a prompt's cost stays flat as history grows.
+ON_TARGET_SCAN = 300
+
+
+def proposals_on_targets(targets: Iterable[str], *, limit: int = 8) -> list[ProposedAction]:
+    """The open and recent (30 days) proposals acting on any of `targets` ("sku:LA-220"), newest
+    first, with their decisions prefetched: what an agent reads before it proposes on them."""
+    wanted = set(targets)
+    if not wanted:
+        return []
+    since = timezone.now() - RECENT_ON_TARGET
+    recent = (
+        ProposedAction.objects.filter(Q(status__in=OPEN_STATUSES) | Q(created_at__gte=since))
+        .prefetch_related("decisions")
+        .order_by("-created_at", "-pk")[:ON_TARGET_SCAN]
+    )
+    found: list[ProposedAction] = []
+    for proposal in recent:
+        try:
+            acts_on = set(registry.targets_of(proposal.action_type, proposal.args))
+        except ApprovalError:
+            continue  # a type no longer registered acts on nothing we can name
+        if acts_on & wanted:
+            found.append(proposal)
+            if len(found) >= limit:
+                break
+    return found
 
 
 def busy_targets(*, action_type: str, agent_key: str | None = None) -> set[str]:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from atlas_project.audit import POLICY, SYSTEM, Actor, acting_as, current_actor, history_write
 from divisions.models import Division
 
-from . import policy, registry
+from . import hooks, policy, registry
 from .deciding import (
     approve_if_satisfied,
     proposal_approve,
@@ -57,6 +57,7 @@ __all__ = [
     "proposal_hold",
     "proposal_reject",
     "proposal_release",
+    "proposal_release_by_rule",
     "proposal_send_back",
     "proposals_expire",
 ]
@@ -119,6 +120,12 @@ def proposal_create(
             evidence = list(evidence)
             if evidence:
                 proposal.evidence.set(evidence)
+            if not internal:
+                # The cross-division rules are part of the gate: a proposal that breaks one waits, held
+                # with the rule named, whoever made it (a cycle, a request, a revision).
+                judgement = hooks.judge(proposal)
+                if judgement is not None:
+                    proposal = proposal_hold(proposal=proposal, reason=judgement.hold_reason, bundle=judgement.bundle)
         if internal:
             with acting_as(POLICY):
                 Decision.objects.create(
@@ -168,6 +175,28 @@ def proposals_bundle(*, proposals: Iterable[ProposedAction]) -> None:
     first, *rest = distinct
     with acting_as(current_actor() or SYSTEM):
         first.bundled_with.add(*rest)
+
+
+def proposal_release_by_rule(*, proposal: ProposedAction, rule: str, reason: str) -> ProposedAction | None:
+    """Lift a rule's hold because its condition cleared (the stock arrived, the pace dropped), recorded
+    as a release decision by the rule. None when the proposal is no longer held and pending."""
+    if not isinstance(reason, str) or not reason.strip() or not rule:
+        raise InvalidArguments(f"proposal #{proposal.pk}: a rule's release needs the rule and a reason")
+    updated = (
+        ProposedAction.objects.filter(pk=proposal.pk, status=Status.PENDING)
+        .exclude(hold_reason="")
+        .update(hold_reason="", updated_at=timezone.now())
+    )
+    if updated != 1:
+        return None
+    proposal = reload(proposal)
+    label = f"rule {rule}"
+    with acting_as(POLICY):
+        history_write([proposal], reason=f"released by {label}")
+        Decision.objects.create(
+            proposal=proposal, user=None, actor_label=label, verdict=Verdict.RELEASE, comment=reason.strip(), via="rule"
+        )
+    return proposal
 
 
 def proposals_expire(*, now: dt.datetime | None = None) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -176,7 +177,22 @@ def _line(entry: MemoryEntry) -> str:
     return "- " + " ".join(parts)
 
 
+@dataclass(frozen=True)
+class ContextPack:
+    """The memory an LLM call sees (`text`), how many entries it holds, and how many that applied
+    were left out for the budget (counted, so a prompt can say that more exists)."""
+
+    text: str
+    included: int
+    cut: int
+
+
 def context_for(agent: Any, topic: str, budget_tokens: int) -> str:
+    """The memory an LLM call sees, within `budget_tokens`: `context_pack`'s text."""
+    return context_pack(agent, topic, budget_tokens).text
+
+
+def context_pack(agent: Any, topic: str, budget_tokens: int) -> ContextPack:
     """The memory an LLM call sees, within `budget_tokens` (estimated as characters / 4).
 
     Order, each section stopping at the budget:
@@ -191,7 +207,7 @@ def context_for(agent: Any, topic: str, budget_tokens: int) -> str:
     """
     budget_chars = max(0, int(budget_tokens)) * CHARS_PER_TOKEN
     if budget_chars == 0:
-        return ""
+        return ContextPack("", 0, 0)
     division = getattr(agent, "division", None)
     division_id = division.pk if isinstance(division, Division) else getattr(agent, "division_id", None)
     # No line is shorter than ~40 characters, so this many rows always suffice to fill the budget.
@@ -202,18 +218,16 @@ def context_for(agent: Any, topic: str, budget_tokens: int) -> str:
     scope = Q() if division_id is None else Q(division__isnull=True) | Q(division_id=division_id)
 
     sections: list[tuple[str, list[MemoryEntry]]] = []
-    rules = list(
-        live.filter(scope, kind=Kind.PREFERENCE, author_user__isnull=False).order_by("-valid_from", "-id")[:row_cap]
-    )
+    rules_qs = live.filter(scope, kind=Kind.PREFERENCE, author_user__isnull=False)
+    rules = list(rules_qs.order_by("-valid_from", "-id")[:row_cap])
     sections.append(("Rules from people (always respect these)", rules))
-    facts = list(
-        live.filter(scope, key__isnull=False)
-        .exclude(kind=Kind.PREFERENCE, author_user__isnull=False)
-        .order_by("-valid_from", "-confidence", "-id")[:row_cap]
-    )
+    facts_qs = live.filter(scope, key__isnull=False).exclude(kind=Kind.PREFERENCE, author_user__isnull=False)
+    facts = list(facts_qs.order_by("-valid_from", "-confidence", "-id")[:row_cap])
     sections.append(("Current facts", facts))
     recalled = recall(topic, limit=min(RECALL_MAX_LIMIT, row_cap)) if topic else []
     sections.append((f"Recalled for {topic!r}" if topic else "Recalled", recalled))
+    # What applied: every rule and current fact in scope (counted, not loaded), and what was recalled.
+    applying = rules_qs.count() + facts_qs.count() + len(recalled)
 
     out: list[str] = []
     used = 0
@@ -234,7 +248,7 @@ def context_for(agent: Any, topic: str, budget_tokens: int) -> str:
             out.append(line)
             used += cost
             seen.add(entry.pk)
-    return "\n".join(out)
+    return ContextPack("\n".join(out), len(seen), max(0, applying - len(seen)))
 
 
 # --- what people said and what came of it -------------------------------------------------------

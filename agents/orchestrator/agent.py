@@ -24,7 +24,8 @@ class Orchestrator(base.Orchestrator):
     )
 
     def run(self, ctx: base.RunContext) -> None:
+        released = rules.holds_rejudge()
         holds = rules.judge()
         held = rules.holds_apply(holds, ctx=ctx)
         briefing = briefing_build(ctx=ctx, held=len(held))
-        ctx.annotate(briefing=briefing.pk, held=[p.pk for p in held])
+        ctx.annotate(briefing=briefing.pk, held=[p.pk for p in held], released=[p.pk for p in released])

@@ -18,13 +18,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from agents.runtime.asks import parse_ask
 from approvals import registry as action_registry
 from approvals.errors import UnknownActionType
-from approvals.models import ProposedAction, Status
+from approvals.hooks import Judgement
+from approvals.models import Decision, ProposedAction, Status, Verdict
+from approvals.services import proposal_release_by_rule
 from brand import models as bm
 from brand.clock import brand_today
 from brand.metrics.growth import effective_budget
@@ -332,7 +335,15 @@ _ABOUT_DISCOUNTS = re.compile(r"discount|mark[- ]?down|% off|percent off|promo|c
 
 
 def preference_limit(entry: MemoryEntry) -> Decimal | None:
-    """The deepest discount a preference allows: data `max_discount_percent`, or the % in its words."""
+    """The deepest discount a preference allows: its value's `max_discount_percent` (a structured
+    preference), else the same name in its data, else the % in its words."""
+    stated = entry.value if entry.has_value else None
+    if isinstance(stated, dict):
+        for name in ("max_discount_percent", "max_discount", "max_percent_off"):
+            if stated.get(name) is not None:
+                return _decimal(stated[name])
+    elif stated is not None and "discount" in (entry.key or ""):
+        return _decimal(stated)  # `brand:max_discount_percent` = 30
     data = entry.data or {}
     for name in ("max_discount_percent", "max_discount", "max_percent_off"):
         if data.get(name) is not None:
@@ -344,9 +355,11 @@ def preference_limit(entry: MemoryEntry) -> Decimal | None:
     return min(numbers) if numbers else None
 
 
-def active_preferences(now: dt.datetime) -> QuerySet[MemoryEntry]:
+def active_preferences(now: dt.datetime, *, division_id: int | None = None) -> QuerySet[MemoryEntry]:
+    """Current preferences: brand-wide ones (no division), and the division's own when one is named."""
+    scope = Q(division__isnull=True) | (Q(division_id=division_id) if division_id is not None else Q(pk__in=[]))
     return (
-        MemoryEntry.objects.filter(kind=Kind.PREFERENCE, is_current=True, valid_from__lte=now)
+        MemoryEntry.objects.filter(scope, kind=Kind.PREFERENCE, is_current=True, valid_from__lte=now)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
         .select_related("author_user")
         .order_by("created_at")
@@ -367,7 +380,7 @@ def rule_discount_preference(
     if depth is None:
         return None
     now = now or timezone.now()
-    for entry in active_preferences(now):
+    for entry in active_preferences(now, division_id=proposal.division_id):
         limit = preference_limit(entry)
         if limit is not None and depth > limit:
             who = entry.author_user.get_username() if entry.author_user else entry.author_label
@@ -455,8 +468,9 @@ def judge(proposals: Iterable[ProposedAction] | None = None) -> list[Hold]:
     """The holds the rules call for among pending proposals not yet held (first matching rule wins)."""
     pending = list(proposals) if proposals is not None else pending_proposals()
     holds: list[Hold] = []
+    released = released_by_person({p.pk for p in pending})
     for proposal in pending:
-        if proposal.status != Status.PENDING or proposal.hold_reason:
+        if proposal.status != Status.PENDING or proposal.hold_reason or proposal.pk in released:
             continue
         for rule in RULES:
             hold = rule(proposal, pending)
@@ -474,7 +488,7 @@ def holds_apply(holds: Iterable[Hold], *, ctx: RunContext) -> list[ProposedActio
         proposal = hold.proposal
         parked = ctx.hold(
             proposal,
-            reason=hold.reason,
+            reason=Judgement(hold.rule, hold.reason).hold_reason,  # names the rule, as the gate's holds do
             bundle=hold.bundle,
             note={
                 "kind": Kind.DECISION,
@@ -495,3 +509,79 @@ def holds_apply(holds: Iterable[Hold], *, ctx: RunContext) -> list[ProposedActio
         if parked is not None:
             held.append(parked)
     return held
+
+
+# --- the rules as part of the gate (every proposal created or edited), and holds that clear -------
+
+RULES_BY_NAME = {
+    "spend_on_stockout": rule_spend_on_stockout,
+    "pacing_over": rule_pacing_over,
+    "send_clash": rule_send_clash,
+    "discount_preference": rule_discount_preference,
+}
+
+CLEARED = {
+    "spend_on_stockout": "the products no longer run out before their next delivery",
+    "pacing_over": "the channel no longer paces over its monthly budget",
+    "send_clash": "no other send reaches the segment within 24 hours any more",
+    "discount_preference": "the discount is within every stated preference now",
+}
+
+_HELD_BY = re.compile(r"^Held by rule (?P<rule>[a-z_]+):")
+
+
+def released_by_person(pks: set[int]) -> set[int]:
+    """The proposals among `pks` whose hold a person lifted with a reason: the rules leave them be."""
+    return set(
+        Decision.objects.filter(proposal_id__in=pks, verdict=Verdict.RELEASE, user__isnull=False).values_list(
+            "proposal_id", flat=True
+        )
+    )
+
+
+def judge_one(proposal: ProposedAction) -> Judgement | None:
+    """The gate's judge (connected with `approvals.hooks.connect_judge`): the first rule that holds
+    this proposal, with its current arguments, among today's pending work."""
+    proposal.__dict__.pop("_campaign_of", None)  # an edit may have changed what it acts on
+    pending = [p for p in pending_proposals() if p.pk != proposal.pk]
+    pending.append(proposal)
+    for rule in RULES:
+        hold = rule(proposal, pending)
+        if hold is not None:
+            return Judgement(hold.rule, hold.reason, tuple(hold.bundle))
+    return None
+
+
+def held_rule(proposal: ProposedAction) -> str | None:
+    """Which rule holds a proposal: named in its hold reason (the gate), or in the hold's memory note
+    (the morning cycle). None for a hold no rule made."""
+    named = _HELD_BY.match(proposal.hold_reason or "")
+    if named:
+        return named.group("rule")
+    note = _current(f"proposal:{proposal.pk}:hold")
+    rule = (note.data or {}).get("rule") if note is not None else None
+    return rule if isinstance(rule, str) else None
+
+
+def holds_rejudge() -> list[ProposedAction]:
+    """Release every rule-held proposal whose rule no longer holds it (recorded as the rule's release
+    decision, with the condition that cleared). Run each cycle and after each data import."""
+    held = [p for p in pending_proposals() if p.hold_reason]
+    pending = pending_proposals()
+    released: list[ProposedAction] = []
+    for proposal in held:
+        name = held_rule(proposal)
+        rule = RULES_BY_NAME.get(name or "")
+        if name is None or rule is None or rule(proposal, pending) is not None:
+            continue
+        done = proposal_release_by_rule(
+            proposal=proposal, rule=name, reason=f"{CLEARED[name]}: released by the rule that held it."
+        )
+        if done is not None:
+            released.append(done)
+    return released
+
+
+def holds_rejudge_after_import(**kwargs: object) -> None:
+    """`brand.signals.data_imported` receiver: new stock or spend may clear a hold."""
+    transaction.on_commit(holds_rejudge)

@@ -44,6 +44,12 @@ SchemaT = TypeVar("SchemaT", bound=BaseModel)
 
 __all__ = ["Drafted", "Proposal", "RunContext", "open_transactions"]
 
+# The memory and the work on the call's targets that every prompt carries, in tokens (chars / 4):
+# fixed, so the prompt stays the same size however much the team remembers.
+CONTEXT_BUDGET_TOKENS = 700
+# Facts naming what a call is about, and the target key each one makes ("sku" -> "sku:LA-220").
+TARGET_FACTS = {"sku": "sku", "campaign_id": "campaign", "campaign": "campaign", "segment": "segment"}
+
 HOUSE_RULES = (
     "You write for a brand's marketing team. Use only the facts given; never invent a number. "
     "Answer with JSON that fits the schema exactly."
@@ -322,6 +328,27 @@ class RunContext:
         self.run.warnings = [*(self.run.warnings or []), message]
         AgentRun.objects.filter(pk=self.run.pk).update(warnings=self.run.warnings)
 
+    # --- what an agent reads before it acts -------------------------------------------------------
+    def known_before(self, *, targets: Iterable[str], topic: str) -> str:
+        """What the prompt carries besides the facts: the open and recent proposals on the call's
+        targets with people's decisions and their outcomes, then the shared memory (people's
+        preferences, brand-wide and the division's; current facts; recalled entries) through
+        `context_pack`, all within CONTEXT_BUDGET_TOKENS, with what was left out counted."""
+        budget = CONTEXT_BUDGET_TOKENS * memory_selectors.CHARS_PER_TOKEN
+        wanted = list(dict.fromkeys(t for t in targets if t))
+        work = [_work_line(p)[:WORK_LINE_MAX] for p in approval_selectors.proposals_on_targets(wanted)]
+        work_text = "\n".join(work)[: budget // 2]
+        pack = memory_selectors.context_pack(
+            self.agent, " ".join(wanted) or topic, max(0, budget - len(work_text)) // memory_selectors.CHARS_PER_TOKEN
+        )
+        parts = ["What the team knows (read it before you act):"]
+        if wanted:
+            parts.append(f"## Work on {', '.join(wanted)}\n{work_text or '(none open or in the last 30 days)'}")
+        parts.append(pack.text or "(memory holds nothing that applies)")
+        if pack.cut:
+            parts.append(f"({pack.cut} more memory entries apply, left out for space.)")
+        return "\n".join(parts)
+
     # --- LLM ------------------------------------------------------------------------------------
     @property
     def model(self) -> str:
@@ -339,6 +366,7 @@ class RunContext:
         facts: dict[str, Any],
         offline: Callable[[], SchemaT],
         purpose: str = "",
+        targets: Iterable[str] = (),
     ) -> SchemaT:
         """Ask the provider for prose or drafts fitting `schema`; the offline provider calls `offline()`.
 
@@ -347,7 +375,8 @@ class RunContext:
         """
         provider = self.provider or get_provider()
         system = self.system_prompt()
-        prompt = f"{task}\n\nFacts (JSON):\n{json.dumps(facts, default=str, indent=1, sort_keys=True)}"
+        known = self.known_before(targets=[*targets, *_targets_in(facts)], topic=purpose or task)
+        prompt = f"{task}\n\n{known}\n\nFacts (JSON):\n{json.dumps(facts, default=str, indent=1, sort_keys=True)}"
         request = llm_usage.CallRequest(
             run=self.run,
             agent=self.agent,
@@ -401,14 +430,37 @@ class RunContext:
         facts: dict[str, Any],
         offline: Callable[[], SchemaT],
         purpose: str = "",
+        targets: Iterable[str] = (),
     ) -> Drafted[SchemaT]:
         """`write`, degrading to the offline template when the LLM gives no usable answer (an outage, a
         429 storm, a garbled answer, a spent budget): for text the day cannot go without, like the
         briefing. The failure stays on the run (the failed call and a warning)."""
         try:
-            value = self.write(schema, task=task, facts=facts, offline=offline, purpose=purpose)
+            value = self.write(schema, task=task, facts=facts, offline=offline, purpose=purpose, targets=targets)
         except LLMError as exc:
             self.warn(f"{(purpose or task)[:120]}: the LLM gave no usable answer ({exc}); sent the offline draft.")
             return Drafted(value=offline(), drafted_by=OFFLINE)
         provider = self.provider or get_provider()
         return Drafted(value=value, drafted_by=self.drafted_by if provider.name != OFFLINE else OFFLINE)
+
+
+WORK_LINE_MAX = 300
+
+
+def _targets_in(facts: dict[str, Any]) -> list[str]:
+    """The targets a call's facts name (`{"sku": "LA-220"}` -> "sku:LA-220")."""
+    return [f"{kind}:{facts[name]}" for name, kind in TARGET_FACTS.items() if facts.get(name) not in (None, "")]
+
+
+def _work_line(proposal: ProposedAction) -> str:
+    """One proposal on a target as an agent reads it: what, its state, people's decisions, its outcome."""
+    line = f"#{proposal.pk} {proposal.title or proposal.action_type} [{proposal.status}]"
+    if proposal.hold_reason:
+        line += f" held: {proposal.hold_reason}"
+    for decision in proposal.decisions.all():
+        said = f": {decision.comment}" if decision.comment else ""
+        line += f"; {decision.actor_label or 'someone'} {decision.verdict}{said}"
+    outcome = memory_selectors.current(memory_selectors.outcome_key(proposal.pk))
+    if outcome is not None:
+        line += f"; outcome: {outcome.text}"
+    return " ".join(line.split())

@@ -9,11 +9,13 @@ text beyond that is the LLM's, online.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from agents.runtime.context import RunContext
+
+T = TypeVar("T")
 
 WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 STOP = {"the", "and", "for", "with", "our", "set", "pack", "of", "in", "on", "a", "an"}
@@ -46,6 +48,29 @@ def mentions(text: str, *names: str) -> bool:
         if len(hits) >= 2 or (len(title_words) == 1 and hits):
             return True
     return False
+
+
+def naming_strength(text: str, *names: str) -> int:
+    """How precisely a request names a target: 1000 for a code/SKU/handle said verbatim, else the
+    number of its title's words said (0: not named at all, by `mentions`' rule)."""
+    if not mentions(text, *names):
+        return 0
+    lowered, said = text.lower(), words(text)
+    best = 0
+    for name in names:
+        name_l = (name or "").lower()
+        if name_l and ("-" in name_l or any(c.isdigit() for c in name_l)) and name_l in lowered:
+            return 1000
+        best = max(best, len({w for w in words(name_l) if len(w) > 2} & said))
+    return best
+
+
+def most_named(text: str, items: Iterable[T], names: Callable[[T], tuple[str, ...]]) -> list[T]:
+    """The items a request names most precisely: "the Linen Apron - Sage (LA-220)" names LA-220, not
+    every linen apron, although "linen apron" alone would name them all."""
+    scored = [(naming_strength(text, *names(item)), item) for item in items]
+    top = max((score for score, _ in scored), default=0)
+    return [item for score, item in scored if top and score == top]
 
 
 def feedback_comment(ctx: RunContext) -> str:

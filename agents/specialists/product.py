@@ -7,6 +7,7 @@ offline templates) writes the note after the numbers and the returns report's pr
 from __future__ import annotations
 
 import math
+import re
 from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING
 
@@ -16,13 +17,20 @@ from agents.runtime.asks import parse_ask
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.registry import register
 from agents.specialists import focus
-from approvals.selectors import busy_targets
+from approvals import hooks as approval_hooks
+from approvals.models import ProposedAction
+from approvals.selectors import busy_targets, open_on_target
 from brand.metrics.figures import pct
 from brand.metrics.product import ProductReturns, SlowMover, refund_rates, slow_movers
 from brand.money import money_words
+from divisions.models import Division
 
 if TYPE_CHECKING:
     from memory.models import MemoryEntry
+
+
+# A request that asks for a markdown in words ("mark down", "clear it"), with or without a percentage.
+ASKS_MARKDOWN = re.compile(r"mark[- ]?down|\bclear\b|clearance|price cut|cut the price|reduce the price", re.I)
 
 
 class Note(BaseModel):
@@ -74,6 +82,8 @@ class Assortment(Specialist):
     def run(self, ctx: RunContext) -> None:
         cfg = dict(ctx.config)
         asked = focus.intent_text(ctx)
+        if asked and self._honour_request(ctx, asked, cfg):
+            return
         revising = focus.sent_back_args(ctx).get("sku")
         if asked or revising:
             cfg["min_days_of_cover"] = min(cfg["min_days_of_cover"], cfg["focus_min_days_of_cover"])
@@ -132,6 +142,75 @@ class Assortment(Specialist):
                 continue
             self._propose(ctx, mover, percent, entry)
             chosen += 1
+
+    def _honour_request(self, ctx: RunContext, asked: str, cfg: dict) -> bool:
+        """A person asked for a markdown of a product they named: propose that product, at what they
+        asked, and say beside it where Atlas disagrees. False when the request names no product or
+        asks for no markdown (the usual analysis then runs, narrowed to what it names)."""
+        ask = parse_ask(asked)
+        if ask.percent is None and not ASKS_MARKDOWN.search(asked):
+            return False
+        # Every active SKU with its numbers, whatever its cover: the person's choice, not the thresholds'.
+        everyone = slow_movers(ctx.today, {**cfg, "min_stock": 0, "min_days_of_cover": -1})
+        named = focus.most_named(asked, everyone, lambda m: (m.sku, m.handle, m.title))
+        if not named:
+            return False
+        for mover in focus.pick(named, cfg["max_proposals"]):
+            self._honour(ctx, mover, ask.percent, cfg)
+        return True
+
+    def _honour(self, ctx: RunContext, mover: SlowMover, asked: Decimal | None, cfg: dict) -> None:
+        existing = open_on_target(action_type="pricing.set_markdown", target=f"sku:{mover.sku}")
+        if existing is not None:
+            # One open markdown per SKU: the request is pointed at it (send it back to change it).
+            ctx.annotate(cited=[*(ctx.run.context or {}).get("cited", []), existing.pk])
+            ctx.warn(
+                f"{mover.sku} already has an open markdown, #{existing.pk} ({existing.title}, {existing.status}): "
+                "decide that one, or send it back with the percentage you want."
+            )
+            return
+        atlas = markdown_percent(mover, cfg)
+        percent = asked if asked is not None else atlas or Decimal(str(cfg["markdown_percent"]))
+        if not 0 < percent < 100:
+            ctx.warn(f"{mover.sku}: {percent.normalize():f}% is no markdown (it must be above 0 and below 100).")
+            return
+        args = {"sku": mover.sku, "percent": f"{percent.normalize():f}"}
+        new_price = (mover.price * (100 - percent) / 100).quantize(Decimal("0.01"))
+        views: list[str] = []
+        if mover.days_of_cover <= float(cfg["focus_min_days_of_cover"]):
+            views.append(
+                f"{mover.sku} is not a slow mover by Atlas's numbers: {mover.cover_label} of cover, under the "
+                f"{cfg['focus_min_days_of_cover']}-day mark where Atlas marks down a product people name"
+            )
+        if mover.cost is not None:
+            floor = mover.cost * (1 + Decimal(str(cfg["min_margin_after_markdown"])))
+            if new_price < floor:
+                deepest = f"no deeper than {atlas.normalize():f}%" if atlas is not None else "no markdown at all"
+                views.append(
+                    f"{percent.normalize():f}% takes the price under the {pct(cfg['min_margin_after_markdown'])} "
+                    f"margin over its {money_words(mover.cost)} cost that Atlas keeps: Atlas would go {deepest}"
+                )
+        division = Division.objects.filter(slug=self.division).first()
+        gate = approval_hooks.judge(ProposedAction(action_type="pricing.set_markdown", args=args, division=division))
+        if gate is not None:
+            views.append(f"the rules hold it ({gate.rule}): {gate.reason}")
+        intent = ctx.intent
+        who = intent.user.get_username() if intent is not None and intent.user_id else "a person"
+        said = intent.text.strip() if intent is not None else ""
+        rationale = (
+            f'{who} asked: "{said}". {mover.sku} {mover.title}: {mover.stock} in stock, {mover.units} sold in the '
+            f"last {mover.window_days} days ({mover.cover_label} of cover). A {percent.normalize():f}% markdown "
+            f"takes it from {money_words(mover.price)} to {money_words(new_price)}."
+        )
+        if views:
+            rationale += f" Where Atlas disagrees: {'; '.join(views)}. Proposed as asked, for a person to decide."
+        ctx.propose(
+            "pricing.set_markdown",
+            args,
+            rationale=rationale,
+            confidence=0.4 if views else 0.75,
+            priority=float(mover.stock * (mover.cost or mover.price)) / 100,
+        )
 
     def _propose(self, ctx: RunContext, mover: SlowMover, percent: Decimal, entry: MemoryEntry) -> None:
         new_price = (mover.price * (100 - percent) / 100).quantize(Decimal("0.01"))

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from agents.orchestrator.intents import IntentError, intent_json, intent_proposals, intent_submit
+from agents.orchestrator.intents import IntentError, intent_json, intent_proposals, intent_runs, intent_submit
 from approvals.selectors import proposals_visible_to
 
 
@@ -37,8 +37,11 @@ class Command(BaseCommand):
         how = "you chose" if intent.overridden else f"confidence {intent.confidence:.0%}"
         w(f"Intent {intent.pk}: routed to {data['division']} ({how}).")
         w(f"  Why: {intent.reason}")
-        for run in data["runs"]:
-            w(f"  {run['agent']}: run {run['run']} {run['status']}")
+        for run in intent_runs(intent):
+            w(f"  {run.agent.key}: run {run.pk} {run.status}")
+            # What the agent could not do as asked, or the open work it pointed at instead, in its words.
+            for warning in run.warnings or []:
+                w(f"    note: {warning}")
         # The request may have landed in a division the person does not see: count that work, do not show it.
         proposals = list(intent_proposals(intent))
         shown = set(proposals_visible_to(user).filter(pk__in=[p.pk for p in proposals]).values_list("pk", flat=True))
