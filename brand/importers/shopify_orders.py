@@ -175,8 +175,8 @@ class ShopifyOrdersImporter(BaseImporter):
                     row.error("sku", "is not a known SKU (import the products first)")
 
         customer_ids = self._upsert_customers(orders)
-        order_ids = self._upsert_orders(orders, customer_ids)
-        self._upsert_lines(orders, order_ids, variant_ids)
+        order_ids, stored_before = self._upsert_orders(orders, customer_ids)
+        self._upsert_lines(orders, order_ids, variant_ids, stored_before)
 
     def _upsert_customers(self, orders: dict[str, dict[str, Any]]) -> dict[str, int]:
         seen: dict[str, CustomerSeen] = {}
@@ -235,8 +235,12 @@ class ShopifyOrdersImporter(BaseImporter):
         self.bulk_update(Customer, to_update, ["created_at", "first_name", "last_name", "accepts_marketing"])
         return {email: customer.pk for email, customer in existing.items()} | {c.email: c.pk for c in created}
 
-    def _upsert_orders(self, orders: dict[str, dict[str, Any]], customer_ids: dict[str, int]) -> dict[str, int]:
+    def _upsert_orders(
+        self, orders: dict[str, dict[str, Any]], customer_ids: dict[str, int]
+    ) -> tuple[dict[str, int], set[int]]:
+        """The orders' ids by name, and the ids of those stored before (only they can have lines)."""
         existing = Order.objects.in_bulk(list(orders), field_name="name")
+        stored_before = {order.pk for order in existing.values()}
         to_create: list[Order] = []
         to_update: list[Order] = []
         for name, order in orders.items():
@@ -255,15 +259,26 @@ class ShopifyOrdersImporter(BaseImporter):
                 self.result.unchanged["order"] += 1
         self.bulk_create(Order, to_create)
         self.bulk_update(Order, to_update, ORDER_FIELDS)
-        return {name: order.pk for name, order in existing.items() if order.pk is not None}
+        return {name: order.pk for name, order in existing.items() if order.pk is not None}, stored_before
 
     def _upsert_lines(
-        self, orders: dict[str, dict[str, Any]], order_ids: dict[str, int], variant_ids: dict[str, int]
+        self,
+        orders: dict[str, dict[str, Any]],
+        order_ids: dict[str, int],
+        variant_ids: dict[str, int],
+        stored_before: set[int],
     ) -> None:
-        stored_lines: dict[tuple[int, int], OrderLine] = {
-            (line.order_id, line.position): line
-            for line in OrderLine.objects.filter(order_id__in=list(order_ids.values()))
-        }
+        # Only orders stored before this chunk can have lines: a first import asks nothing (on
+        # PostgreSQL, a lookup into a table filled in this very transaction, whose statistics still
+        # say it is empty, is planned as a scan per order and took seconds a chunk).
+        stored_lines: dict[tuple[int, int], OrderLine] = (
+            {
+                (line.order_id, line.position): line
+                for line in OrderLine.objects.filter(order_id__in=sorted(stored_before)).order_by()
+            }
+            if stored_before
+            else {}
+        )
         to_create: list[OrderLine] = []
         to_update: list[OrderLine] = []
         for name, order in orders.items():
