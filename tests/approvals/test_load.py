@@ -32,6 +32,7 @@ import urllib.request
 from decimal import Decimal
 from http.cookiejar import CookieJar
 from pathlib import Path
+from typing import IO
 
 import pytest
 from django.db import connection, transaction
@@ -67,7 +68,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_server(port: int, log) -> subprocess.Popen:
+def _start_server(port: int, log: IO[bytes]) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.approvals.load_settings",
@@ -95,7 +96,7 @@ def _wait_until_serving(base: str, proc: subprocess.Popen, log_path: str) -> Non
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     # Every request is measured on its own; the session follows a redirect as the next request.
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
         return None
 
 
@@ -132,7 +133,7 @@ class Session:
         assert status == 200, (username, status)
         status, body, location = self.request(
             "/admin/login/?next=/admin/",
-            {"csrfmiddlewaretoken": CSRF.search(body).group(1), "username": username, "password": PASSWORD},
+            {"csrfmiddlewaretoken": _token(body), "username": username, "password": PASSWORD},
         )
         assert status == 302 and "/login/" not in location, f"{username} could not log in: {status}"
 
@@ -142,7 +143,7 @@ class Session:
         page = f"/admin/approvals/proposedaction/{pk}/change/"
         status, body, _ = self.request(page)
         assert status == 200, f"#{pk}: the page answered {status}"
-        token = CSRF.search(body).group(1)
+        token = _token(body)
         status, _, location = self.request(
             f"/admin/approvals/proposedaction/{pk}/decide/", {"csrfmiddlewaretoken": token, "verdict": "approve"}
         )
@@ -153,6 +154,12 @@ class Session:
         return status, [
             (kind, html.unescape(re.sub(r"<[^>]+>", "", text)).strip()) for kind, text in MESSAGE.findall(body)
         ]
+
+
+def _token(page: str) -> str:
+    found = CSRF.search(page)
+    assert found is not None, "no CSRF token on the page"
+    return found.group(1)
 
 
 def _proposals(divisions: list[Division]) -> list[ProposedAction]:
@@ -197,14 +204,14 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_fifty_sessions_decide_a_thousand_proposals_through_gunicorn_while_a_cycle_runs():
+def test_fifty_sessions_decide_a_thousand_proposals_through_gunicorn_while_a_cycle_runs() -> None:
     divisions = list(Division.objects.order_by("pk")[:DIVISIONS])
     users: dict[int, list[str]] = collections.defaultdict(list)
     for n in range(SESSIONS):
         d = divisions[n % len(divisions)]
         user = UserFactory(username=f"load{n:02d}")
         MembershipFactory(user=user, division=d, role=Role.APPROVER)
-        users[d.pk].append(user.username)
+        users[d.pk].append(str(user.username))
     proposals = _proposals(divisions)
     ids = [p.pk for p in proposals]
     assert ProposedAction.objects.filter(pk__in=ids, status=Status.PENDING, hold_reason="").count() == PROPOSALS
@@ -217,7 +224,7 @@ def test_fifty_sessions_decide_a_thousand_proposals_through_gunicorn_while_a_cyc
     outcomes: dict[int, list[tuple[str, int, list]]] = collections.defaultdict(list)
     failures: list[str] = []
     stop = threading.Event()
-    cycle_result: dict[str, object] = {}
+    cycle_result: dict[str, str | int] = {}
 
     def decide(username: str, pks: list[int], base: str, start: threading.Barrier) -> None:
         try:
