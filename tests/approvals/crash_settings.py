@@ -18,6 +18,13 @@ ATLAS_WEBHOOK_URL = os.environ["ATLAS_WEBHOOK_URL"]
 ATLAS_WEBHOOK_SECRET = os.environ["ATLAS_WEBHOOK_SECRET"]
 ATLAS_WEBHOOK_ACTIONS = os.environ["ATLAS_WEBHOOK_ACTIONS"].split(",")
 ATLAS_WEBHOOK_TIMEOUT = float(os.environ["ATLAS_WEBHOOK_TIMEOUT"])
-Q_CLUSTER = {**Q_CLUSTER, "name": os.environ["Q_CLUSTER_NAME"], "workers": 2, "timeout": 20, "retry": 25}
+Q_CLUSTER = {
+    **Q_CLUSTER,
+    "name": os.environ["Q_CLUSTER_NAME"],
+    "cluster_name": os.environ["ATLAS_CRASH_QUEUE"],
+    "workers": 2,
+    "timeout": 20,
+    "retry": 25,
+}
 if not os.environ.get("REDIS_URL"):
     Q_CLUSTER = {k: v for k, v in Q_CLUSTER.items() if k != "redis"} | {"orm": "default"}

@@ -60,9 +60,11 @@ SENDS = 8
 CUSTOMERS_PER_SEGMENT = 15
 CLAIM_TTL = 6
 WAIT_SECONDS = 240
-# The suite's own queue name: django-q2 signs a task with its cluster's name, and reads that name
-# once per process, so the cluster takes this process's name rather than the other way round.
-QUEUE = django_settings.Q_CLUSTER["name"]
+# django-q2 signs a task with its cluster's `name`, read once per process: the cluster keeps this
+# process's name. Its queue is its own (`cluster_name`), so that tasks the suite's earlier tests left
+# in the shared broker are not in the way of the ones counted here.
+SIGNING_NAME = django_settings.Q_CLUSTER["name"]
+QUEUE = f"atlas-crash-{os.getpid()}"
 
 
 class SlowInbox(Inbox):
@@ -104,7 +106,8 @@ def _start_cluster(*, broker: str, webhook: str, smtp_port: int, log) -> subproc
         "DJANGO_SETTINGS_MODULE": "tests.approvals.crash_settings",
         "DATABASE_URL": _database_url(),
         "REDIS_URL": django_settings.REDIS_URL if broker == "redis" else "",
-        "Q_CLUSTER_NAME": QUEUE,
+        "Q_CLUSTER_NAME": SIGNING_NAME,
+        "ATLAS_CRASH_QUEUE": QUEUE,
         "ATLAS_LLM_TIMEOUT": "2",
         "ATLAS_LLM_MAX_RETRIES": "0",
         "ATLAS_EXECUTION_CLAIM_TTL": str(CLAIM_TTL),

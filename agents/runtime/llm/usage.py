@@ -199,14 +199,20 @@ def call_record(*, request: CallRequest, ok: bool = True, error: str = "", resul
     return _close(call, state=call.state, ok=ok, error=error)
 
 
+def storable(text: str) -> str:
+    """Text as the database keeps it: a model may answer with NUL bytes, which PostgreSQL's text
+    columns refuse (the write would fail and take the run, and the morning's briefing, with it)."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
 def _identity(request: CallRequest) -> dict[str, Any]:
     return {
         "run": request.run,
         "provider": request.provider,
         "model": request.model,
-        "purpose": request.purpose,
-        "system_prompt": request.system,
-        "prompt": request.prompt,
+        "purpose": storable(request.purpose),
+        "system_prompt": storable(request.system),
+        "prompt": storable(request.prompt),
     }
 
 
@@ -228,13 +234,13 @@ def _close(
         LLMCall.objects.filter(pk=call.pk).update(
             state=state,
             ok=ok,
-            error=error,
+            error=storable(error),
             model=model,
             tokens_in=tokens_in,
             tokens_out=tokens_out,
             cost=cost,
             latency_ms=latency_ms,
-            response=response,
+            response=storable(response),
         )
         AgentRun.objects.filter(pk=call.run_id).update(
             llm_calls=F("llm_calls") + 1,
