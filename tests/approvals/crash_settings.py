@@ -9,9 +9,10 @@ import os
 import environ
 
 from tests.settings import *  # noqa: F403
-from tests.settings import Q_CLUSTER
+from tests.settings import INSTALLED_APPS, Q_CLUSTER
 
 vars().update(environ.Env().email_url("EMAIL_URL"))
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.approvals.crash_app.CrashWorkers"]
 ATLAS_EXECUTE_SYNC = False
 ATLAS_EXECUTION_CLAIM_TTL = int(os.environ["ATLAS_EXECUTION_CLAIM_TTL"])
 ATLAS_WEBHOOK_URL = os.environ["ATLAS_WEBHOOK_URL"]

@@ -60,6 +60,7 @@ SENDS = 8
 CUSTOMERS_PER_SEGMENT = 15
 CLAIM_TTL = 6
 WAIT_SECONDS = 240
+SWEEP_EVERY = 8.0
 # django-q2 signs a task with its cluster's `name`, read once per process: the cluster keeps this
 # process's name. Its queue is its own (`cluster_name`), so that tasks the suite's earlier tests left
 # in the shared broker are not in the way of the ones counted here.
@@ -100,7 +101,21 @@ def _descendants(pid: int) -> dict[int, int]:
     return found
 
 
-def _start_cluster(*, broker: str, webhook: str, smtp_port: int, log) -> subprocess.Popen:
+def _workers(folder: Path) -> list[int]:
+    """The pids of the cluster's live workers (each wrote its pid when it spawned; see crash_app)."""
+    alive = []
+    for entry in folder.iterdir():
+        pid = int(entry.name)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            entry.unlink()
+            continue
+        alive.append(pid)
+    return alive
+
+
+def _start_cluster(*, broker: str, webhook: str, smtp_port: int, log, workers_dir: Path) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.approvals.crash_settings",
@@ -116,6 +131,7 @@ def _start_cluster(*, broker: str, webhook: str, smtp_port: int, log) -> subproc
         "ATLAS_WEBHOOK_ACTIONS": "ads.set_daily_budget",
         "ATLAS_WEBHOOK_TIMEOUT": "10",
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
+        "ATLAS_CRASH_WORKERS_DIR": str(workers_dir),
     }
     if connection.settings_dict.get("PASSWORD"):
         env["PGPASSWORD"] = connection.settings_dict["PASSWORD"]
@@ -190,26 +206,34 @@ def _crash(broker: str, settings, monkeypatch) -> None:
     log = tempfile.NamedTemporaryFile(prefix=f"atlas-crash-{broker}-", suffix=".log", delete=False)  # noqa: SIM115
     rng = random.Random(20261202)
     with http_server(receiver) as url, smtp_server(inbox) as port:
-        proc = _start_cluster(broker=broker, webhook=url, smtp_port=port, log=log)
+        workers_dir = Path(tempfile.mkdtemp(prefix="atlas-crash-workers-"))
+        proc = _start_cluster(broker=broker, webhook=url, smtp_port=port, log=log, workers_dir=workers_dir)
         try:
             time.sleep(3)  # the cluster's workers spawn before the approvals queue work
             proposals = _work(growth_approver, retention_approver)
             ids = [p.pk for p in proposals]
             kills = 0
             deadline = time.monotonic() + WAIT_SECONDS
+            next_sweep = time.monotonic() + SWEEP_EVERY
             while time.monotonic() < deadline:
                 open_ = ProposedAction.objects.filter(pk__in=ids, status__in=[Status.APPROVED, Status.EXECUTING])
                 if not open_.exists() and kills >= KILLS:
                     break
                 if kills < KILLS:
-                    below = [pid for pid, depth in _descendants(proc.pid).items() if depth == 2]
-                    if below:
-                        os.kill(rng.choice(below), signal.SIGKILL)
+                    below = set(_descendants(proc.pid))
+                    workers = [pid for pid in _workers(workers_dir) if pid in below]
+                    if workers:
+                        os.kill(rng.choice(workers), signal.SIGKILL)
                         kills += 1
                     time.sleep(rng.uniform(0.15, 0.5))
                 else:
                     time.sleep(0.5)
-                executions_sweep()
+                # The sweeper's schedule runs every minute; every few seconds here, not every loop: each
+                # sweep re-dispatches every lost task, and a flood of repeats would queue the real work
+                # behind it on the ORM broker, which hands a worker one task per poll.
+                if time.monotonic() >= next_sweep:
+                    executions_sweep()
+                    next_sweep = time.monotonic() + SWEEP_EVERY
             assert proc.poll() is None, f"the qcluster died:\n{Path(log.name).read_text()[-4000:]}"
             assert kills == KILLS
         finally:
@@ -217,8 +241,12 @@ def _crash(broker: str, settings, monkeypatch) -> None:
             log.close()
 
     proposals = list(ProposedAction.objects.filter(pk__in=ids))
-    stuck = [(p.pk, p.status) for p in proposals if p.status not in (Status.EXECUTED, Status.FAILED)]
-    assert not stuck, f"left unfinished after {WAIT_SECONDS} s:\n{Path(log.name).read_text()[-4000:]}"
+    stuck = [
+        (p.pk, p.action_type, p.status, p.attempts, p.claimed_at, p.next_attempt_at, p.status_reason[:200])
+        for p in proposals
+        if p.status not in (Status.EXECUTED, Status.FAILED)
+    ]
+    assert not stuck, f"left unfinished after {WAIT_SECONDS} s: {stuck}\n{Path(log.name).read_text()[-2000:]}"
     for p in proposals:
         if p.status == Status.FAILED:
             assert p.status_reason.strip(), f"#{p.pk} failed without its reason"
