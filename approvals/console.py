@@ -30,6 +30,8 @@ from .models import ProposedAction, Status
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+    from divisions.permissions import Someone
+
 VERDICTS = ("approve", "edit_approve", "send_back", "reject", "release")
 
 
@@ -272,7 +274,7 @@ def before_after(proposal: ProposedAction) -> list[ArgChange]:
     return changes
 
 
-def proposal_page(proposal: ProposedAction, user: Any) -> ProposalPage:
+def proposal_page(proposal: ProposedAction, user: Someone) -> ProposalPage:
     action = registry.get(proposal.action_type)
     pending = proposal.status == Status.PENDING
     page = ProposalPage(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -99,7 +99,7 @@ def proposal_decide(
     return decision
 
 
-def _settle_first(proposal: ProposedAction, *, user: Any, verdict: str) -> None:
+def _settle_first(proposal: ProposedAction, *, user: User, verdict: str) -> None:
     """Expiry and a stale basis commit on their own: find them before the decision's transaction,
     which would otherwise roll them back along with the refused decision."""
     if verdict in (Verdict.CANCEL, Verdict.RELEASE):
@@ -126,7 +126,7 @@ def approve_if_satisfied(proposal: ProposedAction, *, reason: str) -> ProposedAc
     return proposal
 
 
-def _refuse_requester(proposal: ProposedAction, user: Any) -> None:
+def _refuse_requester(proposal: ProposedAction, user: User) -> None:
     # Four-eyes means four eyes: the person who asked for the work (or proposed it) never approves it.
     if proposal.proposed_by_id is not None and proposal.proposed_by_id == user.pk:
         raise NotPermitted(
@@ -135,7 +135,7 @@ def _refuse_requester(proposal: ProposedAction, user: Any) -> None:
         )
 
 
-def _approve(proposal: ProposedAction, *, user: Any, comment: str, via: str) -> Decision:
+def _approve(proposal: ProposedAction, *, user: User, comment: str, via: str) -> Decision:
     proposal = reload(proposal)
     require_decider(proposal, user)
     _refuse_requester(proposal, user)
@@ -146,7 +146,7 @@ def _approve(proposal: ProposedAction, *, user: Any, comment: str, via: str) -> 
 
 @transaction.atomic
 def _record_approval(
-    proposal: ProposedAction, *, user: Any, verdict: str, comment: str, via: str, args_diff: dict | None = None
+    proposal: ProposedAction, *, user: User, verdict: str, comment: str, via: str, args_diff: dict | None = None
 ) -> Decision:
     lock_pending(proposal, for_approval=True)
     if Decision.objects.filter(proposal=proposal, user=user, verdict__in=policy.APPROVING_VERDICTS).exists():
@@ -182,7 +182,7 @@ def _record_approval(
     return decision
 
 
-def _edit_approve(proposal: ProposedAction, *, user: Any, args: dict, comment: str, via: str) -> Decision:
+def _edit_approve(proposal: ProposedAction, *, user: User, args: dict, comment: str, via: str) -> Decision:
     """Change the arguments (re-validated by the action type, the diff recorded on the Decision, the
     money and so four-eyes recomputed) and approve them."""
     proposal = reload(proposal)
@@ -240,7 +240,7 @@ def _judge_edit(proposal: ProposedAction, new_args: dict) -> None:
 def _close(
     proposal: ProposedAction,
     *,
-    user: Any,
+    user: User,
     verdict: str,
     to: str,
     from_statuses: list[str],
@@ -280,7 +280,7 @@ def _require_text(proposal: ProposedAction, text: str, what: str) -> str:
 
 
 @transaction.atomic
-def _send_back(proposal: ProposedAction, *, user: Any, comment: str, via: str) -> Decision:
+def _send_back(proposal: ProposedAction, *, user: User, comment: str, via: str) -> Decision:
     """Back to the proposing agent with a comment; `approvals.hooks.on_send_back` runs after commit."""
     proposal = reload(proposal)
     require_decider(proposal, user)
@@ -301,7 +301,7 @@ def _send_back(proposal: ProposedAction, *, user: Any, comment: str, via: str) -
 
 
 @transaction.atomic
-def _reject(proposal: ProposedAction, *, user: Any, reason: str, via: str) -> Decision:
+def _reject(proposal: ProposedAction, *, user: User, reason: str, via: str) -> Decision:
     proposal = reload(proposal)
     require_decider(proposal, user)
     reason = _require_text(proposal, reason, "rejecting needs a reason")
@@ -318,7 +318,7 @@ def _reject(proposal: ProposedAction, *, user: Any, reason: str, via: str) -> De
 
 
 @transaction.atomic
-def _cancel(proposal: ProposedAction, *, user: Any, reason: str, via: str) -> Decision:
+def _cancel(proposal: ProposedAction, *, user: User, reason: str, via: str) -> Decision:
     """Withdraw an approved proposal whose execution has not started (no claim, no attempt)."""
     proposal = reload(proposal)
     require_decider(proposal, user)
@@ -341,7 +341,7 @@ def _cancel(proposal: ProposedAction, *, user: Any, reason: str, via: str) -> De
 
 
 @transaction.atomic
-def _release(proposal: ProposedAction, *, user: Any, reason: str, via: str) -> Decision:
+def _release(proposal: ProposedAction, *, user: User, reason: str, via: str) -> Decision:
     """Lift the orchestrator's hold: a director of the division (or an owner) who says why."""
     proposal = reload(proposal)
     require_decider(proposal, user)

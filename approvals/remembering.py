@@ -52,7 +52,7 @@ def remember_about(
     )
 
 
-def remember_feedback(proposal: ProposedAction, *, user: Any, comment: str) -> None:
+def remember_feedback(proposal: ProposedAction, *, user: User, comment: str) -> None:
     """A send-back comment becomes feedback its agent reads the next time it proposes this kind of
     action (`feedback:<agent>:<action type>:<proposal>`); a person-made proposal has no agent to tell."""
     if not proposal.agent_key:

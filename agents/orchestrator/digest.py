@@ -27,6 +27,7 @@ from divisions import permissions
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+
 CHART_DAYS = 28
 HEADLINE_ORDER: dict[str, int] = {ItemKind.RISK: 0, ItemKind.WIN: 1, ItemKind.OPPORTUNITY: 2, ItemKind.RANKED: 3}
 
@@ -264,7 +265,7 @@ def digest_due(day: dt.date) -> bool:
     return current(f"briefing:{day.isoformat()}:digest") is None
 
 
-def briefing_json_for(user: Any, briefing: Briefing) -> dict[str, Any]:
+def briefing_json_for(user: User, briefing: Briefing) -> dict[str, Any]:
     """The briefing as `briefing_json` gives it, seen by one person (`atlas_brief --as`): what their
     digest shows, i.e. their divisions' items, proposals and held work (owners: everything)."""
     from agents.orchestrator.selectors import briefing_json

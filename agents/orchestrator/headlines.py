@@ -80,8 +80,6 @@ class Headline:
         }
 
 
-
-
 def _pending() -> list[ProposedAction]:
     return list(
         ProposedAction.objects.filter(status=Status.PENDING)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -33,6 +33,9 @@ CARD_KINDS = (ItemKind.WIN, ItemKind.RISK, ItemKind.OPPORTUNITY)
 # The briefing's figures, in words: which keys are money, which are ratios; machinery stays out.
 _MONEY_HINTS = ("revenue", "spend", "money", "budget", "cost", "value", "profit", "at_risk", "amount")
 _HIDDEN = {"proposal", "action_type", "formula", "score", "money_basis", "hours_to_expiry"}
+
+if TYPE_CHECKING:
+    from divisions.permissions import Someone
 
 
 def number_in_words(key: str, value: Any) -> str:
@@ -116,7 +119,7 @@ class Today:
     divisions: list[Any] = field(default_factory=list)
 
 
-def dress_proposals(proposals: list[ProposedAction], user: Any) -> list[ProposedAction]:
+def dress_proposals(proposals: list[ProposedAction], user: Someone) -> list[ProposedAction]:
     """Money in words and what the person may do, on each proposal the page lists."""
     deciding = set(permissions.deciding_divisions(user).values_list("pk", flat=True))
     for p in proposals:
@@ -126,7 +129,7 @@ def dress_proposals(proposals: list[ProposedAction], user: Any) -> list[Proposed
     return proposals
 
 
-def waiting_for(user: Any) -> QuerySet[ProposedAction]:
+def waiting_for(user: Someone) -> QuerySet[ProposedAction]:
     """What this person may decide now, most urgent first: what expires soonest, then the highest ranked."""
     return (
         proposals_decidable_by(user)
@@ -135,7 +138,7 @@ def waiting_for(user: Any) -> QuerySet[ProposedAction]:
     )
 
 
-def _cards(user: Any, date: dt.date) -> tuple[dt.date | None, str, list[Card]]:
+def _cards(user: Someone, date: dt.date) -> tuple[dt.date | None, str, list[Card]]:
     briefing = briefing_for(date) or briefing_for(None)
     if briefing is None:
         return None, "", []
@@ -166,7 +169,7 @@ def _cards(user: Any, date: dt.date) -> tuple[dt.date | None, str, list[Card]]:
     return briefing.brand_date, briefing.narrative, cards
 
 
-def _health(user: Any, since: dt.datetime, today_start: dt.datetime) -> tuple[Health, list[AgentRun]]:
+def _health(user: Someone, since: dt.datetime, today_start: dt.datetime) -> tuple[Health, list[AgentRun]]:
     runs = runs_visible_to(user, AgentRun.objects.filter(queued_at__gte=since))
     counts = runs.aggregate(total=Count("pk"), failed=Count("pk", filter=Q(status=RunStatus.FAILED)))
     failed = list(runs.filter(status=RunStatus.FAILED).select_related("agent").order_by("-queued_at")[:10])
@@ -184,7 +187,7 @@ def _health(user: Any, since: dt.datetime, today_start: dt.datetime) -> tuple[He
     return health, failed
 
 
-def today_for(user: Any, *, now: dt.datetime | None = None) -> Today:
+def today_for(user: Someone, *, now: dt.datetime | None = None) -> Today:
     now = now or timezone.now()
     date = brand_today()
     briefing_date, narrative, cards = _cards(user, date)

@@ -7,12 +7,15 @@ person, the operator's commands run as the system (cron, `make demo`) and this c
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 
 from agents.runtime import registry
 from divisions import permissions
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class AccessDenied(Exception):
@@ -27,7 +30,7 @@ def person_named(username: str) -> Any:
     return user
 
 
-def run_scope_check(*, user: Any, division: str | None = None, agent_key: str | None = None) -> None:
+def run_scope_check(*, user: User, division: str | None = None, agent_key: str | None = None) -> None:
     """Raise AccessDenied unless `user` may run this scope of the cycle (everything when neither is given)."""
     if permissions.is_owner(user):
         return

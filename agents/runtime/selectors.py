@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
@@ -18,8 +18,11 @@ _KIND_ORDER = Case(
     output_field=IntegerField(),
 )
 
+if TYPE_CHECKING:
+    from divisions.permissions import Someone
 
-def runs_visible_to(user: Any, runs: QuerySet[AgentRun] | None = None) -> QuerySet[AgentRun]:
+
+def runs_visible_to(user: Someone, runs: QuerySet[AgentRun] | None = None) -> QuerySet[AgentRun]:
     """A run's errors and context belong to its division: staff see their divisions' agents and the
     brand-wide ones (the orchestrator); owners see all."""
     runs = AgentRun.objects.all() if runs is None else runs

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -14,6 +14,9 @@ from approvals.executor import executing_inline
 from approvals.models import Execution, ProposedAction
 
 VERDICTS = ("approve", "reject", "send-back", "cancel")
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class Command(BaseCommand):
@@ -72,7 +75,7 @@ class Command(BaseCommand):
             line += f" ({proposal.status_reason})"
         self.stdout.write(line)
 
-    def _decide(self, proposal: ProposedAction, user: Any, verdict: str, comment: str) -> ProposedAction:
+    def _decide(self, proposal: ProposedAction, user: User, verdict: str, comment: str) -> ProposedAction:
         decision = services.proposal_decide(
             proposal=proposal, user=user, verdict=verdict.replace("-", "_"), comment=comment, via="command"
         )
