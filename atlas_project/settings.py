@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "agents",
     "memory",
     "approvals",
+    "bench.apps.BenchConfig",
 ]
 
 MIDDLEWARE = [
