@@ -132,4 +132,4 @@ def _pg_execute(url: str, statement: str) -> None:
     import psycopg
 
     with psycopg.connect(_pg_admin(url), autocommit=True) as db:
-        db.execute(statement)  # type: ignore[arg-type]  # built from checked names only
+        db.execute(statement)  # built from checked names only (_checked)

@@ -101,7 +101,7 @@ class FakeOpenAI:
     def base_url(self) -> str:
         assert self.server is not None
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"http://{host!s}:{port}/v1"
 
     def max_overlap(self) -> int:
         """The most calls that were in flight at the same moment."""
@@ -177,7 +177,8 @@ class FakeOpenAI:
                 elif mode == "refusal":
                     content, refusal = None, "I can't help with that."
                 elif mode == "length":
-                    content, finish = content[: len(content) // 2], "length"
+                    text = content or ""
+                    content, finish = text[: len(text) // 2], "length"
                 with fake.lock:
                     fake.calls.append(Call(started, time.monotonic(), body.get("model", ""), prompt, mode))
                 self._send(

@@ -62,7 +62,9 @@ class Goal:
 
     def __post_init__(self) -> None:
         if self.op not in _COMPARE:
-            raise ValueError(f"Goal {self.text!r}: unknown comparison {self.op!r}; expected one of {', '.join(_COMPARE)}")
+            raise ValueError(
+                f"Goal {self.text!r}: unknown comparison {self.op!r}; expected one of {', '.join(_COMPARE)}"
+            )
         if not math.isfinite(self.target):
             raise ValueError(f"Goal {self.text!r}: the target must be a finite number, got {self.target!r}")
 
@@ -70,7 +72,7 @@ class Goal:
         return _COMPARE[self.op](value, self.target)
 
     def missed_by(self, value: float) -> str:
-        """"" when met; else how far off, relative to the target ("+38% over", "12% short")."""
+        """ "" when met; else how far off, relative to the target ("+38% over", "12% short")."""
         if self.met(value):
             return ""
         if self.target == 0:

@@ -25,7 +25,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from divisions.models import Division
-
 from memory.models import Kind, MemoryEntry
 from memory.selectors import context_for, recall
 
