@@ -185,7 +185,7 @@ def run(ctx: BenchContext, keys: frozenset[str]) -> list[Figure]:
             figures.append(
                 Figure(
                     "cycle_offline_s_10x",
-                    f"x{factor} data over 1x: time ratio of the two medians' runs",
+                    f"brand x{factor}'s time over the demo brand's (its median)",
                     "ratio",
                     [s / baseline for s in offline_nx],
                     goal=Goal("<", 3.0, f"x{factor} data in under 3x the time"),
