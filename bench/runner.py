@@ -103,7 +103,8 @@ def _run_child(
         databases.create(url)
         command = [sys.executable, str(MANAGE), "atlas_bench", "--run-part", name, "--scale", scale.name]
         command += ["--only", ",".join(keys), "--workdir", str(workdir), "--result", str(result_path)]
-        env = {**os.environ, "DATABASE_URL": url}
+        # A queue of its own: tasks another run left in a shared Redis broker are not this part's.
+        env = {**os.environ, "DATABASE_URL": url, "Q_CLUSTER_NAME": f"atlas-bench-{name}-{os.getpid()}"}
         # The child's stdout is progress too: the parent's stdout is for the table alone.
         done = subprocess.run(command, cwd=facts.ROOT, env=env, stdout=sys.stderr, check=False)
         result: dict[str, Any] = json.loads(result_path.read_text()) if result_path.exists() else {}
