@@ -137,6 +137,7 @@ def document(
     redis_url: str | None,
     started_at: dt.datetime,
     seconds: float,
+    git: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The JSON report: every figure with its samples, and where and with what it was measured."""
     database = next((o.database for o in outcomes if o.database), None) or {
@@ -154,7 +155,8 @@ def document(
         "broker": facts.broker(redis_url),
         "machine": facts.machine(),
         "versions": versions,
-        "git": facts.git_commit(),
+        # The commit read when the run started: the code measured, even if a commit landed meanwhile.
+        "git": git if git is not None else facts.git_commit(),
         "parts": {
             o.name: {
                 "keys": o.keys,

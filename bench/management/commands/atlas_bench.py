@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bench import runner
+from bench import facts, runner
 from bench.harness import SCALES
 from bench.parts import all_keys
 from bench.report import markdown_table, text_table
@@ -56,7 +56,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         base_url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(settings.VAR_DIR) / 'atlas.sqlite3'}"
         redis_url = os.environ.get("REDIS_URL") or None
-        started_at, started = dt.datetime.now(dt.UTC), time.monotonic()
+        started_at, started, commit = dt.datetime.now(dt.UTC), time.monotonic(), facts.git_commit()
         outcomes = runner.run_parts(scale=scale, by_part=by_part, base_url=base_url, redis_url=redis_url, log=_log)
         report = runner.document(
             scale=scale,
@@ -65,6 +65,7 @@ class Command(BaseCommand):
             redis_url=redis_url,
             started_at=started_at,
             seconds=time.monotonic() - started,
+            git=commit,
         )
         if json_path is not None:
             json_path.write_text(json.dumps(report, indent=2, default=str) + "\n")
