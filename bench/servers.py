@@ -96,6 +96,7 @@ class Cluster:
     workers_dir: Path
     broker: Broker
     queue: str
+    redis_url: str
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -163,7 +164,9 @@ def qcluster(
         "Q_WORKERS": str(workers),
     }
     proc = _spawn([sys.executable, "manage.py", "qcluster"], cluster_env, log)
-    cluster = Cluster(proc=proc, log=log, workers_dir=workers_dir, broker=broker, queue=queue or name)
+    cluster = Cluster(
+        proc=proc, log=log, workers_dir=workers_dir, broker=broker, queue=queue or name, redis_url=redis_url
+    )
     try:
         deadline = time.monotonic() + ready_timeout
         while len(cluster.worker_pids()) < workers:
@@ -179,6 +182,26 @@ def qcluster(
         for entry in workers_dir.iterdir():
             entry.unlink(missing_ok=True)
         workers_dir.rmdir()
+
+
+@contextlib.contextmanager
+def queueing_to(cluster: Cluster) -> Iterator[None]:
+    """Within this block the work this process queues (the approvals' dispatch, the sweeper, any
+    `async_task`) goes to `cluster`'s broker and queue, whatever this process was configured with.
+
+    django-q2 reads its configuration once per process into `Conf`, and picks the broker and queue
+    from it at each call: those three attributes are what decides where a task goes.
+    """
+    from django_q.conf import Conf
+
+    saved = (Conf.ORM, Conf.REDIS, Conf.CLUSTER_NAME)
+    Conf.ORM = "default" if cluster.broker == "orm" else None
+    Conf.REDIS = cluster.redis_url or Conf.REDIS
+    Conf.CLUSTER_NAME = cluster.queue
+    try:
+        yield
+    finally:
+        Conf.ORM, Conf.REDIS, Conf.CLUSTER_NAME = saved
 
 
 @dataclass
