@@ -97,6 +97,7 @@ class Cluster:
     broker: Broker
     queue: str
     redis_url: str
+    ready_after: float = 0.0  # seconds from the launch until every worker was up
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -168,7 +169,8 @@ def qcluster(
         proc=proc, log=log, workers_dir=workers_dir, broker=broker, queue=queue or name, redis_url=redis_url
     )
     try:
-        deadline = time.monotonic() + ready_timeout
+        launched = time.monotonic()
+        deadline = launched + ready_timeout
         while len(cluster.worker_pids()) < workers:
             cluster.check_alive()
             if time.monotonic() > deadline:
@@ -176,6 +178,7 @@ def qcluster(
                     f"the qcluster's {workers} workers were not up after {ready_timeout:.0f} s:\n{cluster.log_tail()}"
                 )
             time.sleep(0.05)
+        cluster.ready_after = time.monotonic() - launched
         yield cluster
     finally:
         _stop(proc)
@@ -227,7 +230,7 @@ def gunicorn(
     env: Mapping[str, str] | None = None,
     log: Path | None = None,
     ready_path: str = "/admin/login/",
-    ready_timeout: float = 30.0,
+    ready_timeout: float = 60.0,
 ) -> Iterator[Gunicorn]:
     """Atlas served by gunicorn on 127.0.0.1 at a free port; yields once `ready_path` answers."""
     log = _log_file(log, "atlas-gunicorn-")
@@ -243,11 +246,11 @@ def gunicorn(
             if not server.alive():
                 raise ServerError(f"gunicorn exited with {proc.returncode}:\n{server.log_tail()}")
             try:
-                urllib.request.urlopen(server.base_url + ready_path, timeout=2).read()
+                urllib.request.urlopen(server.base_url + ready_path, timeout=5).read()
                 break
             except urllib.error.HTTPError:
                 break  # it answers: an error page is an answer
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # refused, reset or timed out (a worker still loading Django on a busy machine)
                 if time.monotonic() > deadline:
                     raise ServerError(
                         f"gunicorn did not answer within {ready_timeout:.0f} s:\n{server.log_tail()}"
