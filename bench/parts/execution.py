@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from django.conf import settings
@@ -82,21 +82,26 @@ def _approver() -> User:
     return user
 
 
-def _proposals(count: int) -> list[ProposedAction]:
+def budget_proposals(
+    count: int, *, divisions: Sequence[Division | str] = (DIVISION,), rationale: str = "execution benchmark"
+) -> list[ProposedAction]:
+    """`count` pending budget changes (each on a new campaign of its own), spread over `divisions`
+    round robin; what an approver decides most, with an effect anyone can see (the campaign's budget)."""
     start = AdCampaign.objects.count()
     campaigns = AdCampaign.objects.bulk_create(
         AdCampaign(name=f"Bench campaign {start + n}", daily_budget=BUDGET_BEFORE) for n in range(count)
     )
+    # One transaction: a commit per proposal would be most of the seeding's time, and none of the measure.
     with transaction.atomic():
         return [
             proposal_create(
                 action_type="ads.set_daily_budget",
                 args={"campaign_id": campaign.pk, "daily_budget": str(BUDGET_AFTER)},
-                division=DIVISION,
-                rationale="execution benchmark",
+                division=divisions[n % len(divisions)],
+                rationale=rationale,
                 agent_key="growth.paid_media",
             )
-            for campaign in campaigns
+            for n, campaign in enumerate(campaigns)
         ]
 
 
@@ -115,7 +120,7 @@ def _approve_to_effect(ctx: BenchContext, cluster: Cluster, approver: User) -> l
     per_run = max(5, ctx.scale.executions // runs)
 
     def measure() -> tuple[float, float]:
-        latencies = [_one_approval(cluster, proposal, approver) * 1000 for proposal in _proposals(per_run)]
+        latencies = [_one_approval(cluster, proposal, approver) * 1000 for proposal in budget_proposals(per_run)]
         return percentile(latencies, 50), percentile(latencies, 95)
 
     results = _runs(ctx, measure)
@@ -153,7 +158,7 @@ def _executions_per_s(ctx: BenchContext, cluster: Cluster, approver: User) -> Fi
     count = ctx.scale.executions
 
     def measure() -> float:
-        proposals = _proposals(count)
+        proposals = budget_proposals(count)
         ids = [p.pk for p in proposals]
         committed: list[float] = []
         with transaction.atomic():

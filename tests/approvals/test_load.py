@@ -28,19 +28,18 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from decimal import Decimal
 from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection, transaction
+from django.db import connection
 
 from agents.models import Cycle, CycleStatus
 from agents.runtime.services import cycle_start
 from approvals.executor import idempotency_key_for
 from approvals.models import Decision, Execution, ProposedAction, Status, Verdict
-from approvals.services import proposal_create
+from bench.parts.execution import BUDGET_AFTER, budget_proposals
 from bench.servers import database_url_for, gunicorn, qcluster
 from brand.models import AdCampaign, AppliedAction
 from divisions.models import Division, Role
@@ -57,9 +56,6 @@ EXECUTION_WAIT_SECONDS = 90  # then the cluster has this long to execute what is
 WORKERS = 2
 REPORT = ROOT / "var" / "load-test.json"
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-BUDGET_BEFORE = Decimal("100.00")
-# A cent a day (7 cents at stake): a thousand executions stay under each division's daily spend cap.
-BUDGET_AFTER = Decimal("99.99")
 MESSAGE = re.compile(r'<li class="(success|error|warning|info)">(.*?)</li>', re.S)
 
 
@@ -131,24 +127,6 @@ def _token(page: str) -> str:
     return found.group(1)
 
 
-def _proposals(divisions: list[Division]) -> list[ProposedAction]:
-    campaigns = AdCampaign.objects.bulk_create(
-        AdCampaign(name=f"Load campaign {n}", daily_budget=BUDGET_BEFORE) for n in range(PROPOSALS)
-    )
-    # One transaction: a thousand commits would be most of the setup's time, and none of the test.
-    with transaction.atomic():
-        return [
-            proposal_create(
-                action_type="ads.set_daily_budget",
-                args={"campaign_id": campaign.pk, "daily_budget": str(BUDGET_AFTER)},
-                division=divisions[n % len(divisions)],
-                rationale="load test",
-                agent_key="growth.paid_media",
-            )
-            for n, campaign in enumerate(campaigns)
-        ]
-
-
 def _shares(proposals: list[ProposedAction], users: dict[int, list[str]]) -> dict[str, list[int]]:
     """Each user's proposals: their division's, round robin; one in ten also given to a colleague.
     The raced ones come first in both lists, so both sessions post them at about the same moment."""
@@ -181,7 +159,7 @@ def test_fifty_sessions_decide_a_thousand_proposals_through_gunicorn_while_a_cyc
         user = UserFactory(username=f"load{n:02d}")
         MembershipFactory(user=user, division=d, role=Role.APPROVER)
         users[d.pk].append(str(user.username))
-    proposals = _proposals(divisions)
+    proposals = budget_proposals(PROPOSALS, divisions=divisions, rationale="load test")
     ids = [p.pk for p in proposals]
     assert ProposedAction.objects.filter(pk__in=ids, status=Status.PENDING, hold_reason="").count() == PROPOSALS
     shares = _shares(proposals, users)
