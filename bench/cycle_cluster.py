@@ -9,69 +9,24 @@ previous phase ended (broker poll, task pickup) and how long the phase took.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from .facts import ROOT
+from .servers import Cluster, qcluster, queueing_to
 
 PHASES = ("specialist", "director", "orchestrator")
-STARTUP_TIMEOUT_S = 120
 CYCLE_TIMEOUT_S = 900
 
 
-def start_cluster(*, env: dict[str, str], workers: int, log: Path) -> tuple[subprocess.Popen[bytes], float]:
-    """A real qcluster with `env`; returns it once it runs and every worker is warm."""
-    from agents.apps import WARM_MESSAGE
-
-    started = time.monotonic()
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"],
-            cwd=ROOT,
-            env={**env, "LOG_LEVEL": "INFO", "Q_WORKERS": str(workers)},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    warm = WARM_MESSAGE.encode()
-    try:
-        while b" running." not in (text := log.read_bytes()) or text.count(warm) < workers:
-            if proc.poll() is not None:
-                raise RuntimeError(f"qcluster exited with {proc.returncode}; see {log}")
-            if time.monotonic() - started > STARTUP_TIMEOUT_S:
-                raise RuntimeError(f"qcluster not running after {STARTUP_TIMEOUT_S} s; see {log}")
-            time.sleep(0.05)
-    except BaseException:
-        stop_cluster(proc)
-        raise
-    return proc, time.monotonic() - started
-
-
-def stop_cluster(proc: subprocess.Popen[bytes]) -> None:
-    # The cluster and its workers share the session we gave it: stop that group, by its id.
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-
-
-def _wait_done(cycle_pk: int, proc: subprocess.Popen[bytes], log: Path) -> None:
+def _wait_done(cycle_pk: int, cluster: Cluster) -> None:
     from agents.models import Cycle, CycleStatus
 
     started = time.monotonic()
     while Cycle.objects.filter(pk=cycle_pk, status=CycleStatus.RUNNING).exists():
-        if proc.poll() is not None:
-            raise RuntimeError(f"qcluster died during cycle {cycle_pk}; see {log}")
+        cluster.check_alive()
         if time.monotonic() - started > CYCLE_TIMEOUT_S:
-            raise RuntimeError(f"cycle {cycle_pk} not done after {CYCLE_TIMEOUT_S} s; see {log}")
+            raise RuntimeError(f"cycle {cycle_pk} not done after {CYCLE_TIMEOUT_S} s; see {cluster.log}")
         time.sleep(0.02)
 
 
@@ -88,8 +43,12 @@ def _warm_trigger() -> None:
     get_broker().ping()
 
 
-def time_cycle_on_cluster(*, env: dict[str, str], workers: int, log: Path) -> dict[str, Any]:
-    """Start a cluster on the current database, trigger one cycle, time it to done; stop the cluster."""
+def time_cycle_on_cluster(
+    *, database_url: str, redis_url: str | None, env: dict[str, str], workers: int, log: Path
+) -> dict[str, Any]:
+    """Start a cluster on `database_url` (this process's current database), trigger one cycle, time it
+    to done; stop the cluster. Redis is the broker when `redis_url` is given, else the ORM."""
+    from django.conf import settings
     from django.db.models import Sum
     from django.utils import timezone
 
@@ -97,16 +56,26 @@ def time_cycle_on_cluster(*, env: dict[str, str], workers: int, log: Path) -> di
     from agents.runtime.bench import critical_path_seconds
     from agents.runtime.services import cycle_start
 
-    proc, startup = start_cluster(env=env, workers=workers, log=log)
-    try:
+    with (
+        qcluster(
+            database_url=database_url,
+            broker="redis" if redis_url else "orm",
+            redis_url=redis_url or "",
+            workers=workers,
+            # django-q2 signs a task with the queueing process's cluster name: the cluster must share it.
+            name=settings.Q_CLUSTER["name"],
+            env=env,
+            log=log,
+        ) as cluster,
+        queueing_to(cluster),
+    ):
         _warm_trigger()
         triggered_at = timezone.now()
         started = time.monotonic()
         cycle = cycle_start(trigger="manual", sync=False)
-        _wait_done(cycle.pk, proc, log)
+        _wait_done(cycle.pk, cluster)
         wall = time.monotonic() - started
-    finally:
-        stop_cluster(proc)
+        startup = cluster.ready_after
     cycle.refresh_from_db()
     if cycle.status != CycleStatus.DONE:
         raise RuntimeError(f"cycle {cycle.pk} ended {cycle.status} on the cluster; see {log}")

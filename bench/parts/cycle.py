@@ -15,7 +15,6 @@ Every run starts from the same built database (a copy of it: the day's first cyc
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -83,15 +82,14 @@ def _cluster_ratio(ctx: BenchContext, fake: FakeOpenAI, details: list[dict[str, 
     def one() -> float:
         fake.calls.clear()
         with _on_a_copy(ctx) as url:
-            env = {
-                **os.environ,
-                "DATABASE_URL": url,
-                "REDIS_URL": ctx.redis_url or "",
-                "ATLAS_LLM_PROVIDER": "openai",
-                "OPENAI_API_KEY": FAKE_KEY,
-                "OPENAI_BASE_URL": fake.base_url,
-            }
-            result = time_cycle_on_cluster(env=env, workers=CLUSTER_WORKERS, log=ctx.workdir / "qcluster.log")
+            env = {"ATLAS_LLM_PROVIDER": "openai", "OPENAI_API_KEY": FAKE_KEY, "OPENAI_BASE_URL": fake.base_url}
+            result = time_cycle_on_cluster(
+                database_url=url,
+                redis_url=ctx.redis_url,
+                env=env,
+                workers=CLUSTER_WORKERS,
+                log=ctx.workdir / "qcluster.log",
+            )
         if not result["ratio"]:
             raise RuntimeError(f"the cycle made no LLM call: {result}")
         details.append({**result, "max_overlap": fake.max_overlap()})
