@@ -342,7 +342,7 @@ def _measure(shop: Shop) -> None:
     by_sku = {i.sku: i for i in shop.items}
     measured = []
     for plant in shop.plants:
-        numbers: dict[str, float | int | None]
+        numbers: dict[str, float | int | list[str] | None]
         if plant.kind == PlantKind.LOSING_CODE:
             first = shop.end_date - dt.timedelta(days=59)
             coded = [o for o in shop.orders if o.code == plant.target and o.created_at.date() >= first]

@@ -56,7 +56,7 @@ def _library() -> list[Scenario]:
             _scenario("money-leaks-exports-only", seed, "small", MONEY_LEAKS),
             _scenario("traps", seed, "mid" if seed % 2 else "small", TRAPS),
             _scenario("everything", seed, "small", EVERYTHING, **EVERY_SOURCE),
-            _scenario("healthy-full-data", seed, "mid" if seed % 2 else "tiny", **EVERY_SOURCE),
+            _scenario("healthy-full-data", seed, "mid" if seed % 2 else "tiny", (), **EVERY_SOURCE),
             _scenario(
                 "large",
                 seed,
