@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from agents.evaluation.score import _too_close_sends
-from agents.models import AgentRun
+from agents.models import Agent, AgentRun
 from agents.orchestrator.headlines import campaign_wins
 from agents.specialists.finance import BudgetGuard
 from agents.specialists.growth import PaidMedia
@@ -71,8 +71,6 @@ def test_a_sliver_of_a_large_account_is_not_judged_and_the_run_says_why(tmp_path
 def test_the_bar_is_configurable_per_brand(tmp_path):
     shop = _load("healthy-large-large-s4", tmp_path)
     test = next(c for c in shop.campaigns if c.test)
-    from agents.models import Agent
-
     run_agent(PaidMedia.key)  # syncs the agent row
     Agent.objects.filter(key=PaidMedia.key).update(config={"min_spend_share": 0.001})
     _run, proposals = run_agent(PaidMedia.key)
