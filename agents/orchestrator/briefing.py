@@ -110,7 +110,7 @@ def briefing_build(*, ctx: RunContext, held: int = 0) -> Briefing:
     from brand.selectors import brand_profile
 
     persona = brand_profile().orchestrator_name or "Alexia"
-    heads, rest = headlines(ctx.today, ctx.now)
+    heads, rest = headlines(ctx.today, ctx.now, ctx.config)
     facts = briefing_facts(heads, rest, held)
     # The morning must not go dark with the LLM: a failed call gives the offline narrative, labelled so.
     drafted = ctx.draft(
