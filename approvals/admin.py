@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
 from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -165,7 +166,7 @@ class ShowFilter(admin.SimpleListFilter):
 
     def __init__(self, request: HttpRequest, params: Any, model: Any, model_admin: Any) -> None:
         # A viewer decides nowhere: nothing ever waits for them, so their list opens on everything.
-        self.default = WAITING if permissions.deciding_divisions(request.user).exists() else "all"
+        self.default = WAITING if permissions.decides_anywhere(request.user) else "all"
         super().__init__(request, params, model, model_admin)
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
@@ -282,9 +283,6 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     actions = list(DECIDE_ACTIONS)
     show_full_result_count = False
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ProposedAction]:
-        return proposals_visible_to(request.user)
-
     # What a person decides on first; the machinery (arguments, basis, claim) folded away below.
     fieldsets = (
         (
@@ -335,10 +333,30 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> ProposedAction:
         # Another division's proposal is simply not there for this person: a plain 404, not the
         # admin's "doesn't exist. Perhaps it was deleted?" redirect, which hints that it might.
-        proposal = super().get_object(request, object_id, from_field)
-        if proposal is None:
-            raise Http404(f"No proposal #{object_id} here.")
-        return proposal
+        # The page reads it twice (ours, then the admin's change view): one read per request, with
+        # what both show fetched once.
+        memo: dict[tuple[str, str | None], ProposedAction] = request.__dict__.setdefault("_atlas_proposals", {})
+        if (object_id, from_field) not in memo:
+            proposal = self._read_one(request, object_id, from_field)
+            if proposal is None:
+                raise Http404(f"No proposal #{object_id} here.")
+            memo[(object_id, from_field)] = proposal
+        return memo[(object_id, from_field)]
+
+    def _read_one(self, request: HttpRequest, object_id: str, from_field: str | None) -> ProposedAction | None:
+        # ModelAdmin.get_object's lookup, with what the page shows beside the proposal read with it
+        # (evidence, links, the run's agent) rather than once per field that shows it.
+        queryset = (
+            self.get_queryset(request).select_related("agent_run__agent").prefetch_related("evidence", "bundled_with")
+        )
+        field = ProposedAction._meta.pk if from_field is None else ProposedAction._meta.get_field(from_field)
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})  # type: ignore[union-attr]
+        except (ProposedAction.DoesNotExist, ValidationError, ValueError):
+            return None
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ProposedAction]:
+        return proposals_visible_to(request.user)
 
     def get_urls(self) -> list:
         view = self.admin_site.admin_view
@@ -429,7 +447,7 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None:
             return permissions.can_view(request.user, obj.division_id)
-        return permissions.visible_divisions(request.user).exists()
+        return permissions.sees_anywhere(request.user)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
@@ -442,7 +460,7 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
         )
 
     def has_decide_permission(self, request: HttpRequest) -> bool:
-        return permissions.deciding_divisions(request.user).exists()
+        return permissions.decides_anywhere(request.user)
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         extra_context = {"title": "Proposals", **(extra_context or {})}

@@ -306,7 +306,7 @@ def _write_chunk(
                 division=brand.divisions[slug],
                 agent_key=agent_key,
                 agent_run_id=runs.get((agent_key, created.date())),
-                rationale=f"{fields['preview']}: the last 28 days back it ({rng.randint(2, 40)}% better than the norm).",
+                rationale=f"{fields['preview']}: the last 28 days back it ({rng.randint(2, 40)}% above the norm).",
                 drafted_by="offline",
                 confidence=round(rng.uniform(0.3, 0.95), 2),
                 priority=round(rng.uniform(0, 100), 6),
