@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from simple_history.admin import SimpleHistoryAdmin
 
-from atlas_project.admin import ReadOnlyAdminMixin
+from atlas_project.admin import CheapPaginator, ReadOnlyAdminMixin
 from divisions import permissions
 from divisions.permissions import signed_in
 
@@ -279,6 +279,8 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     ordering = (F("expires_at").asc(nulls_last=True), "-priority", "-pk")
     search_fields = ("title", "action_type", "preview", "rationale", "agent_key")
     list_select_related = ("division",)
+    # A year of proposals: no COUNT(*) over all of them on every page.
+    paginator = CheapPaginator
     inlines = [DecisionInline, ExecutionInline]
     actions = list(DECIDE_ACTIONS)
     show_full_result_count = False

@@ -13,13 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from agents.models import (
@@ -38,7 +39,6 @@ from agents.runtime.registry import sync_agents
 from approvals import guards, registry
 from approvals.models import Category, Decision, Execution, ProposedAction, Status, Verdict
 from approvals.services import proposal_create
-from atlas_project.audit import history_write
 from brand.clock import brand_today
 from brand.demo.people import people_set
 from brand.models import AdCampaign, EmailCampaign, Product, Segment, Supplier, Variant
@@ -49,7 +49,7 @@ from memory.models import MemoryEntry
 BATCH = 2_000
 PENDING_SHARE = 0.02  # of a year's proposals, still waiting: people fall a little behind
 MIN_PENDING = 10
-HELD_EVERY = 7  # one pending proposal in seven is held by a cross-division rule
+HELD_SHARE = 1 / 7  # of pending proposals, held by a cross-division rule
 # How a year's proposals ended (pending ones aside), weighted as a team's log looks.
 FINAL_MIX: tuple[tuple[str, int], ...] = (
     (Status.EXECUTED, 55),
@@ -197,15 +197,48 @@ def brand_for_bench() -> Brand:
     return Brand(templates=_templates(_brand_rows()), users=users, agents=agents, divisions=divisions)
 
 
-def _statuses(n: int, rng: random.Random) -> list[str]:
-    """Every status appears even in a small batch; the rest follow the year's mix."""
-    pending = max(MIN_PENDING, round(n * PENDING_SHARE))
+@dataclass(frozen=True)
+class Row:
+    status: str
+    template: int  # index into Brand.templates
+    division: str
+    held: bool = False
+
+
+# Each call starts with these, so that ten proposals already show every part of every measured page
+# to both people (waiting work, a held proposal and its bundle, executed spend, a failure, a send-back
+# and its revision, another division's work): a page's query count then cannot differ between sizes
+# because a part of it was empty at one of them. Indexes follow `_template_specs`.
+COVERAGE: tuple[Row, ...] = (
+    Row(Status.PENDING, 1, "growth"),
+    Row(Status.PENDING, 0, "growth", held=True),
+    Row(Status.PENDING, 2, "growth"),
+    Row(Status.EXECUTED, 1, "growth"),
+    Row(Status.EXECUTED, 3, "growth"),
+    Row(Status.FAILED, 0, "growth"),
+    Row(Status.SENT_BACK, 1, "growth"),
+    Row(Status.REJECTED, 5, "retention"),
+    Row(Status.PENDING, 5, "retention"),
+    Row(Status.EXPIRED, 6, "operations"),
+)
+
+
+def _plan(n: int, brand: Brand, rng: random.Random) -> list[Row]:
+    """The coverage rows, then pending work at its share and the year's mix of endings."""
+    rows = list(COVERAGE[:n])
     finals = [s for s, _ in FINAL_MIX]
     weights = [w for _, w in FINAL_MIX]
-    rest = max(0, n - pending - len(finals))
-    statuses = [Status.PENDING] * pending + finals + rng.choices(finals, weights=weights, k=rest)
-    rng.shuffle(statuses)
-    return [str(s) for s in statuses[:n]]
+    rest = n - len(rows)
+    pending = min(rest, max(MIN_PENDING, round(n * PENDING_SHARE)))
+    statuses = [Status.PENDING] * pending + rng.choices(finals, weights=weights, k=rest - pending)
+    for status in statuses:
+        index = rng.randrange(len(brand.templates))
+        template = brand.templates[index]
+        if template.fields["category"] == Category.INTERNAL:
+            status = Status.EXECUTED  # the policy approved and ran it
+        held = status == Status.PENDING and rng.random() < HELD_SHARE
+        rows.append(Row(str(status), index, rng.choice(template.divisions), held))
+    return rows
 
 
 def _cycles(days: Sequence[dt.date], brand: Brand, now: dt.datetime) -> dict[tuple[str, dt.date], int]:
@@ -246,6 +279,21 @@ def _cycles(days: Sequence[dt.date], brand: Brand, now: dt.datetime) -> dict[tup
     }
 
 
+@contextmanager
+def _dated_as_given(model: type[models.Model], *names: str) -> Iterator[None]:
+    """Rows keep the dates set on them: a year of work is not all dated now (auto_now and
+    auto_now_add would stamp the moment of the insert)."""
+    fields = [model._meta.get_field(name) for name in names]
+    saved = [(f.auto_now, f.auto_now_add) for f in fields]  # type: ignore[union-attr]
+    for f in fields:
+        f.auto_now = f.auto_now_add = False  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        for f, (now, add) in zip(fields, saved, strict=True):
+            f.auto_now, f.auto_now_add = now, add  # type: ignore[union-attr]
+
+
 def _chunks(n: int) -> Iterator[range]:
     for start in range(0, n, BATCH):
         yield range(start, min(n, start + BATCH))
@@ -259,13 +307,19 @@ def year_of_work(
     rng = random.Random(seed + ProposedAction.objects.count())
     now = timezone.now()
     ttl = dt.timedelta(hours=settings.ATLAS_PROPOSAL_TTL_HOURS)
-    statuses = _statuses(n, rng)
+    plan = _plan(n, brand, rng)
+    open_statuses = (Status.PENDING, Status.APPROVED, Status.EXECUTING)
+    ttl_minutes = int(ttl.total_seconds() // 60)
     ages = [
-        dt.timedelta(minutes=rng.randint(5, int(ttl.total_seconds() // 60) - 5))
-        if s in (Status.PENDING, Status.APPROVED, Status.EXECUTING)
-        else dt.timedelta(minutes=rng.randint(int(ttl.total_seconds() // 60), 525_600))
-        for s in statuses
+        dt.timedelta(minutes=rng.randint(5, ttl_minutes - 5))
+        if row.status in open_statuses
+        else dt.timedelta(minutes=rng.randint(ttl_minutes, 525_600))
+        for row in plan
     ]
+    # Oldest first, as the team made them: ids follow time, and a batch spans a few days of history.
+    order = sorted(range(n), key=lambda i: ages[i], reverse=True)
+    plan = [plan[i] for i in order]
+    ages = [ages[i] for i in order]
     days = sorted({(now - age).date() for age in ages})
     runs = _cycles(days, brand, now)
     memory_bench.seed(max(200, n // 2), seed_value=seed + n)
@@ -273,7 +327,7 @@ def year_of_work(
     done = 0
     for chunk in _chunks(n):
         with transaction.atomic():
-            _write_chunk([(statuses[i], now - ages[i]) for i in chunk], brand, runs, memory_ids, rng, now)
+            _write_chunk([(plan[i], now - ages[i]) for i in chunk], brand, runs, memory_ids, rng)
         done += len(chunk)
         if progress is not None:
             progress(done)
@@ -282,24 +336,19 @@ def year_of_work(
 
 
 def _write_chunk(
-    rows: list[tuple[str, dt.datetime]],
+    rows: list[tuple[Row, dt.datetime]],
     brand: Brand,
     runs: dict[tuple[str, dt.date], int],
     memory_ids: list[int],
     rng: random.Random,
-    now: dt.datetime,
 ) -> None:
     ttl = dt.timedelta(hours=settings.ATLAS_PROPOSAL_TTL_HOURS)
     proposals: list[ProposedAction] = []
-    for i, (status, created) in enumerate(rows):
-        template = brand.templates[rng.randrange(len(brand.templates))]
-        slug = rng.choice(template.divisions)
+    for row, created in rows:
+        slug, status = row.division, row.status
         agent_key = rng.choice(brand.agents[slug]) if brand.agents[slug] else ""
-        fields = dict(template.fields)
+        fields = dict(brand.templates[row.template].fields)
         internal = fields["category"] == Category.INTERNAL
-        if internal:
-            status = Status.EXECUTED
-        held = status == Status.PENDING and i % HELD_EVERY == 0
         proposals.append(
             ProposedAction(
                 **fields,
@@ -312,15 +361,14 @@ def _write_chunk(
                 priority=round(rng.uniform(0, 100), 6),
                 status=status,
                 status_reason=_reason(status),
-                hold_reason=HELD_REASON if held else "",
+                hold_reason=HELD_REASON if row.held else "",
                 expires_at=None if internal else created + ttl,
                 created_at=created,
                 updated_at=created,
             )
         )
-    # created_at is auto_now_add: bulk_create would stamp now over the year's spread.
-    ProposedAction.objects.bulk_create(proposals, batch_size=BATCH)
-    ProposedAction.objects.bulk_update(proposals, ["created_at"], batch_size=BATCH)
+    with _dated_as_given(ProposedAction, "created_at", "updated_at"):
+        ProposedAction.objects.bulk_create(proposals, batch_size=BATCH)
     _history(proposals)
     _evidence(proposals, memory_ids, rng)
     _decisions_and_executions(proposals, brand, rng)
@@ -328,23 +376,43 @@ def _write_chunk(
 
 
 def _reason(status: str) -> str:
-    return {
+    reasons: dict[str, str] = {
         Status.REJECTED: "Rejected: not during the launch week.",
         Status.SENT_BACK: "Sent back: try 10% less.",
         Status.EXPIRED: "Expired: nobody decided within its time.",
         Status.FAILED: "The ad platform refused the change (HTTP 503).",
         Status.STALE: "Stale: the campaign's budget changed since the proposal.",
         Status.CANCELLED: "Cancelled before it ran.",
-    }.get(status, "")
+    }
+    return reasons.get(status, "")
 
 
 def _history(proposals: list[ProposedAction]) -> None:
-    """A 'proposed' history row per proposal, dated the day it was made."""
-    by_day: dict[dt.date, list[ProposedAction]] = {}
-    for p in proposals:
-        by_day.setdefault(p.created_at.date(), []).append(p)
-    for group in by_day.values():
-        history_write(group, reason="proposed", created=True, at=group[0].created_at)
+    """A 'proposed' history row per proposal, dated when it was made, by its agent.
+
+    Copied inside the database (INSERT ... SELECT) rather than through `history_write`: a year of
+    rows through simple-history's per-row Python took most of the benchmark's seeding time, and these
+    rows record no state change of the running app, only the past the benchmark pretends to have.
+    """
+    history = ProposedAction.history.model
+    quote = connection.ops.quote_name
+    tracked = [f.column for f in history._meta.concrete_fields if not f.name.startswith("history_")]
+    columns = [*tracked, "history_actor", "history_date", "history_change_reason", "history_type", "history_user_id"]
+    values = [quote(c) for c in tracked] + [
+        f"CASE WHEN {quote('agent_key')} = '' THEN 'system' ELSE 'agent:' || {quote('agent_key')} END",
+        quote("created_at"),
+        "%s",
+        "%s",
+        "NULL",
+    ]
+    pks = [p.pk for p in proposals]
+    sql = (
+        f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
+        f"SELECT {', '.join(values)} FROM {quote(ProposedAction._meta.db_table)} "
+        f"WHERE {quote('id')} IN ({', '.join(['%s'] * len(pks))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ["proposed", "+", *pks])
 
 
 def _evidence(proposals: list[ProposedAction], memory_ids: list[int], rng: random.Random) -> None:
@@ -357,7 +425,7 @@ def _evidence(proposals: list[ProposedAction], memory_ids: list[int], rng: rando
     through.objects.bulk_create(links, batch_size=BATCH)
 
 
-_VERDICT_OF = {
+_VERDICT_OF: dict[str, str] = {
     Status.EXECUTED: Verdict.APPROVE,
     Status.FAILED: Verdict.APPROVE,
     Status.APPROVED: Verdict.APPROVE,
@@ -422,9 +490,8 @@ def _decisions_and_executions(proposals: list[ProposedAction], brand: Brand, rng
                     finished_at=None if p.status == Status.EXECUTING else at + dt.timedelta(seconds=3),
                 )
             )
-    made = Decision.objects.bulk_create(decisions, batch_size=BATCH)
-    # `at` is auto_now_add too.
-    Decision.objects.bulk_update(made, ["at"], batch_size=BATCH)
+    with _dated_as_given(Decision, "at"):
+        Decision.objects.bulk_create(decisions, batch_size=BATCH)
     Execution.objects.bulk_create(executions, batch_size=BATCH)
 
 
@@ -442,7 +509,14 @@ def _links(proposals: list[ProposedAction]) -> None:
                 twin.revision_of_id = p.pk
                 revisions.append(twin)
         if p.is_held:
-            partner = next((q for q in later if q.status == Status.PENDING and q.division_id == p.division_id), None)
+            partner = next(
+                (
+                    q
+                    for q in [*later, *reversed(proposals[:i])]
+                    if q.status == Status.PENDING and not q.is_held and q.division_id == p.division_id
+                ),
+                None,
+            )
             if partner is not None:
                 bundles.append(through(from_proposedaction_id=p.pk, to_proposedaction_id=partner.pk))
     ProposedAction.objects.bulk_update(revisions, ["revision_of"], batch_size=BATCH)

@@ -53,23 +53,27 @@ def _active(user: Someone) -> bool:
 
 
 def access(user: Someone) -> Access:
-    if user is None or not _active(user):
+    if user is None or not _active(user) or user.pk is None:
         return NOBODY
-    return per_request(("access", user.pk), lambda: _read_access(user))
+    user_id: int = user.pk
+    superuser = user.is_superuser
+    return per_request(("access", user_id), lambda: _read_access(user_id, superuser=superuser))
 
 
-def _read_access(user: User) -> Access:
+def _read_access(user_id: int, *, superuser: bool) -> Access:
     # One row per division, with this person's role there and whether they own the brand.
     rows = list(
         Division.objects.annotate(
-            person_role=Subquery(Membership.objects.filter(user=user, division=OuterRef("pk")).values("role")[:1]),
-            person_owns=Exists(Group.objects.filter(name=OWNERS_GROUP, user=user)),
+            person_role=Subquery(
+                Membership.objects.filter(user_id=user_id, division=OuterRef("pk")).values("role")[:1]
+            ),
+            person_owns=Exists(Group.objects.filter(name=OWNERS_GROUP, user__pk=user_id)),
         ).order_by("slug")
     )
-    owner = user.is_superuser or any(getattr(d, "person_owns", False) for d in rows)
-    if not rows and not user.is_superuser:
+    owner = superuser or any(getattr(d, "person_owns", False) for d in rows)
+    if not rows and not superuser:
         # No division exists yet (a fresh database): ownership still counts.
-        owner = Group.objects.filter(name=OWNERS_GROUP, user=user).exists()
+        owner = Group.objects.filter(name=OWNERS_GROUP, user__pk=user_id).exists()
     roles = {d.pk: d.person_role for d in rows if d.person_role}
     return Access(owner=owner, divisions=tuple(rows), roles=roles)
 

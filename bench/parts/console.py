@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -91,6 +92,10 @@ def _timed_round(client: Client, url: str) -> float:
     return _p95(timings)
 
 
+def _progress(ctx: BenchContext, total: int, done: int) -> None:
+    ctx.log(f"console: seeded {done:,}/{total:,}")
+
+
 def _analyse() -> None:
     # Fresh statistics after a bulk load, as the importer does: the planner picks indexes on them.
     with connection.cursor() as cursor:
@@ -105,9 +110,7 @@ def run(ctx: BenchContext, keys: frozenset[str]) -> list[Figure]:
     for size in (SMALL, big):
         have = ProposedAction.objects.count()
         ctx.log(f"console: seeding {size - have:,} proposals (to {size:,})")
-        brand = year_of_work(
-            size - have, brand=brand, progress=lambda done, n=size - have: ctx.log(f"console: {done:,}/{n:,}")
-        )
+        brand = year_of_work(size - have, brand=brand, progress=partial(_progress, ctx, size - have))
         _analyse()
         owner, approver = owner_and_approver()
         proposal_pk = measured_proposal()
@@ -121,7 +124,7 @@ def run(ctx: BenchContext, keys: frozenset[str]) -> list[Figure]:
                 if "console_queries" in keys:
                     figures.append(_queries_figure(label, count, small_queries, (page.name, who), size))
                 if "console_p95_ms" in keys:
-                    samples = repeat(ctx, lambda client=client, url=url: _timed_round(client, url))
+                    samples = repeat(ctx, partial(_timed_round, client, url))
                     figures.append(
                         Figure(
                             key="console_p95_ms",
