@@ -10,16 +10,20 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from atlas_project.admin import CheapPaginator, ReadOnlyAdminMixin
@@ -259,6 +263,21 @@ def outcome_words(verdict: str, proposal: ProposedAction) -> str:
     return f"Released the hold on {name}: it can be decided now."
 
 
+class ProposalChangeList(ChangeList):
+    """Each row's links carry the list's filters to the proposal and back, as the admin's do, worked
+    out once per page: the admin resolves every row's link URL again to do it, which took a tenth
+    of a second on a full page of proposals."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.row_query = urlencode(dict(parse_qsl(self.preserved_filters))) if self.preserved_filters else ""
+        self.preserved_filters = ""  # so the admin's per-row pass has nothing left to add
+
+    def url_for_result(self, result: Any) -> str:
+        url = super().url_for_result(result)
+        return f"{url}?{self.row_query}" if self.row_query else url
+
+
 @admin.register(ProposedAction)
 class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     # The change page is a read-only view; every change goes through the actions.
@@ -359,6 +378,9 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ProposedAction]:
         return proposals_visible_to(request.user)
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return ProposalChangeList
 
     def get_urls(self) -> list:
         view = self.admin_site.admin_view
@@ -476,6 +498,17 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
             self.message_user(request, NOT_YOURS, messages.WARNING)
             return HttpResponseRedirect(request.get_full_path())
         return super().changelist_view(request, extra_context)
+
+    def action_checkbox(self, obj: ProposedAction) -> str:
+        # The input Django's widget renders, written directly: rendering the widget's template once
+        # per row was a third of the list's time at a full page of proposals.
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            label,
+        )
 
     @admin.display(description="Proposal", ordering="title")
     def title_or_type(self, obj: ProposedAction) -> str:

@@ -277,15 +277,14 @@ def before_after(proposal: ProposedAction) -> list[ArgChange]:
 
 def _revisions_and_bundlers(proposal: ProposedAction) -> list[ProposedAction]:
     """Its revisions and the proposals that bundle it, in one query (`bundles_it` tells which)."""
-    bundles_it = Exists(
-        ProposedAction.bundled_with.through.objects.filter(
-            from_proposedaction_id=OuterRef("pk"), to_proposedaction_id=proposal.pk
-        )
-    )
+    links = ProposedAction.bundled_with.through.objects.filter(to_proposedaction_id=proposal.pk)
+    bundles_it = Exists(links.filter(from_proposedaction_id=OuterRef("pk")))
+    # Both sides of the OR are index lookups (the revision_of key, the primary key), so the
+    # database never scans the proposals for them; `bundles_it` is worked out on the rows found.
     return list(
         ProposedAction.objects.select_related("division")
+        .filter(Q(revision_of_id=proposal.pk) | Q(pk__in=links.values("from_proposedaction_id")))
         .annotate(bundles_it=bundles_it)
-        .filter(Q(revision_of_id=proposal.pk) | Q(bundles_it=True))
     )
 
 
