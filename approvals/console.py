@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Value
 from django.utils import timezone
 
 from divisions import permissions
@@ -278,14 +278,13 @@ def before_after(proposal: ProposedAction) -> list[ArgChange]:
 def _revisions_and_bundlers(proposal: ProposedAction) -> list[ProposedAction]:
     """Its revisions and the proposals that bundle it, in one query (`bundles_it` tells which)."""
     links = ProposedAction.bundled_with.through.objects.filter(to_proposedaction_id=proposal.pk)
-    bundles_it = Exists(links.filter(from_proposedaction_id=OuterRef("pk")))
-    # Both sides of the OR are index lookups (the revision_of key, the primary key), so the
-    # database never scans the proposals for them; `bundles_it` is worked out on the rows found.
-    return list(
-        ProposedAction.objects.select_related("division")
-        .filter(Q(revision_of_id=proposal.pk) | Q(pk__in=links.values("from_proposedaction_id")))
-        .annotate(bundles_it=bundles_it)
+    # A UNION of two index lookups (the revision_of key, the primary key): an OR of the two made
+    # PostgreSQL read every proposal.
+    revisions = ProposedAction.objects.filter(revision_of_id=proposal.pk).annotate(bundles_it=Value(False))
+    bundlers = ProposedAction.objects.filter(pk__in=links.values("from_proposedaction_id")).annotate(
+        bundles_it=Value(True)
     )
+    return list(revisions.union(bundlers, all=True).order_by("pk"))
 
 
 def proposal_page(proposal: ProposedAction, user: Someone) -> ProposalPage:
