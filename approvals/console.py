@@ -280,9 +280,12 @@ def _revisions_and_bundlers(proposal: ProposedAction) -> list[ProposedAction]:
     links = ProposedAction.bundled_with.through.objects.filter(to_proposedaction_id=proposal.pk)
     # A UNION of two index lookups (the revision_of key, the primary key): an OR of the two made
     # PostgreSQL read every proposal.
-    revisions = ProposedAction.objects.filter(revision_of_id=proposal.pk).annotate(bundles_it=Value(False))
-    bundlers = ProposedAction.objects.filter(pk__in=links.values("from_proposedaction_id")).annotate(
-        bundles_it=Value(True)
+    # No ordering inside a UNION (SQLite refuses it); the whole is ordered below.
+    revisions = ProposedAction.objects.filter(revision_of_id=proposal.pk).annotate(bundles_it=Value(False)).order_by()
+    bundlers = (
+        ProposedAction.objects.filter(pk__in=links.values("from_proposedaction_id"))
+        .annotate(bundles_it=Value(True))
+        .order_by()
     )
     return list(revisions.union(bundlers, all=True).order_by("pk"))
 
