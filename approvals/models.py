@@ -91,7 +91,14 @@ class ProposedAction(models.Model):
 
     class Meta:
         ordering = ["-priority", "-created_at"]
-        indexes = [models.Index(fields=["division", "status"]), models.Index(fields=["status", "expires_at"])]
+        indexes = [
+            models.Index(fields=["division", "status"]),
+            models.Index(fields=["status", "expires_at"]),
+            # The list's agent filter names every agent that proposed: with these the database reads
+            # the distinct keys from the index (a division's, or all) instead of scanning the table.
+            models.Index(fields=["division", "agent_key"]),
+            models.Index(fields=["agent_key", "division"]),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(money_at_stake__gte=0), name="proposal_money_non_negative"),
         ]
@@ -204,6 +211,8 @@ class Execution(models.Model):
 
     class Meta:
         ordering = ["started_at"]
+        # The spend cap sums what finished today: found by date, not by reading every execution.
+        indexes = [models.Index(fields=["finished_at"])]
         constraints = [
             models.UniqueConstraint(fields=["idempotency_key", "attempt"], name="execution_unique_attempt"),
             models.UniqueConstraint(
