@@ -12,18 +12,25 @@ import bisect
 import datetime as dt
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from . import catalog as cat
+from . import past
 
 TZ = ZoneInfo("America/New_York")
 HISTORY_DAYS = 180
 CENT = Decimal("0.01")
 # Mon..Sun: weekends sell more.
 WEEKDAY_FACTOR = (0.92, 0.9, 0.93, 0.97, 1.05, 1.22, 1.18)
-DISCOUNTS = {"WELCOME40": Decimal("40"), "SPRING10": Decimal("10"), "THANKYOU15": Decimal("15")}
+DISCOUNTS = {
+    "WELCOME40": Decimal("40"),
+    "SPRING10": Decimal("10"),
+    "THANKYOU15": Decimal("15"),
+    past.WINBACK_CODE: past.WINBACK_PERCENT,
+}
 
 FIRST_NAMES = (  # noqa: SIM905
     "Ava Liam Maya Noah Emma Owen Chloe Ethan Grace Lucas Ella Mason Nora Caleb Ruby Henry Iris Jack  "
@@ -50,7 +57,7 @@ class DemoCustomer:
     first_name: str
     last_name: str
     accepts_marketing: bool
-    kind: str  # "regular" | "vip" | "lapsing"
+    kind: str  # "regular" | "vip" | "lapsing" | "winback"
 
 
 @dataclass
@@ -177,6 +184,8 @@ def generate(seed: int, end_date: dt.date) -> Dataset:
                 if rng.random() < 0.3 and second + 14 <= last:
                     repeats[min(last, second + rng.randint(14, 80))].append(c)
 
+    comebacks = _winback(rng, orders, new_customer, last)
+
     value_pool = [v for v in cat.CATALOG if v.value_item]
     value_skus = [v.sku for v in value_pool]
     value_weights = [v.weight for v in value_pool]
@@ -200,7 +209,7 @@ def generate(seed: int, end_date: dt.date) -> Dataset:
             order.code = "WELCOME40"
             slots["value", order.day].extend([order] * rng.choices((1, 2, 3), (0.5, 0.35, 0.15))[0])
             continue
-        if kind != "regular":
+        if kind in ("vip", "lapsing"):
             # VIPs buy the big pieces: one premium line, then the usual mix.
             slots["premium", order.day].append(order)
             count = rng.choice((1, 2, 2))
@@ -224,6 +233,8 @@ def generate(seed: int, end_date: dt.date) -> Dataset:
         for order, sku in zip(day_slots, drawn, strict=True):
             quantity = 2 if pool_name == "main" and rng.random() < 0.12 else 1
             order.lines.append((sku, quantity))
+    for order in comebacks:
+        order.code = past.WINBACK_CODE
     for order in orders:
         merged: dict[str, int] = {}
         for sku, qty in order.lines:
@@ -273,6 +284,25 @@ def generate(seed: int, end_date: dt.date) -> Dataset:
     stock = _stock(rng, orders, last)
     ads = _ads(rng, days)
     return Dataset(seed, end_date, days, customers, orders, stock, ads)
+
+
+def _winback(
+    rng: random.Random, orders: list[DemoOrder], new_customer: Callable[[str, float], int], last: int
+) -> list[DemoOrder]:
+    """The win-back e-mail's customers: two orders early in the history, then nothing for months, and
+    some of them back within the week after the send (their orders carry the e-mail's code)."""
+    send = last - (past.WINBACK_DAYS_AGO - 1)
+    lapsed_from = send - past.WINBACK_LAPSED_DAYS
+    members = [new_customer("winback", 1.0) for _ in range(past.WINBACK_CUSTOMERS)]
+    for c in members:
+        first = rng.randint(0, 25)
+        orders.append(DemoOrder(c, first, first=True))
+        orders.append(DemoOrder(c, min(lapsed_from - 1, first + rng.randint(40, 60)), first=False))
+    comebacks = [
+        DemoOrder(c, send + rng.randint(1, 6), first=False) for c in rng.sample(members, past.WINBACK_RETURNING)
+    ]
+    orders.extend(comebacks)
+    return comebacks
 
 
 class _Systematic:
@@ -348,6 +378,17 @@ def _ads(rng: random.Random, days: list[dt.date]) -> dict[str, dict[dt.date, AdD
             revenue = spend * roas * rng.uniform(0.9, 1.1)
             series[d] = [spend, impressions, clicks, revenue]
         raw[name] = series
+
+    # The past budget cut (brand.demo.past): a week of slump before it, the usual ROAS on the new
+    # budget after it.
+    cut = last - (past.BUDGET_CUT_DAYS_AGO - 1)
+    lookbook = raw[past.BUDGET_CUT_CAMPAIGN]
+    budget, usual = next((c[2], c[4]) for c in cat.CAMPAIGNS if c[0] == past.BUDGET_CUT_CAMPAIGN)
+    for d in range(cut - past.SLUMP_DAYS, cut):
+        lookbook[d][3] *= past.SLUMP_ROAS / usual
+    scale = float(past.BUDGET_AFTER) / budget
+    for d in range(cut, last + 1):
+        lookbook[d] = [value * scale for value in lookbook[d]]
 
     # Spend spike on end_date-2: every live campaign bills three times its day, with no more
     # impressions, clicks or revenue (a billing/bidding glitch, not demand).
