@@ -111,6 +111,13 @@ def test_the_demo_opens_on_its_past(demo_with_past, client):
     agent = Agent.objects.get(key="growth.paid_media")
     html = client.get(reverse("admin:agents_agent_change", args=[agent.pk])).content.decode()
     assert 'class="track-record"' in html and "<td>ads.set_daily_budget</td>" in html
+    # Beside today's budget proposals of the same agent: its record on budget changes.
+    today_cut = ProposedAction.objects.filter(
+        agent_key="growth.paid_media", action_type="ads.set_daily_budget", status=Status.PENDING
+    ).first()
+    assert today_cut is not None
+    page = client.get(reverse("admin:approvals_proposedaction_change", args=[today_cut.pk])).content.decode()
+    assert "last 1 budget changes: 1 worked" in page
 
     # The briefing cites them.
     narrative = Briefing.objects.get(brand_date=today).narrative

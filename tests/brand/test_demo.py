@@ -101,7 +101,12 @@ def test_counts(demo):
     assert bm.EmailCampaign.objects.filter(status="sent", scheduled_at__lt=_at(_end(demo))).count() >= 10
     assert bm.EmailCampaign.objects.filter(status="scheduled", scheduled_at__gt=_at(_end(demo))).count() >= 4
     assert bm.CalendarItem.objects.count() >= 20
-    assert set(bm.Discount.objects.values_list("code", flat=True)) == {"WELCOME40", "SPRING10", "THANKYOU15"}
+    assert set(bm.Discount.objects.values_list("code", flat=True)) == {
+        "WELCOME40",
+        "SPRING10",
+        "THANKYOU15",
+        "COMEBACK15",
+    }
     profile = bm.BrandProfile.objects.get()
     assert (profile.name, profile.currency, profile.timezone, profile.morning_hour, profile.orchestrator_name) == (
         "Hearth & Pine", "USD", "America/New_York", 7, "Alexia",
