@@ -144,7 +144,7 @@ def honour_campaign_request(ctx: RunContext, roas: list[CampaignRoas], config: d
     division = Division.objects.filter(slug="growth").first()
     gate = approval_hooks.judge(ProposedAction(action_type=read.action_type, args=read.args, division=division))
     if gate is not None:
-        views.append(f"the rules hold it ({gate.rule}): {gate.reason}")
+        views.append(f"the rules hold it ({gate.rule}): {gate.reason.rstrip('.')}")
     who = intent.user.get_username() if intent.user_id else "a person"
     rationale = f'{who} asked: "{intent.text.strip()}". {read.campaign.name}: {read.what}.'
     if figures is not None and figures.roas_28d is not None:

@@ -15,6 +15,7 @@ from approvals.models import ProposedAction
 from brand.clock import brand_today, brand_tz
 from brand.models import AdCampaign, CampaignStatus
 from brand.scenarios import SCENARIOS, generate, load_shop
+from tests.agents.orchestrator.factories import fact
 from tests.agents.specialists.fin_brand import run_specialist
 
 pytestmark = pytest.mark.django_db
@@ -79,3 +80,18 @@ def test_what_cannot_be_done_is_said_with_the_reason(owner, shop):
     run, proposals = ask(owner, f"pause {shop.name}")
     assert proposals == []
     assert any("not active: there is nothing to pause" in w for w in run.warnings), run.warnings
+
+
+def test_a_raise_in_a_channel_over_pace_is_proposed_held_with_the_rule_named(owner, shop):
+    fact(
+        f"channel:{shop.channel}:pacing",
+        f"{shop.channel} paces at 130% of its monthly budget",
+        {"value": 1.3},
+        by="finance.budget_guard",
+    )
+    text = f"raise {shop.name} by 25%"
+    _run, (proposal,) = ask(owner, text)
+
+    assert proposal.args["daily_budget"] == str((shop.daily_budget * Decimal("1.25")).quantize(Decimal("0.01")))
+    assert proposal.is_held and proposal.hold_reason.startswith("Held by rule pacing_over:")
+    assert "Where Atlas disagrees: " in proposal.rationale and "the rules hold it (pacing_over)" in proposal.rationale
