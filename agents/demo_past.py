@@ -91,6 +91,15 @@ def _propose(*, agent_key: str, division: str, moment: dt.datetime, **kwargs: An
     return proposal
 
 
+def _past_action(
+    *, agent_key: str, day: dt.date, proposed: tuple[int, int], approved: tuple[int, int], **proposal: Any
+) -> ProposedAction:
+    """Proposed by the agent's run at `proposed` (hour, minute) of `day`, approved and executed at `approved`."""
+    division = agent_key.split(".")[0]
+    made = _propose(agent_key=agent_key, division=division, moment=_at(day, *proposed), **proposal)
+    return _approve(made, division=division, moment=_at(day, *approved))
+
+
 def _approve(proposal: ProposedAction, *, division: str, moment: dt.datetime) -> ProposedAction:
     """The division's approver approves, and its director too where four eyes are needed; the
     approval executes the action at once, still on that day's clock."""
@@ -121,37 +130,39 @@ def _budget_cut(today: dt.date) -> ProposedAction:
         f"on {week.spend} of spend. Cut the daily budget from {campaign.daily_budget} to {past.BUDGET_AFTER} "
         "until the creative earns again, rather than pause a campaign that usually pays."
     )
-    proposal = _propose(
+    return _past_action(
         agent_key="growth.paid_media",
-        division="growth",
-        moment=_at(day, 7, 5),
+        day=day,
+        proposed=(7, 5),
+        approved=(9, 40),
         action_type="ads.set_daily_budget",
         args={"campaign_id": campaign.pk, "daily_budget": str(past.BUDGET_AFTER)},
         rationale=rationale,
         confidence=0.7,
     )
-    return _approve(proposal, division="growth", moment=_at(day, 9, 40))
 
 
 def _markdown(today: dt.date) -> ProposedAction:
     day = today - dt.timedelta(days=past.MARKDOWN_DAYS_AGO)
     units, _revenue = data.units_sold(skus=[past.MARKDOWN_SKU], start=day - dt.timedelta(days=28), end=day)
-    stock = data.stock_of(past.MARKDOWN_SKU)
-    cover = f"{stock / (units / 28):.0f} days of cover" if units and stock is not None else "no recent sales"
+    # The stock on that day: today's plus what sold since (the demo restocks nothing in between).
+    sold_since, _ = data.units_sold(skus=[past.MARKDOWN_SKU], start=day, end=today)
+    stock = (data.stock_of(past.MARKDOWN_SKU) or 0) + sold_since
+    cover = f"{stock / (units / 28):.0f} days of cover" if units else "no recent sales"
     rationale = (
         f"{past.MARKDOWN_SKU}: {units} sold in the last 28 days, {stock} in stock ({cover}). A "
         f"{past.MARKDOWN_PERCENT}% markdown should speed it up before the spring range takes the shelf."
     )
-    proposal = _propose(
+    return _past_action(
         agent_key="product.assortment",
-        division="product",
-        moment=_at(day, 7, 10),
+        day=day,
+        proposed=(7, 10),
+        approved=(10, 15),
         action_type="pricing.set_markdown",
         args={"sku": past.MARKDOWN_SKU, "percent": str(past.MARKDOWN_PERCENT)},
         rationale=rationale,
         confidence=0.55,
     )
-    return _approve(proposal, division="product", moment=_at(day, 10, 15))
 
 
 def _winback(today: dt.date) -> ProposedAction:
@@ -165,10 +176,11 @@ def _winback(today: dt.date) -> ProposedAction:
         f"A win-back e-mail with {past.WINBACK_PERCENT}% off ({past.WINBACK_CODE}, this e-mail only) "
         "brings some back while they still know us."
     )
-    proposal = _propose(
+    return _past_action(
         agent_key="retention.lifecycle",
-        division="retention",
-        moment=_at(day, 7, 15),
+        day=day,
+        proposed=(7, 15),
+        approved=(9, 5),
         action_type="email.send_campaign",
         args={
             "segment": segment.key,
@@ -183,7 +195,6 @@ def _winback(today: dt.date) -> ProposedAction:
         rationale=rationale,
         confidence=0.6,
     )
-    return _approve(proposal, division="retention", moment=_at(day, 9, 5))
 
 
 def _rejected_yesterday(today: dt.date) -> list[ProposedAction]:
