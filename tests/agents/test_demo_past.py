@@ -96,6 +96,11 @@ def test_the_demo_opens_on_its_past(demo_with_past, client):
     assert email["verdict"] == WORKED and email["numbers"]["orders_with_code"] == past.WINBACK_RETURNING
     assert email["numbers"]["codes"] == [past.WINBACK_CODE]
 
+    out = io.StringIO()
+    call_command("atlas_memory", "outcomes", stdout=out)
+    for proposal in executed:
+        assert outcome_key(proposal.pk) in out.getvalue()
+
     # Each agent's track record: atlas_outcomes, and the agent's page in the console.
     records = {(r.agent_key, r.action_type): r for r in track_record()}
     assert records["growth.paid_media", "ads.set_daily_budget"].outcomes[WORKED] == 1
