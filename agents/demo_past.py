@@ -226,8 +226,12 @@ def _planted() -> bool:
 
 
 def demo_past_plant(*, today: dt.date | None = None) -> DemoPast:
-    """Replay the demo's past (once), then run the outcome checks that are due over the data."""
-    today = today or brand_today()
+    """Replay the demo's past (once), then run the outcome checks that are due over the data. Its days
+    count back from the day after the history's last day of orders (today, unless `atlas_demo` was
+    given an --end-date), so that the past lands where the history carries its effects."""
+    if today is None:
+        through = data.orders_data_through()
+        today = through + dt.timedelta(days=1) if through is not None else brand_today()
     result = DemoPast(today=today)
     if _planted():
         result.planted = False

@@ -142,3 +142,15 @@ def test_the_demo_opens_on_its_past(demo_with_past, client):
     again = demo_past_plant()
     assert not again.planted and ProposedAction.objects.filter(status=Status.EXECUTED).count() >= 3
     assert Execution.objects.filter(proposal__in=[p.pk for p in planted.proposals]).count() == 3
+
+
+def test_the_past_follows_a_history_that_ends_on_another_day(tmp_path, divisions_present):
+    """atlas_demo --end-date 2026-03-18: the past counts back from 2026-03-19, where the history carries it."""
+    build_demo(seed=4, end_date=dt.date(2026, 3, 18), out_dir=tmp_path)
+    planted = demo_past_plant()
+
+    assert planted.today == dt.date(2026, 3, 19)
+    budget_cut = next(p for p in planted.proposals if p.action_type == "ads.set_daily_budget")
+    assert _executed_on(budget_cut) == dt.date(2026, 3, 19) - dt.timedelta(days=past.BUDGET_CUT_DAYS_AGO)
+    verdicts = {w["key"]: w["verdict"] for w in planted.outcomes["written"]}
+    assert verdicts[outcome_key(budget_cut.pk)] == WORKED and len(verdicts) == 3
