@@ -12,7 +12,6 @@ import bisect
 import datetime as dt
 import random
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -184,8 +183,6 @@ def generate(seed: int, end_date: dt.date) -> Dataset:
                 if rng.random() < 0.3 and second + 14 <= last:
                     repeats[min(last, second + rng.randint(14, 80))].append(c)
 
-    comebacks = _winback(rng, orders, new_customer, last)
-
     value_pool = [v for v in cat.CATALOG if v.value_item]
     value_skus = [v.sku for v in value_pool]
     value_weights = [v.weight for v in value_pool]
@@ -209,7 +206,7 @@ def generate(seed: int, end_date: dt.date) -> Dataset:
             order.code = "WELCOME40"
             slots["value", order.day].extend([order] * rng.choices((1, 2, 3), (0.5, 0.35, 0.15))[0])
             continue
-        if kind in ("vip", "lapsing"):
+        if kind != "regular":
             # VIPs buy the big pieces: one premium line, then the usual mix.
             slots["premium", order.day].append(order)
             count = rng.choice((1, 2, 2))
@@ -233,8 +230,6 @@ def generate(seed: int, end_date: dt.date) -> Dataset:
         for order, sku in zip(day_slots, drawn, strict=True):
             quantity = 2 if pool_name == "main" and rng.random() < 0.12 else 1
             order.lines.append((sku, quantity))
-    for order in comebacks:
-        order.code = past.WINBACK_CODE
     for order in orders:
         merged: dict[str, int] = {}
         for sku, qty in order.lines:
@@ -268,10 +263,7 @@ def generate(seed: int, end_date: dt.date) -> Dataset:
     for d in rng.sample(range(last - 27, last + 1), 2):
         place(cat.LINEN_APRON_SAGE, d, 1)
 
-    # Names follow time, as a shop's order numbers do.
     orders.sort(key=lambda o: (o.day, o.seconds))
-    for number, order in enumerate(orders, start=1001):
-        order.name = f"#{number}"
 
     # Refunds: exactly 18% of the orders with GK-150, exactly 5% of the others.
     with_kettle = [o for o in orders if any(sku == cat.GLASS_KETTLE_BLUE for sku, _ in o.lines)]
@@ -281,28 +273,44 @@ def generate(seed: int, end_date: dt.date) -> Dataset:
     for order in rng.sample(others, round(0.05 * len(others))):
         order.refunded = True
 
+    # The past's win-back customers, drawn from a generator of their own: every other draw (and so every
+    # planted signal) is the same as without them. Added before the stock, which counts their units.
+    orders.extend(_winback(random.Random(seed * 7919 + 3), customers, pool_skus, pool_weights, last))
+    # Names follow time, as a shop's order numbers do.
+    orders.sort(key=lambda o: (o.day, o.seconds))
+    for number, order in enumerate(orders, start=1001):
+        order.name = f"#{number}"
+
     stock = _stock(rng, orders, last)
     ads = _ads(rng, days)
     return Dataset(seed, end_date, days, customers, orders, stock, ads)
 
 
 def _winback(
-    rng: random.Random, orders: list[DemoOrder], new_customer: Callable[[str, float], int], last: int
+    rng: random.Random, customers: list[DemoCustomer], skus: list[str], weights: list[float], last: int
 ) -> list[DemoOrder]:
-    """The win-back e-mail's customers: two orders early in the history, then nothing for months, and
-    some of them back within the week after the send (their orders carry the e-mail's code)."""
+    """The win-back e-mail's customers (brand.demo.past): two orders early in the history, then nothing
+    for months, and some of them back within the week after the send with the e-mail's code."""
     send = last - (past.WINBACK_DAYS_AGO - 1)
     lapsed_from = send - past.WINBACK_LAPSED_DAYS
-    members = [new_customer("winback", 1.0) for _ in range(past.WINBACK_CUSTOMERS)]
+    members = []
+    for _ in range(past.WINBACK_CUSTOMERS):
+        first_name, last_name = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        index = len(customers)
+        email = f"{first_name}.{last_name}.{index + 1:05d}@example.com".lower()
+        customers.append(DemoCustomer(email, first_name, last_name, True, "winback"))
+        members.append(index)
+    orders = []
     for c in members:
         first = rng.randint(0, 25)
         orders.append(DemoOrder(c, first, first=True))
         orders.append(DemoOrder(c, min(lapsed_from - 1, first + rng.randint(40, 60)), first=False))
-    comebacks = [
-        DemoOrder(c, send + rng.randint(1, 6), first=False) for c in rng.sample(members, past.WINBACK_RETURNING)
-    ]
-    orders.extend(comebacks)
-    return comebacks
+    for c in rng.sample(members, past.WINBACK_RETURNING):
+        orders.append(DemoOrder(c, send + rng.randint(1, 6), first=False, code=past.WINBACK_CODE))
+    for order in orders:
+        order.seconds = rng.randint(6 * 3600, 19 * 3600 - 1)
+        order.lines = [(rng.choices(skus, weights)[0], 1)]
+    return orders
 
 
 class _Systematic:
