@@ -30,7 +30,7 @@ from atlas_project.admin import CheapPaginator, ReadOnlyAdminMixin
 from divisions import permissions
 from divisions.permissions import signed_in
 
-from . import registry
+from . import hooks, registry
 from .console import ArgsForm, decide_from_console, decide_together, edit_preview, proposal_page
 from .errors import ApprovalError
 from .models import Decision, Execution, LinkUse, ProposedAction, Status
@@ -329,6 +329,7 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
                     ("division", "agent_key", "agent_run"),
                     "proposed_by",
                     ("confidence", "priority_rounded"),
+                    "track_record",
                     "evidence",
                     "revision_of",
                 )
@@ -466,7 +467,18 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
         return TemplateResponse(request, "approvals/edit_approve.html", context)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in self.model._meta.fields] + ["drafted", "evidence", "bundled_with", "priority_rounded"]
+        return [f.name for f in self.model._meta.fields] + [
+            "drafted",
+            "evidence",
+            "bundled_with",
+            "priority_rounded",
+            "track_record",
+        ]
+
+    @admin.display(description="Track record")
+    def track_record(self, obj: ProposedAction) -> str:
+        """The proposing agent's judged outcomes of this kind of action, to weigh its proposal by."""
+        return hooks.track_record_words(obj) or "-"
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None:

@@ -15,6 +15,7 @@ from agents.runtime.asks import parse_ask
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.context import Proposal
 from agents.runtime.registry import register
+from agents.specialists.campaign_requests import honour_campaign_request
 from agents.specialists.creative import draft_email, revise_email_proposal
 from brand.metrics.growth import (
     CampaignRoas,
@@ -72,6 +73,8 @@ class PaidMedia(Specialist):
             return
         config = dict(ctx.config)
         findings = paid_media_analysis(ctx.today, config)
+        if ctx.intent is not None and honour_campaign_request(ctx, findings.campaigns, config):
+            return
         named = _named(ctx, [c.name for c in findings.campaigns])
         if named:
             config["weak_ratio"] = max(float(config["weak_ratio"]), float(config["intent_weak_ratio"]))

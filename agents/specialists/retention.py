@@ -5,7 +5,7 @@ from __future__ import annotations
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.registry import register
 from agents.specialists import focus
-from agents.specialists.creative import draft_email, revise_email_proposal
+from agents.specialists.creative import ASKS_A_SEND, draft_email, draft_from_intent, revise_email_proposal
 from brand.metrics.operations import free_send_slot
 from brand.metrics.retention import churn_analysis, lifecycle_analysis
 from brand.models import Product, Segment
@@ -57,6 +57,13 @@ def named_products(text: str) -> list[Product]:
     return [p for p in products if len(heads.get(p.pk, "")) > 2 and heads[p.pk] in said]
 
 
+def _honour_a_send(ctx: RunContext) -> bool:
+    """ "Send the spring edit to the VIPs": a person's send to a segment they name, drafted as asked (or
+    the open send to it cited); False when the request asks for no send to a named segment."""
+    asks_a_send = ctx.intent is not None and ASKS_A_SEND.search(ctx.intent.text)
+    return bool(asks_a_send) and draft_from_intent(ctx, fallback_segment=None)
+
+
 @register
 class ChurnWatch(Specialist):
     key = "retention.churn_watch"
@@ -84,6 +91,8 @@ class ChurnWatch(Specialist):
 
     def run(self, ctx: RunContext) -> None:
         if ctx.feedback and revise_email_proposal(ctx) is not None:
+            return
+        if _honour_a_send(ctx):
             return
         config = ctx.config
         asked = focus.intent_text(ctx)
@@ -194,6 +203,9 @@ class Lifecycle(Specialist):
 
     def run(self, ctx: RunContext) -> None:
         if ctx.feedback and revise_email_proposal(ctx) is not None:
+            return
+        # "Send the spring edit to the VIPs": a person's send to a segment they name, drafted as asked.
+        if _honour_a_send(ctx):
             return
         config = ctx.config
         findings = lifecycle_analysis(ctx.today, config)
