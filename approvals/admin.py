@@ -461,9 +461,10 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     def title_or_type(self, obj: ProposedAction) -> str:
         return obj.title or obj.action_type
 
-    @admin.display(description="At stake", ordering="money_at_stake")
+    @admin.display(description="At stake", ordering="value_at_stake")
     def money(self, obj: ProposedAction) -> str:
-        return obj.money_in_words
+        # The value orders the column: a send spends nothing but is worth its expected revenue.
+        return obj.stake_short
 
     @admin.display(description="Priority", ordering="priority")
     def priority_rounded(self, obj: ProposedAction) -> str:

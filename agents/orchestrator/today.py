@@ -123,7 +123,8 @@ def dress_proposals(proposals: list[ProposedAction], user: Someone) -> list[Prop
     """Money in words and what the person may do, on each proposal the page lists."""
     deciding = set(permissions.deciding_divisions(user).values_list("pk", flat=True))
     for p in proposals:
-        p.money_words = money_words(p.money_at_stake, whole=True)  # type: ignore[attr-defined]
+        # What it spends, or what it is worth when that is its own figure (a send's expected revenue).
+        p.money_words = p.stake_short if p.value_differs else money_words(p.money_at_stake, whole=True)  # type: ignore[attr-defined]
         p.decidable = p.status == Status.PENDING and not p.is_held and p.division_id in deciding  # type: ignore[attr-defined]
         p.four_eyes = policy.needs_four_eyes(p)  # type: ignore[attr-defined]
     return proposals

@@ -310,6 +310,25 @@ class Copywriter(Specialist):
         _draft_from_intent(ctx)
 
 
+def audience_ready(ctx: RunContext, segment_key: str) -> bool:
+    """A send is proposed only to a segment that reaches someone: one not built yet, or with no
+    customer who accepts marketing, is a warning on the run (the gate would refuse the send anyway)."""
+    from brand.models import Segment
+
+    segment = Segment.objects.filter(key=segment_key).first()
+    if segment is None:
+        ctx.warn(f"segment {segment_key!r} does not exist: no e-mail proposed to it")
+        return False
+    if not segment.audience().exists():
+        built = "never built" if segment.built_at is None else f"built {segment.built_at:%Y-%m-%d}"
+        ctx.warn(
+            f"segment {segment_key!r} ({segment.name}, {built}) has no customer who accepts marketing: "
+            "no e-mail proposed to it until it is built"
+        )
+        return False
+    return True
+
+
 def _draft_from_intent(ctx: RunContext) -> None:
     """A person asked for an e-mail: draft it to the segment their words name (or all subscribers)."""
     from brand.models import Segment
@@ -318,6 +337,7 @@ def _draft_from_intent(ctx: RunContext) -> None:
         raise ValueError(f"run #{ctx.run.pk}: drafting an e-mail from a request needs the run's intent")
 
     text = ctx.intent.text.lower()
+    # Only segments the e-mail would reach: a named segment with no consenting member is warned about below.
     segments = list(Segment.objects.values_list("key", "name"))
     chosen = next(
         (key for key, name in segments if key in text or name.lower() in text or key.replace("-", " ") in text),
@@ -325,6 +345,8 @@ def _draft_from_intent(ctx: RunContext) -> None:
     ) or next((key for key, _ in segments if key == "all-subscribers"), None)
     if chosen is None:
         ctx.warn("no segment to write to: build one (segment.build) first")
+        return
+    if not audience_ready(ctx, chosen):
         return
     tone = "soft" if parse_ask(ctx.intent.text).softer else "warm"
     # The request is an instruction to us, not copy: offline, only what it is "about" goes in the e-mail.

@@ -15,7 +15,7 @@ from agents.runtime.asks import parse_ask
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.context import Proposal
 from agents.runtime.registry import register
-from agents.specialists.creative import draft_email, revise_email_proposal
+from agents.specialists.creative import audience_ready, draft_email, revise_email_proposal
 from brand.metrics.growth import CampaignRoas, PromotionCandidate, paid_media_analysis, promotions_analysis
 from brand.metrics.operations import DEFAULT_LEAD_TIME_DAYS, free_send_slot, sku_cover
 from brand.money import money_words
@@ -311,6 +311,8 @@ class Promotions(Specialist):
             ),
         )
         segment = str(config["segment"])
+        if not audience_ready(ctx, segment):
+            return  # a discount nobody is told about is not proposed either
         slot = free_send_slot(
             ctx.today,
             segment,

@@ -186,6 +186,7 @@ def test_an_emails_body_is_shown_as_the_customer_will_see_it(growth_approver):
         subject="Early access, just for you",
         body_text="Hello!\n\nOur new roasting pan is here before anyone else sees it.",
         body_html="",
+        segment__audience=1,
     )
     proposal = proposal_create(
         action_type="email.send_campaign",
@@ -200,7 +201,9 @@ def test_an_emails_body_is_shown_as_the_customer_will_see_it(growth_approver):
 
 
 def test_an_html_email_is_rendered_in_a_sandboxed_frame(growth_approver):
-    campaign = EmailCampaignFactory(subject="Hi", body_text="plain", body_html="<h1>Spring <b>sale</b></h1>")
+    campaign = EmailCampaignFactory(
+        subject="Hi", body_text="plain", body_html="<h1>Spring <b>sale</b></h1>", segment__audience=1
+    )
     proposal = proposal_create(
         action_type="email.send_campaign",
         args={"email_campaign_id": campaign.pk},
