@@ -295,7 +295,7 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
                     "preview",
                     "rationale",
                     "drafted",
-                    ("money_at_stake", "currency"),
+                    "stake",
                     ("status", "expires_at"),
                     "status_reason",
                     "hold_reason",
@@ -309,7 +309,7 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
                 "fields": (
                     ("division", "agent_key", "agent_run"),
                     "proposed_by",
-                    ("confidence", "priority_rounded"),
+                    "priority_rounded",
                     "evidence",
                     "revision_of",
                 )
@@ -424,7 +424,13 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
         return TemplateResponse(request, "approvals/edit_approve.html", context)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in self.model._meta.fields] + ["drafted", "evidence", "bundled_with", "priority_rounded"]
+        return [f.name for f in self.model._meta.fields] + [
+            "drafted",
+            "evidence",
+            "bundled_with",
+            "priority_rounded",
+            "stake",
+        ]
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None:
@@ -466,6 +472,11 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
         # The value orders the column: a send spends nothing but is worth its expected revenue.
         return obj.stake_short
 
+    @admin.display(description="At stake")
+    def stake(self, obj: ProposedAction) -> str:
+        # Money in the proposal's currency, with the value beside it when it is a figure of its own.
+        return obj.stake_words[0].upper() + obj.stake_words[1:]
+
     @admin.display(description="Priority", ordering="priority")
     def priority_rounded(self, obj: ProposedAction) -> str:
         return f"{obj.priority:.0f}"
@@ -481,9 +492,10 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
         # One column for who and how: the agent, and whether an LLM or the offline templates wrote it.
         return f"{obj.agent_key} ({obj.drafted_label})" if obj.agent_key else obj.drafted_label
 
-    @admin.display(description="Held", boolean=True)
-    def held(self, obj: ProposedAction) -> bool:
-        return obj.is_held
+    @admin.display(description="Held", ordering="hold_reason")
+    def held(self, obj: ProposedAction) -> str:
+        # Words, not Django's red cross on every proposal that is not held (it read as an error).
+        return "held" if obj.is_held else ""
 
     @admin.action(description="Approve selected proposals", permissions=["decide"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:

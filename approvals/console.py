@@ -13,7 +13,7 @@ import json
 import types
 import typing
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -206,6 +206,29 @@ class ArgChange:
     @property
     def label(self) -> str:
         return self.name.replace("_", " ").capitalize()
+
+    @property
+    def before_words(self) -> str:
+        return _value_words(self.name, self.before)
+
+    @property
+    def after_words(self) -> str:
+        return _value_words(self.name, self.after)
+
+
+# Argument names that hold an amount of money: shown in the brand's currency ("$140", not "140.00").
+MONEY_ARGS = ("budget", "price", "amount", "cost", "total", "spend")
+
+
+def _value_words(name: str, value: Any) -> str:
+    if value is None or value == "":
+        return "-"
+    if any(hint in name for hint in MONEY_ARGS) and not isinstance(value, bool):
+        try:
+            return registry.money_words(Decimal(str(value)))
+        except (InvalidOperation, ValueError):
+            return str(value)
+    return str(value)
 
 
 def args_diff(before: dict[str, Any], after: dict[str, Any]) -> list[ArgChange]:

@@ -102,7 +102,8 @@ class ProposedAction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.action_type} ({self.status})"
+        # Breadcrumbs and audit tables show this to people: the title, not the type's key.
+        return f"#{self.pk} {self.title or self.action_type} ({self.get_status_display().lower()})"
 
     @property
     def is_gated(self) -> bool:
