@@ -98,7 +98,7 @@ def test_the_list_page_and_proposal_page_show_the_value(owner):
     client = Client()
     client.force_login(owner)
     page = client.get(reverse("admin:approvals_proposedaction_change", args=[send.pk])).content.decode()
-    assert "Spends" in page and "nothing is spent or committed" in page
+    assert "Money at stake" in page and "nothing is spent or committed" in page
     assert "Expected revenue about" in page and "$400" in page and "250 consenting customers" in page
     listing = client.get(reverse("admin:approvals_proposedaction_changelist"), {"status__exact": "pending", "o": "-4"})
     body = listing.content.decode()
