@@ -314,7 +314,7 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
                     "preview",
                     "rationale",
                     "drafted",
-                    ("money_at_stake", "currency"),
+                    "stake",
                     ("status", "expires_at"),
                     "status_reason",
                     "hold_reason",
@@ -328,7 +328,7 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
                 "fields": (
                     ("division", "agent_key", "agent_run"),
                     "proposed_by",
-                    ("confidence", "priority_rounded"),
+                    "priority_rounded",
                     "track_record",
                     "evidence",
                     "revision_of",
@@ -473,6 +473,7 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
             "bundled_with",
             "priority_rounded",
             "track_record",
+            "stake",
         ]
 
     @admin.display(description="Track record")
@@ -526,9 +527,15 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     def title_or_type(self, obj: ProposedAction) -> str:
         return obj.title or obj.action_type
 
-    @admin.display(description="At stake", ordering="money_at_stake")
+    @admin.display(description="At stake", ordering="value_at_stake")
     def money(self, obj: ProposedAction) -> str:
-        return obj.money_in_words
+        # The value orders the column: a send spends nothing but is worth its expected revenue.
+        return obj.stake_short
+
+    @admin.display(description="At stake")
+    def stake(self, obj: ProposedAction) -> str:
+        # Money in the proposal's currency, with the value beside it when it is a figure of its own.
+        return obj.stake_words[0].upper() + obj.stake_words[1:]
 
     @admin.display(description="Priority", ordering="priority")
     def priority_rounded(self, obj: ProposedAction) -> str:
@@ -545,9 +552,10 @@ class ProposedActionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
         # One column for who and how: the agent, and whether an LLM or the offline templates wrote it.
         return f"{obj.agent_key} ({obj.drafted_label})" if obj.agent_key else obj.drafted_label
 
-    @admin.display(description="Held", boolean=True)
-    def held(self, obj: ProposedAction) -> bool:
-        return obj.is_held
+    @admin.display(description="Held", ordering="hold_reason")
+    def held(self, obj: ProposedAction) -> str:
+        # Words, not Django's red cross on every proposal that is not held (it read as an error).
+        return "held" if obj.is_held else ""
 
     @admin.action(description="Approve selected proposals", permissions=["decide"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:

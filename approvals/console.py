@@ -13,7 +13,7 @@ import json
 import types
 import typing
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -114,7 +114,35 @@ def _form_field(name: str, info: Any) -> tuple[forms.Field, bool]:
         long = name in ("body", "body_html", "text", "brief", "markdown") or "body" in name
         widget = forms.Textarea(attrs={"rows": 6}) if long else forms.TextInput(attrs={"size": 60})
         return forms.CharField(**kwargs, widget=widget, strip=False), False
-    return forms.CharField(**kwargs, widget=forms.Textarea(attrs={"rows": 4}), help_text="JSON"), True
+    if typing.get_origin(inner) is list and typing.get_args(inner) in ((str,), (int,)):
+        # A list of SKUs or ids: written as people list things, separated by commas.
+        kwargs["help_text"] = " ".join(filter(None, [help_text, "Separate several with commas."]))
+        return ListField(**kwargs, item=typing.get_args(inner)[0]), False
+    kwargs["help_text"] = " ".join(filter(None, [help_text, "JSON."]))
+    return forms.CharField(**kwargs, widget=forms.Textarea(attrs={"rows": 4})), True
+
+
+class ListField(forms.CharField):
+    """A list of short values ("HP-104, HP-310") as one text input; cleans to a list of str or int."""
+
+    def __init__(self, *, item: type, **kwargs: Any) -> None:
+        self.item = item
+        super().__init__(widget=forms.TextInput(attrs={"size": 60}), **kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return ", ".join(str(v) for v in value)
+        return value
+
+    def to_python(self, value: Any) -> list[Any]:  # type: ignore[override]
+        text = str(super().to_python(value) or "")
+        parts = [part.strip() for part in text.split(",") if part.strip()]
+        if self.item is int:
+            try:
+                return [int(part) for part in parts]
+            except ValueError as exc:
+                raise forms.ValidationError(f"whole numbers separated by commas, got {text!r}") from exc
+        return parts
 
 
 def _like(value: Decimal, original: Any) -> Decimal:
@@ -179,7 +207,7 @@ class ArgsForm(forms.Form):
                         value = json.loads(value)
                     except ValueError as exc:
                         raise forms.ValidationError({name: f"not valid JSON: {exc}"}) from exc
-            elif value == "" or value is None:
+            elif value == "" or value is None or (value == [] and name not in self.proposal.args):
                 value = None
             elif isinstance(value, dt.datetime):
                 if timezone.is_naive(value):
@@ -207,6 +235,29 @@ class ArgChange:
     @property
     def label(self) -> str:
         return self.name.replace("_", " ").capitalize()
+
+    @property
+    def before_words(self) -> str:
+        return _value_words(self.name, self.before)
+
+    @property
+    def after_words(self) -> str:
+        return _value_words(self.name, self.after)
+
+
+# Argument names that hold an amount of money: shown in the brand's currency ("$140", not "140.00").
+MONEY_ARGS = ("budget", "price", "amount", "cost", "total", "spend")
+
+
+def _value_words(name: str, value: Any) -> str:
+    if value is None or value == "":
+        return "-"
+    if any(hint in name for hint in MONEY_ARGS) and not isinstance(value, bool):
+        try:
+            return registry.money_words(Decimal(str(value)))
+        except (InvalidOperation, ValueError):
+            return str(value)
+    return str(value)
 
 
 def args_diff(before: dict[str, Any], after: dict[str, Any]) -> list[ArgChange]:

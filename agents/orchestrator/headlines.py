@@ -78,7 +78,7 @@ class Headline:
             "confidence": round(self.confidence, 2),
             "urgency": round(self.urgency, 2),
             "score": round(self.score, 2),
-            "formula": "money at stake x confidence x urgency",
+            "formula": "value at stake x confidence x urgency",
         }
 
 
@@ -372,7 +372,7 @@ def choose(kind: str, candidates: list[Headline]) -> Headline:
     else:
         edge = "the runner-up puts nothing measurable at stake"
     best.why = (
-        f"Chosen out of {len(ordered)} {word} candidates on money at stake x confidence x urgency: {_weighs(best)}, "
+        f"Chosen out of {len(ordered)} {word} candidates on value at stake x confidence x urgency: {_weighs(best)}, "
         f"{edge}. Runner-up: {runner.title} ({_weighs(runner)})."
     )
     return best

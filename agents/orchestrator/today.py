@@ -48,7 +48,9 @@ def number_in_words(key: str, value: Any) -> str:
     number = float(value)
     if key.startswith("roas"):
         return f"{number:.1f}x"
-    if key in ("growth", "confidence", "urgency_share") or key.endswith("_rate") or key.endswith("_share"):
+    if key in ("urgency", "track_weight"):
+        return f"x{number:.2f}"  # multipliers of the score, 1 = neutral
+    if key in ("growth", "confidence", "reported_confidence", "urgency_share") or key.endswith(("_rate", "_share")):
         return f"{number:.0%}"
     if "days" in key:
         return f"{number:.0f} day{'s' if round(number) != 1 else ''}"
@@ -66,7 +68,18 @@ def _is_number(text: str) -> bool:
 _ACRONYMS = {"roas": "ROAS", "sku": "SKU", "ctr": "CTR", "po": "PO", "llm": "LLM", "vip": "VIP"}
 
 
+# The ranking's inputs under the names people use (its "money" is the value at stake: approvals.valuing).
+_LABELS = {
+    "money_at_stake": "Value at stake",
+    "reported_confidence": "The agent's own confidence",
+    "urgency": "Urgency (by expiry)",
+    "track_weight": "Track-record weight",
+}
+
+
 def _label(key: str) -> str:
+    if key in _LABELS:
+        return _LABELS[key]
     words = [_ACRONYMS.get(w, w) for w in key.split("_")]
     text = " ".join(words)
     return text[0].upper() + text[1:] if text else text
@@ -80,7 +93,7 @@ def numbers_in_words(numbers: dict[str, Any]) -> list[tuple[str, str]]:
         if key not in _HIDDEN and not isinstance(value, dict | list)
     ]
     if numbers and numbers.get("money_basis"):
-        out.append(("How the money is counted", str(numbers["money_basis"])))
+        out.append(("How it is counted", str(numbers["money_basis"])))
     return out
 
 
@@ -124,7 +137,8 @@ def dress_proposals(proposals: list[ProposedAction], user: Someone) -> list[Prop
     """Money in words and what the person may do, on each proposal the page lists."""
     deciding = permissions.access(user).deciding_ids()
     for p in proposals:
-        p.money_words = money_words(p.money_at_stake, whole=True)  # type: ignore[attr-defined]
+        # What it spends, or what it is worth when that is its own figure (a send's expected revenue).
+        p.money_words = p.stake_short if p.value_differs else money_words(p.money_at_stake, whole=True)  # type: ignore[attr-defined]
         p.decidable = p.status == Status.PENDING and not p.is_held and p.division_id in deciding  # type: ignore[attr-defined]
         p.four_eyes = policy.needs_four_eyes(p)  # type: ignore[attr-defined]
     return proposals

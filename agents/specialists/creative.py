@@ -311,6 +311,25 @@ class Copywriter(Specialist):
         draft_from_intent(ctx)
 
 
+def audience_ready(ctx: RunContext, segment_key: str) -> bool:
+    """A send is proposed only to a segment that reaches someone: one not built yet, or with no
+    customer who accepts marketing, is a warning on the run (the gate would refuse the send anyway)."""
+    from brand.models import Segment
+
+    segment = Segment.objects.filter(key=segment_key).first()
+    if segment is None:
+        ctx.warn(f"segment {segment_key!r} does not exist: no e-mail proposed to it")
+        return False
+    if not segment.audience().exists():
+        built = "never built" if segment.built_at is None else f"built {segment.built_at:%Y-%m-%d}"
+        ctx.warn(
+            f"segment {segment_key!r} ({segment.name}, {built}) has no customer who accepts marketing: "
+            "no e-mail proposed to it until it is built"
+        )
+        return False
+    return True
+
+
 # A person asking for a message to go out: "send", "announce", "e-mail the VIPs", "tell our subscribers".
 ASKS_A_SEND = re.compile(r"\b(?:send|announce|e-?mail|mail|newsletter|tell|message|let \w+ know)\b", re.IGNORECASE)
 
@@ -325,6 +344,7 @@ def draft_from_intent(ctx: RunContext, *, fallback_segment: str | None = "all-su
         raise ValueError(f"run #{ctx.run.pk}: drafting an e-mail from a request needs the run's intent")
 
     text = ctx.intent.text.lower()
+    # Only segments the e-mail would reach: a named segment with no consenting member is warned about below.
     segments = list(Segment.objects.values_list("key", "name"))
     named = [
         key
@@ -337,6 +357,8 @@ def draft_from_intent(ctx: RunContext, *, fallback_segment: str | None = "all-su
         if fallback_segment is None:
             return False
         ctx.warn("no segment to write to: build one (segment.build) first")
+        return True
+    if not audience_ready(ctx, chosen):
         return True
     existing = open_on_target(action_type="email.send_campaign", target=f"segment:{chosen}")
     if existing is not None:

@@ -16,7 +16,7 @@ from agents.runtime.base import RunContext, Specialist
 from agents.runtime.context import Proposal
 from agents.runtime.registry import register
 from agents.specialists.campaign_requests import honour_campaign_request
-from agents.specialists.creative import draft_email, revise_email_proposal
+from agents.specialists.creative import audience_ready, draft_email, revise_email_proposal
 from brand.metrics.growth import (
     CampaignRoas,
     EvidenceGap,
@@ -364,6 +364,8 @@ class Promotions(Specialist):
             ),
         )
         segment = str(config["segment"])
+        if not audience_ready(ctx, segment):
+            return  # a discount nobody is told about is not proposed either
         slot = free_send_slot(
             ctx.today,
             segment,

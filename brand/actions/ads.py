@@ -8,7 +8,7 @@ from typing import Annotated
 import pydantic
 from django.utils import timezone
 
-from approvals.registry import register
+from approvals.registry import Value, register
 
 from ..clock import brand_today
 from ..metrics.growth import effective_budget
@@ -154,6 +154,15 @@ class PauseCampaign(_StatusChange):
     to_status = CampaignStatus.PAUSED
     verb = "Pause"
 
+    def value(self, args: CampaignArgs) -> Value:
+        # A pause spends nothing; what it is worth deciding is the spend it stops.
+        campaign = _campaign(args.campaign_id)
+        return Value(
+            amount=campaign.daily_budget * BUDGET_HORIZON_DAYS,
+            kind="spend it stops",
+            how=f"{money_words(campaign.daily_budget)} a day x {BUDGET_HORIZON_DAYS} days (a week of its budget)",
+        )
+
 
 @register
 class ResumeCampaign(_StatusChange):
@@ -164,3 +173,7 @@ class ResumeCampaign(_StatusChange):
 
     def money_at_stake(self, args: CampaignArgs) -> Decimal:
         return _campaign(args.campaign_id).daily_budget * BUDGET_HORIZON_DAYS
+
+    def money_explained(self, args: CampaignArgs) -> str:
+        budget = _campaign(args.campaign_id).daily_budget
+        return f"{money_words(budget)} a day x {BUDGET_HORIZON_DAYS} days (a week of its budget, spent again)"
