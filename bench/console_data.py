@@ -42,7 +42,7 @@ from approvals.services import proposal_create
 from bench import memory_data as memory_bench
 from brand.clock import brand_today
 from brand.demo.people import people_set
-from brand.models import AdCampaign, EmailCampaign, Product, Segment, Supplier, Variant
+from brand.models import AdCampaign, Customer, EmailCampaign, Product, Segment, Supplier, Variant
 from divisions.models import Division, Membership, Role
 from memory.models import MemoryEntry
 
@@ -110,6 +110,16 @@ def _brand_rows() -> dict[str, Any]:
         )
     ]
     segment, _ = Segment.objects.get_or_create(key="bench-lapsed", defaults={"name": "Lapsed buyers"})
+    # The gate refuses a send to a segment nobody in it would receive: give it consenting members.
+    if not segment.audience().exists():
+        lapsed = [
+            Customer.objects.get_or_create(
+                email=f"bench-lapsed-{n}@example.com",
+                defaults={"first_name": "Bench", "accepts_marketing": True, "created_at": timezone.now()},
+            )[0]
+            for n in range(12)
+        ]
+        segment.customers.add(*lapsed)
     email, _ = EmailCampaign.objects.get_or_create(
         name="Bench win-back",
         defaults={

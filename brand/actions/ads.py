@@ -9,6 +9,7 @@ import pydantic
 from django.utils import timezone
 
 from approvals.registry import Value, register
+from atlas_project.request_cache import forget, per_request
 
 from ..clock import brand_today
 from ..metrics.growth import effective_budget
@@ -20,7 +21,10 @@ BUDGET_HORIZON_DAYS = 7
 
 
 def _campaign(campaign_id: int) -> AdCampaign:
-    campaign = AdCampaign.objects.filter(pk=campaign_id).first()
+    """The campaign, read once per console request (validation, title, money and preview each ask for
+    it); `apply` drops the kept copy when an action writes it, so a later check in the same
+    request (a bundle decided together) reads the change."""
+    campaign = per_request(("brand.AdCampaign", campaign_id), lambda: AdCampaign.objects.filter(pk=campaign_id).first())
     if campaign is None:
         raise ValueError(f"no ad campaign with id {campaign_id}")
     return campaign
@@ -100,6 +104,7 @@ class SetDailyBudget(BrandAction):
         before = campaign.daily_budget
         campaign.daily_budget = args.daily_budget
         campaign.save(update_fields=["daily_budget"])
+        forget(("brand.AdCampaign", campaign.pk))
         return {"campaign_id": campaign.pk, "daily_budget_before": str(before), "daily_budget": str(args.daily_budget)}
 
 
@@ -139,6 +144,7 @@ class _StatusChange(BrandAction):
         before = campaign.status
         campaign.status = self.to_status
         campaign.save(update_fields=["status"])
+        forget(("brand.AdCampaign", campaign.pk))
         return {
             "campaign_id": campaign.pk,
             "status_before": before,
