@@ -444,6 +444,51 @@ def rule_price_cut_overlap(proposal: ProposedAction, pending: list[ProposedActio
     return None
 
 
+# --- rule (f): two changes to one campaign from different agents ------------------------------------
+
+CAMPAIGN_TYPES = ("ads.set_daily_budget", PAUSE_TYPE, "ads.resume_campaign")
+
+
+def _campaign_change_weight(p: ProposedAction) -> tuple[int, float, float, float]:
+    """A pause beats a budget change on one campaign (it stops the spend both are about); between two
+    changes of a kind (growth's cut and finance's cap, say), the stronger proposal wins."""
+    return (int(p.action_type == PAUSE_TYPE), *_strength(p))
+
+
+def rule_campaign_overlap(proposal: ProposedAction, pending: list[ProposedAction]) -> Hold | None:
+    if proposal.action_type not in CAMPAIGN_TYPES:
+        return None
+    mine = set(targets(proposal, "campaign"))
+    if not mine:
+        return None
+    for other in pending:
+        if (
+            other.pk == proposal.pk
+            or other.action_type not in CAMPAIGN_TYPES
+            or other.hold_reason
+            or other.agent_key == proposal.agent_key
+            or not mine & set(targets(other, "campaign"))
+        ):
+            continue
+        if _campaign_change_weight(other) < _campaign_change_weight(proposal):
+            continue
+        if _campaign_change_weight(other) == _campaign_change_weight(proposal) and other.pk > proposal.pk:
+            continue
+        return Hold(
+            proposal,
+            "campaign_overlap",
+            f"{proposal.title or proposal.action_type} (#{proposal.pk}) and #{other.pk} from "
+            f"{other.agent_key or 'another agent'} ({other.title or other.action_type}) change the same campaign; "
+            f"one change at a time, and #{other.pk} wins ("
+            + ("a pause stops the spend both are about" if other.action_type == PAUSE_TYPE else "the stronger case")
+            + "). Held for a person to decide.",
+            [other],
+            [],
+            {"campaigns": sorted(mine), "winner": other.pk},
+        )
+    return None
+
+
 # --- running the rules --------------------------------------------------------------------------
 
 RULES: list[Callable[[ProposedAction, list[ProposedAction]], Hold | None]] = [
@@ -452,6 +497,7 @@ RULES: list[Callable[[ProposedAction, list[ProposedAction]], Hold | None]] = [
     rule_send_clash,
     rule_discount_preference,
     rule_price_cut_overlap,
+    rule_campaign_overlap,
 ]
 
 
