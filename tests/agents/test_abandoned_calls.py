@@ -20,34 +20,19 @@ from django.db import connection
 from django.utils import timezone
 
 from agents.apps import ABANDONED_CALLS_SCHEDULE
-from agents.models import Agent, AgentKind, AgentRun, CallState, LLMCall, RunStatus
+from agents.models import AgentRun, CallState, LLMCall
 from agents.runtime.llm import BudgetExceeded, usage
 from agents.runtime.schedules import recurring
 from agents.runtime.services import cycle_start
-from brand.clock import brand_today
+from tests.agents.test_llm_usage import a_run
+from tests.agents.test_llm_usage import request_for as usage_request
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def a_run(**agent_fields) -> AgentRun:
-    agent, _ = Agent.objects.get_or_create(
-        key="growth.abandon_test", defaults={"kind": AgentKind.SPECIALIST, "name": "abandon test", **agent_fields}
-    )
-    return AgentRun.objects.create(agent=agent, status=RunStatus.RUNNING, started_at=timezone.now())
-
-
-def request_for(run: AgentRun, *, answer: int = 1000) -> usage.CallRequest:
-    return usage.CallRequest(
-        run=run,
-        agent=run.agent,
-        today=brand_today(),
-        provider="openai",
-        model="gpt-4o-mini",
-        purpose="test",
-        system="",
-        prompt="x" * 396,  # 100 tokens
-        max_output_tokens=answer,
-    )
+def request_for(run: AgentRun) -> usage.CallRequest:
+    """A call of 100 prompt tokens and a 1,000-token answer allowance."""
+    return usage_request(run, answer=1000)
 
 
 def reserved_at(run: AgentRun, at: dt.datetime) -> LLMCall:
