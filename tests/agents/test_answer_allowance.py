@@ -124,3 +124,11 @@ def test_the_offline_provider_respects_max_tokens_too():
     with pytest.raises(LLMError, match="more than the call's max_tokens=100") as cut:
         provider.generate(Note, **ask, offline=lambda: long_note, max_tokens=100)
     assert cut.value.finish_reason == "length"
+
+
+def test_the_settings_know_every_agent_kind():
+    # The settings cannot import the models; the kinds they accept are the models' kinds.
+    from agents.models import AgentKind
+    from atlas_project.settings import AGENT_KINDS
+
+    assert set(AGENT_KINDS) == set(AgentKind.values)
