@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 HOST ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
-.PHONY: install demo serve cycle brief test lint lock clean
+.PHONY: install demo serve cycle brief test bench lint lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,7 @@ demo: install .env
 	@mkdir -p var
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py atlas_demo
+	$(BIN)/python manage.py atlas_demo_past
 	$(BIN)/python manage.py atlas_memory add --as owner --kind preference --key brand:max_discount_percent \
 		--value '{"max_discount_percent": 30}' \
 		--text "No discount or markdown deeper than 30% this quarter: we protect our price position."
@@ -59,6 +60,12 @@ brief: install .env
 # pytest exits 5 when it collected no test; that is a failure of the suite, not a pass.
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Atlas measured at ten times the demo brand (README "Benchmarks"); the table on stdout, every sample in var/bench.json.
+bench: export DEBUG ?= true
+bench: install
+	@mkdir -p var
+	$(BIN)/python manage.py atlas_bench --scale standard --json var/bench.json
 
 lint: install
 	$(BIN)/ruff check .

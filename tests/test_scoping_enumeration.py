@@ -48,7 +48,7 @@ from tests.memory.factories import run_of
 pytestmark = pytest.mark.django_db
 
 SLUGS = [slug for slug, _, _ in DIVISIONS]
-ATLAS_APPS = {"atlas_project", "divisions", "brand", "memory", "approvals", "agents"}
+ATLAS_APPS = {"atlas_project", "divisions", "brand", "memory", "approvals", "agents", "bench"}
 
 # How each registered ModelAdmin is scoped.
 DIVISION = "division rows: members of the division and owners"  # canaries seeded per division
@@ -113,10 +113,12 @@ COMMAND_RULES: dict[str, tuple[str, str]] = {
     "atlas_digest": (SYSTEM, "test_operator_commands_take_no_person"),
     "atlas_import": (SYSTEM, "test_operator_commands_take_no_person"),
     "atlas_demo": (SYSTEM, "test_operator_commands_take_no_person"),
+    "atlas_demo_past": (SYSTEM, "test_operator_commands_take_no_person"),
     "atlas_schedules": (SYSTEM, "test_operator_commands_take_no_person"),
     "atlas_outcomes": (SYSTEM, "test_operator_commands_take_no_person"),
     "atlas_llm_prune": (SYSTEM, "test_operator_commands_take_no_person"),
     "atlas_eval": (SYSTEM, "test_operator_commands_take_no_person"),
+    "atlas_bench": (SYSTEM, "test_operator_commands_take_no_person"),
 }
 
 PII_TEXT = ("pii.canary@example.com", "Pcanaryfirst", "Pcanarylast")

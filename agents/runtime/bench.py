@@ -3,7 +3,8 @@
 The critical path is, phase by phase (specialists, directors, orchestrator), the slowest run's
 total LLM latency; a cycle whose specialists' calls run concurrently takes about that long, a
 sequential one about the sum. Point the openai provider at a slow OpenAI-compatible server first
-(e.g. `tests.agents.fake_openai.FakeOpenAI(latency=1.0)`; settings OPENAI_BASE_URL etc.).
+(e.g. `bench.fake_openai.FakeOpenAI(latency=1.0)`; settings OPENAI_BASE_URL etc.), as the cycle part
+of `atlas_bench` does (bench/parts/cycle.py).
 """
 
 from __future__ import annotations

@@ -8,8 +8,11 @@ from typing import Annotated
 import pydantic
 from django.utils import timezone
 
-from approvals.registry import register
+from approvals.registry import Value, register
+from atlas_project.request_cache import forget, per_request
 
+from ..clock import brand_today
+from ..metrics.growth import effective_budget
 from ..models import AdCampaign, CampaignStatus
 from ..money import money_words
 from .base import BrandAction, row_basis
@@ -18,10 +21,19 @@ BUDGET_HORIZON_DAYS = 7
 
 
 def _campaign(campaign_id: int) -> AdCampaign:
-    campaign = AdCampaign.objects.filter(pk=campaign_id).first()
+    """The campaign, read once per console request (validation, title, money and preview each ask for
+    it); `apply` drops the kept copy when an action writes it, so a later check in the same
+    request (a bundle decided together) reads the change."""
+    campaign = per_request(("brand.AdCampaign", campaign_id), lambda: AdCampaign.objects.filter(pk=campaign_id).first())
     if campaign is None:
         raise ValueError(f"no ad campaign with id {campaign_id}")
     return campaign
+
+
+def _current(campaign: AdCampaign) -> Decimal:
+    """The budget a change moves from: the one on record, or what the campaign is seen to spend a day when
+    its ads export carried none (writing $50 on a campaign seen spending $80 is a cut, not a raise from $0)."""
+    return effective_budget(campaign, brand_today())
 
 
 class CampaignArgs(pydantic.BaseModel):
@@ -61,26 +73,27 @@ class SetDailyBudget(BrandAction):
 
     def money_at_stake(self, args: BudgetArgs) -> Decimal:
         campaign = _campaign(args.campaign_id)
-        return abs(args.daily_budget - campaign.daily_budget) * BUDGET_HORIZON_DAYS
+        return abs(args.daily_budget - _current(campaign)) * BUDGET_HORIZON_DAYS
 
     def money_explained(self, args: BudgetArgs) -> str:
         campaign = _campaign(args.campaign_id)
         return (
-            f"|{money_words(args.daily_budget)} - {money_words(campaign.daily_budget)}| a day "
+            f"|{money_words(args.daily_budget)} - {money_words(_current(campaign))}| a day "
             f"x {BUDGET_HORIZON_DAYS} days "
             "(a week of the change, the horizon budgets are reviewed on)"
         )
 
     def title(self, args: BudgetArgs) -> str:
         campaign = _campaign(args.campaign_id)
-        verb = "Raise" if args.daily_budget > campaign.daily_budget else "Cut"
+        verb = "Raise" if args.daily_budget > _current(campaign) else "Cut"
         return f"{verb} the daily budget of {campaign.name}"
 
     def preview(self, args: BudgetArgs) -> str:
         campaign = _campaign(args.campaign_id)
+        observed = "" if campaign.daily_budget else " (none on record: the observed daily spend)"
         return (
             f"Daily budget of {campaign.name} ({campaign.get_channel_display()}): "
-            f"{money_words(campaign.daily_budget)} -> {money_words(args.daily_budget)}"
+            f"{money_words(_current(campaign))}{observed} -> {money_words(args.daily_budget)}"
         )
 
     def basis(self, args: BudgetArgs) -> dict:
@@ -91,6 +104,7 @@ class SetDailyBudget(BrandAction):
         before = campaign.daily_budget
         campaign.daily_budget = args.daily_budget
         campaign.save(update_fields=["daily_budget"])
+        forget(("brand.AdCampaign", campaign.pk))
         return {"campaign_id": campaign.pk, "daily_budget_before": str(before), "daily_budget": str(args.daily_budget)}
 
 
@@ -130,6 +144,7 @@ class _StatusChange(BrandAction):
         before = campaign.status
         campaign.status = self.to_status
         campaign.save(update_fields=["status"])
+        forget(("brand.AdCampaign", campaign.pk))
         return {
             "campaign_id": campaign.pk,
             "status_before": before,
@@ -145,6 +160,15 @@ class PauseCampaign(_StatusChange):
     to_status = CampaignStatus.PAUSED
     verb = "Pause"
 
+    def value(self, args: CampaignArgs) -> Value:
+        # A pause spends nothing; what it is worth deciding is the spend it stops.
+        campaign = _campaign(args.campaign_id)
+        return Value(
+            amount=campaign.daily_budget * BUDGET_HORIZON_DAYS,
+            kind="spend it stops",
+            how=f"{money_words(campaign.daily_budget)} a day x {BUDGET_HORIZON_DAYS} days (a week of its budget)",
+        )
+
 
 @register
 class ResumeCampaign(_StatusChange):
@@ -155,3 +179,7 @@ class ResumeCampaign(_StatusChange):
 
     def money_at_stake(self, args: CampaignArgs) -> Decimal:
         return _campaign(args.campaign_id).daily_budget * BUDGET_HORIZON_DAYS
+
+    def money_explained(self, args: CampaignArgs) -> str:
+        budget = _campaign(args.campaign_id).daily_budget
+        return f"{money_words(budget)} a day x {BUDGET_HORIZON_DAYS} days (a week of its budget, spent again)"

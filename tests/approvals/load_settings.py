@@ -6,5 +6,5 @@ lock-out stays on (fifty users each log in once with the right password, so it n
 
 from tests.settings import *  # noqa: F403
 
-ATLAS_EXECUTE_SYNC = False  # approvals queue their execution; no worker runs in the load test
+ATLAS_EXECUTE_SYNC = False  # approvals queue their execution; the test's qcluster runs it
 ALLOWED_HOSTS = ["127.0.0.1"]

@@ -22,24 +22,17 @@ import collections
 import os
 import random
 import signal
-import subprocess
-import sys
-import tempfile
 import time
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
-from django_q.brokers import get_broker
-from django_q.brokers.orm import ORM
-from django_q.tasks import async_task
 
-from approvals import executor
-from approvals.executor import EXECUTE_TASK, executions_sweep, idempotency_key_for
+from approvals.executor import executions_sweep, idempotency_key_for
 from approvals.models import ProposedAction, Status
 from approvals.services import proposal_approve, proposal_create
+from bench.servers import database_url_for, qcluster, queueing_to
 from brand.models import AdCampaign, AppliedAction, EmailCampaign
 from divisions.models import Role
 from tests.factories import (
@@ -53,7 +46,6 @@ from tests.factories import (
 
 from .servers import Inbox, Receiver, http_server, smtp_server
 
-ROOT = Path(__file__).resolve().parents[2]
 KILLS = 20
 BUDGETS = 40
 SENDS = 8
@@ -72,87 +64,6 @@ class SlowInbox(Inbox):
     async def handle_DATA(self, server, session, envelope):
         await asyncio.sleep(0.03)
         return await super().handle_DATA(server, session, envelope)
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def _descendants(pid: int) -> dict[int, int]:
-    """{pid: depth} of every process below `pid` (read from /proc: no extra package)."""
-    children: dict[int, list[int]] = collections.defaultdict(list)
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        children[parent].append(int(entry))
-    found: dict[int, int] = {}
-    stack = [(pid, 0)]
-    while stack:
-        current, depth = stack.pop()
-        for child in children.get(current, []):
-            found[child] = depth + 1
-            stack.append((child, depth + 1))
-    return found
-
-
-def _workers(folder: Path) -> list[int]:
-    """The pids of the cluster's live workers (each wrote its pid when it spawned; see crash_app)."""
-    alive = []
-    for entry in folder.iterdir():
-        pid = int(entry.name)
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            entry.unlink()
-            continue
-        alive.append(pid)
-    return alive
-
-
-def _start_cluster(*, broker: str, webhook: str, smtp_port: int, log, workers_dir: Path) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.approvals.crash_settings",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": django_settings.REDIS_URL if broker == "redis" else "",
-        "Q_CLUSTER_NAME": SIGNING_NAME,
-        "ATLAS_CRASH_QUEUE": QUEUE,
-        "ATLAS_LLM_TIMEOUT": "2",
-        "ATLAS_LLM_MAX_RETRIES": "0",
-        "ATLAS_EXECUTION_CLAIM_TTL": str(CLAIM_TTL),
-        "ATLAS_WEBHOOK_URL": webhook,
-        "ATLAS_WEBHOOK_SECRET": "crash-test",
-        "ATLAS_WEBHOOK_ACTIONS": "ads.set_daily_budget",
-        "ATLAS_WEBHOOK_TIMEOUT": "10",
-        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
-        "ATLAS_CRASH_WORKERS_DIR": str(workers_dir),
-    }
-    if connection.settings_dict.get("PASSWORD"):
-        env["PGPASSWORD"] = connection.settings_dict["PASSWORD"]
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
 
 
 def _work(growth_approver, retention_approver) -> list[ProposedAction]:
@@ -189,56 +100,66 @@ def _work(growth_approver, retention_approver) -> list[ProposedAction]:
     return proposals
 
 
-def _crash(broker: str, settings, monkeypatch) -> None:
+def _crash(broker: str, settings) -> None:
     settings.ATLAS_EXECUTE_SYNC = False
     settings.ATLAS_EXECUTION_CLAIM_TTL = CLAIM_TTL
-    # The approvals and the sweeper here queue on the cluster's broker and queue (django-q2 reads its
-    # configuration once per process, so the broker is named, not configured).
-    queue = ORM(list_key=QUEUE) if broker == "orm" else get_broker(list_key=QUEUE)
-    monkeypatch.setattr(
-        executor, "dispatch", lambda pk, *, inline=None: async_task(EXECUTE_TASK, pk, broker=queue, cluster=QUEUE)
-    )
     growth_approver = MembershipFactory(division=division("growth"), role=Role.APPROVER).user
     retention_approver = MembershipFactory(division=division("retention"), role=Role.APPROVER).user
     # A slow receiver: executions are in flight long enough for the kills to land inside them.
     receiver = Receiver([], delay=0.15)
     inbox = SlowInbox()
-    log = tempfile.NamedTemporaryFile(prefix=f"atlas-crash-{broker}-", suffix=".log", delete=False)  # noqa: SIM115
     rng = random.Random(20261202)
-    with http_server(receiver) as url, smtp_server(inbox) as port:
-        workers_dir = Path(tempfile.mkdtemp(prefix="atlas-crash-workers-"))
-        proc = _start_cluster(broker=broker, webhook=url, smtp_port=port, log=log, workers_dir=workers_dir)
-        try:
-            time.sleep(3)  # the cluster's workers spawn before the approvals queue work
-            proposals = _work(growth_approver, retention_approver)
-            ids = [p.pk for p in proposals]
-            kills = 0
-            deadline = time.monotonic() + WAIT_SECONDS
-            next_sweep = time.monotonic() + SWEEP_EVERY
-            while time.monotonic() < deadline:
-                open_ = ProposedAction.objects.filter(pk__in=ids, status__in=[Status.APPROVED, Status.EXECUTING])
-                if not open_.exists() and kills >= KILLS:
-                    break
-                if kills < KILLS:
-                    below = set(_descendants(proc.pid))
-                    workers = [pid for pid in _workers(workers_dir) if pid in below]
-                    if workers:
-                        os.kill(rng.choice(workers), signal.SIGKILL)
-                        kills += 1
-                    time.sleep(rng.uniform(0.15, 0.5))
-                else:
-                    time.sleep(0.5)
-                # The sweeper's schedule runs every minute; every few seconds here, not every loop: each
-                # sweep re-dispatches every lost task, and a flood of repeats would queue the real work
-                # behind it on the ORM broker, which hands a worker one task per poll.
-                if time.monotonic() >= next_sweep:
-                    executions_sweep()
-                    next_sweep = time.monotonic() + SWEEP_EVERY
-            assert proc.poll() is None, f"the qcluster died:\n{Path(log.name).read_text()[-4000:]}"
-            assert kills == KILLS
-        finally:
-            _stop(proc)
-            log.close()
+    with (
+        http_server(receiver) as url,
+        smtp_server(inbox) as port,
+        qcluster(
+            database_url=database_url_for(connection.settings_dict),
+            broker=broker,
+            redis_url=django_settings.REDIS_URL,
+            settings="tests.approvals.crash_settings",
+            name=SIGNING_NAME,
+            queue=QUEUE,
+            workers=2,
+            env={
+                "ATLAS_LLM_TIMEOUT": "2",
+                "ATLAS_LLM_MAX_RETRIES": "0",
+                "ATLAS_EXECUTION_CLAIM_TTL": str(CLAIM_TTL),
+                "ATLAS_WEBHOOK_URL": url,
+                "ATLAS_WEBHOOK_SECRET": "crash-test",
+                "ATLAS_WEBHOOK_ACTIONS": "ads.set_daily_budget",
+                "ATLAS_WEBHOOK_TIMEOUT": "10",
+                "EMAIL_URL": f"smtp://127.0.0.1:{port}",
+            },
+        ) as cluster,
+        # The approvals and the sweeper here queue on the cluster's broker and queue.
+        queueing_to(cluster),
+    ):
+        proposals = _work(growth_approver, retention_approver)
+        ids = [p.pk for p in proposals]
+        kills = 0
+        deadline = time.monotonic() + WAIT_SECONDS
+        next_sweep = time.monotonic() + SWEEP_EVERY
+        while time.monotonic() < deadline:
+            open_ = ProposedAction.objects.filter(pk__in=ids, status__in=[Status.APPROVED, Status.EXECUTING])
+            if not open_.exists() and kills >= KILLS:
+                break
+            if kills < KILLS:
+                workers = cluster.worker_pids()
+                if workers:
+                    os.kill(rng.choice(workers), signal.SIGKILL)
+                    kills += 1
+                time.sleep(rng.uniform(0.15, 0.5))
+            else:
+                time.sleep(0.5)
+            # The sweeper's schedule runs every minute; every few seconds here, not every loop: each
+            # sweep re-dispatches every lost task, and a flood of repeats would queue the real work
+            # behind it on the ORM broker, which hands a worker one task per poll.
+            if time.monotonic() >= next_sweep:
+                executions_sweep()
+                next_sweep = time.monotonic() + SWEEP_EVERY
+        assert cluster.alive(), f"the qcluster died:\n{cluster.log_tail()}"
+        assert kills == KILLS
+        log_tail = cluster.log_tail(2000)
 
     proposals = list(ProposedAction.objects.filter(pk__in=ids))
     stuck = [
@@ -246,7 +167,7 @@ def _crash(broker: str, settings, monkeypatch) -> None:
         for p in proposals
         if p.status not in (Status.EXECUTED, Status.FAILED)
     ]
-    assert not stuck, f"left unfinished after {WAIT_SECONDS} s: {stuck}\n{Path(log.name).read_text()[-2000:]}"
+    assert not stuck, f"left unfinished after {WAIT_SECONDS} s: {stuck}\n{log_tail}"
     for p in proposals:
         if p.status == Status.FAILED:
             assert p.status_reason.strip(), f"#{p.pk} failed without its reason"
@@ -290,12 +211,12 @@ def _crash(broker: str, settings, monkeypatch) -> None:
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_sigkilled_workers_on_the_orm_broker_lose_and_duplicate_nothing(settings, monkeypatch):
-    _crash("orm", settings, monkeypatch)
+def test_sigkilled_workers_on_the_orm_broker_lose_and_duplicate_nothing(settings):
+    _crash("orm", settings)
 
 
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_sigkilled_workers_on_the_redis_broker_lose_and_duplicate_nothing(settings, monkeypatch):
-    _crash("redis", settings, monkeypatch)
+def test_sigkilled_workers_on_the_redis_broker_lose_and_duplicate_nothing(settings):
+    _crash("redis", settings)

@@ -6,10 +6,13 @@ proposal's page, posts the page's "Approve" form (with the page's CSRF token) an
 to the page that says how it went. One proposal in ten is in two sessions' shares, at the head of both,
 so that two people approve it at the same moment: one wins, the other gets the refusal on the page.
 
-The proposals are budget changes below the four-eyes amount, so one approval decides each; their
-execution is queued (no worker runs here): this measures deciding, not the peers' effects.
+The proposals are budget changes below the four-eyes amount, so one approval decides each. A real
+2-worker qcluster executes them as they are approved, on the suite's broker (ORM, or Redis when
+REDIS_URL is set): when the deciding is over and the cluster has caught up, every proposal has been
+executed exactly once (one successful execution, one effects-ledger entry, one change of its
+campaign's budget).
 
-Figures (requests, p50/p95/max latency, requests per second) are printed and written to
+Figures (requests, p50/p95/max latency, requests per second, executions) are printed and written to
 var/load-test.json; the README's "Reliability" section quotes them.
 """
 
@@ -20,28 +23,25 @@ import html
 import json
 import os
 import re
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from decimal import Decimal
 from http.cookiejar import CookieJar
 from pathlib import Path
-from typing import IO
 
 import pytest
-from django.db import connection, transaction
+from django.conf import settings as django_settings
+from django.db import connection
 
 from agents.models import Cycle, CycleStatus
 from agents.runtime.services import cycle_start
-from approvals.models import Decision, ProposedAction, Status, Verdict
-from approvals.services import proposal_create
-from brand.models import AdCampaign
+from approvals.executor import idempotency_key_for
+from approvals.models import Decision, Execution, ProposedAction, Status, Verdict
+from bench.parts.execution import BUDGET_AFTER, budget_proposals
+from bench.servers import database_url_for, gunicorn, qcluster
+from brand.models import AdCampaign, AppliedAction
 from divisions.models import Division, Role
 from tests.factories import MembershipFactory, UserFactory
 
@@ -51,47 +51,12 @@ SESSIONS = 50
 DIVISIONS = 5
 RACED_EVERY = 10  # one proposal in ten is decided by two sessions at once
 PASSWORD = "pw-atlas-test"  # tests.factories.UserFactory's
-DEADLINE_SECONDS = 150  # the whole run stops here, finished or not
+DEADLINE_SECONDS = 150  # the deciding stops here, finished or not
+EXECUTION_WAIT_SECONDS = 90  # then the cluster has this long to execute what is left
+WORKERS = 2
 REPORT = ROOT / "var" / "load-test.json"
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 MESSAGE = re.compile(r'<li class="(success|error|warning|info)">(.*?)</li>', re.S)
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start_server(port: int, log: IO[bytes]) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.approvals.load_settings",
-        "DATABASE_URL": _database_url(),
-    }
-    if connection.settings_dict.get("PASSWORD"):
-        env["PGPASSWORD"] = connection.settings_dict["PASSWORD"]
-    # Two cores: two worker processes of four threads each.
-    command = [sys.executable, "-m", "gunicorn", "atlas_project.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2"]
-    command += ["--threads", "4", "--timeout", "60", "--graceful-timeout", "10"]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def _wait_until_serving(base: str, proc: subprocess.Popen, log_path: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"gunicorn exited:\n{Path(log_path).read_text()[-4000:]}"
-        try:
-            urllib.request.urlopen(f"{base}/admin/login/", timeout=2).read()
-            return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.2)
-    raise AssertionError(f"gunicorn did not answer within 30 s:\n{Path(log_path).read_text()[-4000:]}")
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -162,24 +127,6 @@ def _token(page: str) -> str:
     return found.group(1)
 
 
-def _proposals(divisions: list[Division]) -> list[ProposedAction]:
-    campaigns = AdCampaign.objects.bulk_create(
-        AdCampaign(name=f"Load campaign {n}", daily_budget=Decimal("100.00")) for n in range(PROPOSALS)
-    )
-    # One transaction: a thousand commits would be most of the setup's time, and none of the test.
-    with transaction.atomic():
-        return [
-            proposal_create(
-                action_type="ads.set_daily_budget",
-                args={"campaign_id": campaign.pk, "daily_budget": "90.00"},
-                division=divisions[n % len(divisions)],
-                rationale="load test",
-                agent_key="growth.paid_media",
-            )
-            for n, campaign in enumerate(campaigns)
-        ]
-
-
 def _shares(proposals: list[ProposedAction], users: dict[int, list[str]]) -> dict[str, list[int]]:
     """Each user's proposals: their division's, round robin; one in ten also given to a colleague.
     The raced ones come first in both lists, so both sessions post them at about the same moment."""
@@ -212,7 +159,7 @@ def test_fifty_sessions_decide_a_thousand_proposals_through_gunicorn_while_a_cyc
         user = UserFactory(username=f"load{n:02d}")
         MembershipFactory(user=user, division=d, role=Role.APPROVER)
         users[d.pk].append(str(user.username))
-    proposals = _proposals(divisions)
+    proposals = budget_proposals(PROPOSALS, divisions=divisions, rationale="load test")
     ids = [p.pk for p in proposals]
     assert ProposedAction.objects.filter(pk__in=ids, status=Status.PENDING, hold_reason="").count() == PROPOSALS
     shares = _shares(proposals, users)
@@ -251,12 +198,29 @@ def test_fifty_sessions_decide_a_thousand_proposals_through_gunicorn_while_a_cyc
         finally:
             connection.close()
 
-    log = tempfile.NamedTemporaryFile(prefix="atlas-load-", suffix=".log", delete=False)  # noqa: SIM115
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    proc = _start_server(port, log)
-    try:
-        _wait_until_serving(base, proc, log.name)
+    database_url = database_url_for(connection.settings_dict)
+    broker = "redis" if django_settings.REDIS_URL else "orm"
+    # The web processes queue each approval's execution on their cluster name; the cluster reads that
+    # queue. A name of this run's own: nothing earlier tests left in a shared broker is in the way.
+    queue = f"atlas-load-{os.getpid()}"
+    with (
+        qcluster(
+            database_url=database_url,
+            broker=broker,
+            redis_url=django_settings.REDIS_URL,
+            settings="tests.settings",
+            name=queue,
+            workers=WORKERS,
+        ) as cluster,
+        gunicorn(
+            database_url=database_url,
+            settings="tests.approvals.load_settings",
+            workers=2,
+            threads=4,
+            env={"Q_CLUSTER_NAME": queue},
+        ) as server,
+    ):
+        base = server.base_url
         start = threading.Barrier(SESSIONS + 1)
         threads = [
             threading.Thread(target=decide, args=(name, pks, base, start), daemon=True)
@@ -277,16 +241,17 @@ def test_fifty_sessions_decide_a_thousand_proposals_through_gunicorn_while_a_cyc
         for thread in [*threads, cycle_thread]:
             thread.join(timeout=70)  # a request in flight finishes or times out
         wall = time.perf_counter() - began
-        assert proc.poll() is None, f"gunicorn died:\n{Path(log.name).read_text()[-4000:]}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
+        assert server.alive(), f"gunicorn died:\n{server.log_tail()}"
+        # The cluster catches up with the approvals it has not executed yet.
+        unfinished = ProposedAction.objects.filter(pk__in=ids, status__in=[Status.APPROVED, Status.EXECUTING])
+        wait_until = time.monotonic() + EXECUTION_WAIT_SECONDS
+        while unfinished.exists() and time.monotonic() < wait_until:
+            cluster.check_alive()
+            time.sleep(0.2)
+        executed_after = time.perf_counter() - began
+        server_log, cluster_log = server.log_tail(), cluster.log_tail()
 
+    executed = ProposedAction.objects.filter(pk__in=ids, status=Status.EXECUTED).count()
     report = {
         "machine_cores": os.cpu_count(),
         "server": "gunicorn -w 2 --threads 4, PostgreSQL",
@@ -302,19 +267,22 @@ def test_fifty_sessions_decide_a_thousand_proposals_through_gunicorn_while_a_cyc
             "max": round(max(samples) * 1000, 1),
         },
         "cycle": cycle_result.get("status", cycle_result.get("error")),
+        "execution": f"qcluster, {WORKERS} workers, {broker} broker",
+        "executed": executed,
+        "executed_within_seconds": round(executed_after, 2),
+        "executions_per_second": round(executed / executed_after, 1),
     }
     REPORT.parent.mkdir(exist_ok=True)
     REPORT.write_text(json.dumps(report, indent=2) + "\n")
     print("\nload test:", json.dumps(report))
 
     assert not failures, failures[:10]
-    assert not [s for s in statuses if s >= 500], f"server errors: {statuses}\n{Path(log.name).read_text()[-4000:]}"
+    assert not [s for s in statuses if s >= 500], f"server errors: {statuses}\n{server_log}"
     assert set(statuses) <= {200, 302}, statuses
     assert "error" not in cycle_result, cycle_result["error"]
     assert Cycle.objects.get(pk=cycle_result["pk"]).status == CycleStatus.DONE
 
-    # Every proposal decided exactly once: approved, by one approving decision of one of its deciders.
-    assert ProposedAction.objects.filter(pk__in=ids, status=Status.APPROVED).count() == PROPOSALS
+    # Every proposal decided exactly once: by one approving decision of one of its deciders.
     approving = collections.Counter(
         Decision.objects.filter(proposal_id__in=ids, verdict=Verdict.APPROVE).values_list("proposal_id", flat=True)
     )
@@ -334,3 +302,21 @@ def test_fifty_sessions_decide_a_thousand_proposals_through_gunicorn_while_a_cyc
             assert f"#{pk}" in refusal or "approved" in refusal.lower(), refusal
     raced = [pk for pk in ids if len(outcomes[pk]) == 2]
     assert len(raced) == PROPOSALS // RACED_EVERY
+
+    # Every approved proposal executed exactly once: one successful execution, one entry in the effects
+    # ledger, one change of its campaign's budget.
+    left = collections.Counter(ProposedAction.objects.filter(pk__in=ids).values_list("status", flat=True))
+    assert left == {Status.EXECUTED: PROPOSALS}, f"not all executed: {left}\n{cluster_log}"
+    runs = collections.Counter(
+        Execution.objects.filter(proposal_id__in=ids, ok=True).values_list("proposal_id", flat=True)
+    )
+    assert set(runs) == set(ids) and set(runs.values()) == {1}
+    keys = {idempotency_key_for(pk) for pk in ids}
+    ledger = collections.Counter(AppliedAction.objects.filter(key__in=keys).values_list("key", flat=True))
+    assert set(ledger) == keys and set(ledger.values()) == {1}
+    campaigns = AdCampaign.objects.filter(pk__in=[p.args["campaign_id"] for p in proposals])
+    assert set(campaigns.values_list("daily_budget", flat=True)) == {BUDGET_AFTER}
+    changes = collections.Counter(
+        AdCampaign.history.filter(id__in=campaigns.values("pk"), history_type="~").values_list("id", flat=True)
+    )
+    assert len(changes) == PROPOSALS and set(changes.values()) == {1}, "each budget changed once"

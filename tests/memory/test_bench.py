@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from memory import bench
+from bench.parts import memory as bench
 from memory.models import MemoryEntry
 from memory.services import remember
 from tests.memory.factories import run_of

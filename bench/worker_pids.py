@@ -1,0 +1,32 @@
+"""Installed only in the qcluster that `bench.servers.qcluster` starts: each worker writes its pid to a
+file once it has spawned (and warmed up), so that the launcher knows when the cluster can take work and
+a crash test kills workers (the processes that execute), never the cluster's pusher or monitor, whose
+death mid-write can leave django-q2's internal queue locked for good."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from django.apps import AppConfig
+
+WORKERS_DIR_ENV = "ATLAS_CLUSTER_WORKERS_DIR"
+
+
+def _note_worker(sender: Any, proc_name: str = "", **kwargs: Any) -> None:
+    folder = os.environ.get(WORKERS_DIR_ENV)
+    if folder:
+        (Path(folder) / str(os.getpid())).write_text(proc_name)
+
+
+class WorkerPids(AppConfig):
+    name = "bench.worker_pids"
+    label = "bench_worker_pids"
+
+    def ready(self) -> None:
+        from django_q.signals import post_spawn
+
+        # Connected after every installed app's own post_spawn handlers (agents' warm-up among them):
+        # a worker's pid file says it is ready.
+        post_spawn.connect(_note_worker, dispatch_uid="bench.worker_pids")
