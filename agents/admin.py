@@ -110,7 +110,20 @@ class LLMCallInline(admin.TabularInline):
     model = LLMCall
     extra = 0
     can_delete = False
-    fields = ("provider", "model", "purpose", "state", "ok", "latency_ms", "tokens_in", "tokens_out", "cost", "error")
+    fields = (
+        "provider",
+        "model",
+        "purpose",
+        "state",
+        "ok",
+        "latency_ms",
+        "tokens_in",
+        "tokens_out",
+        "max_output_tokens",
+        "finish_reason",
+        "cost",
+        "error",
+    )
     readonly_fields = fields
     texts = ("system_prompt", "prompt", "response")
 

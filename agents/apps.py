@@ -16,6 +16,7 @@ def _sync_agents_after_migrate(sender: AppConfig, using: str = "default", **kwar
 
 
 WARM_MESSAGE = "loaded the agents and the LLM client"
+ABANDONED_CALLS_SCHEDULE = "agents: release abandoned LLM reservations"
 
 
 def _warm_llm_client(sender: Any, proc_name: str = "", **kwargs: Any) -> None:
@@ -46,7 +47,7 @@ class AgentsConfig(AppConfig):
         from agents.orchestrator.tasks import DIGEST_SCHEDULE, digest_if_due
         from agents.outcomes.selectors import track_record_line
         from agents.outcomes.tasks import queue_outcome_checks, run_due_outcomes
-        from agents.runtime.llm.usage import llm_log_prune_task
+        from agents.runtime.llm.usage import calls_abandon_orphans_task, llm_log_prune_task
         from agents.runtime.revisions import rerun_on_send_back
         from agents.runtime.schedules import register_schedule
         from approvals.hooks import connect_judge, connect_send_back, connect_track_record
@@ -68,6 +69,8 @@ class AgentsConfig(AppConfig):
         register_schedule(DIGEST_SCHEDULE, digest_if_due, minutes=15)
         # Prompts and answers older than ATLAS_LLM_LOG_RETENTION_DAYS are emptied once a day.
         register_schedule("agents: prune LLM prompts", llm_log_prune_task, minutes=24 * 60)
+        # Reservations of LLM calls whose worker died mid-call stop holding the day's budget.
+        register_schedule(ABANDONED_CALLS_SCHEDULE, calls_abandon_orphans_task, minutes=5)
         # Outcomes: executed actions past their horizon, checked hourly and as soon as new data is imported.
         register_schedule("agents: outcome checks", run_due_outcomes, minutes=60)
         data_imported.connect(queue_outcome_checks, dispatch_uid="agents.outcome_checks_after_import")

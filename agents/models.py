@@ -161,13 +161,17 @@ class CallState(models.TextChoices):
     RESERVED = "reserved", "Reserved"
     SETTLED = "settled", "Settled"
     RELEASED = "released", "Released (failed or refused)"
+    # Reserved by a worker that died mid-call (SIGKILL, a lost machine): freed once the call's
+    # longest possible life had passed, so it stops holding the day's budget.
+    ABANDONED = "abandoned", "Abandoned (its worker died)"
 
 
 class LLMCall(models.Model):
     """One call to a provider: reserved against the budgets before it is made, settled after it.
 
-    While `state` is reserved, `tokens_in` and `cost` hold the estimate, so that concurrent calls
-    of one cycle see each other's share of the day's budget.
+    While `state` is reserved, `tokens_in` holds the prompt's estimate, `tokens_out` the answer's
+    allowance (`max_output_tokens`, the call's max_tokens) and `cost` their price, so that the
+    concurrent calls of one cycle see each other's whole share of the day's budget, answers included.
     """
 
     run = models.ForeignKey(AgentRun, on_delete=models.CASCADE, related_name="calls")
@@ -182,7 +186,13 @@ class LLMCall(models.Model):
     ok = models.BooleanField(default=True)
     error = models.TextField(blank=True)
     state = models.CharField(max_length=20, choices=CallState.choices, default=CallState.SETTLED)
-    estimated_tokens = models.PositiveIntegerField(default=0, help_text="Reserved before the call.")
+    estimated_tokens = models.PositiveIntegerField(
+        default=0, help_text="Reserved before the call: the prompt's estimate plus the answer's allowance."
+    )
+    max_output_tokens = models.PositiveIntegerField(default=0, help_text="The answer's allowance (max_tokens).")
+    finish_reason = models.CharField(
+        max_length=40, blank=True, help_text="Why the answer ended, as the provider said: stop, length, ..."
+    )
     # What was said, for the owners who audit the agents; emptied after ATLAS_LLM_LOG_RETENTION_DAYS.
     system_prompt = models.TextField(blank=True)
     prompt = models.TextField(blank=True)

@@ -71,6 +71,21 @@ def _days_by_action_type(raw: str) -> dict[str, int]:
     return value
 
 
+AGENT_KINDS = ("specialist", "director", "orchestrator")
+
+
+def _tokens_by_agent_kind(raw: str) -> dict[str, int]:
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise ValueError('expected a JSON object of agent kind -> tokens, e.g. {"orchestrator": 4000}')
+    for kind, tokens in value.items():
+        if kind not in AGENT_KINDS:
+            raise ValueError(f"{kind!r} is not an agent kind (expected one of {', '.join(AGENT_KINDS)})")
+        if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 1:
+            raise ValueError(f"{kind}: expected a whole number of tokens (1 or more), got {tokens!r}")
+    return value
+
+
 def _fraction(raw: str) -> float:
     value = float(raw)
     if not 0 < value < 10:
@@ -328,5 +343,15 @@ ATLAS_LLM_PRICES: dict[str, dict[str, float]] = _parsed(
 # Days the prompts and answers of LLM calls are kept (atlas_llm_prune empties older ones; the rows
 # and their token and cost counts stay).
 ATLAS_LLM_LOG_RETENTION_DAYS: int = _parsed("ATLAS_LLM_LOG_RETENTION_DAYS", 30, _positive_int)
+# The longest answer a call may give, in tokens: sent as the call's max_tokens and reserved against
+# the budgets with the prompt, so that the calls in flight cannot overshoot a budget by their answers.
+# Per agent kind where one writes longer (the orchestrator's briefing); the rest take the default.
+ATLAS_LLM_MAX_OUTPUT_TOKENS: int = _parsed("ATLAS_LLM_MAX_OUTPUT_TOKENS", 2000, _positive_int)
+ATLAS_LLM_MAX_OUTPUT_TOKENS_BY_KIND: dict[str, int] = _parsed(
+    "ATLAS_LLM_MAX_OUTPUT_TOKENS_BY_KIND", {"orchestrator": 4000}, _tokens_by_agent_kind
+)
+# Seconds past a call's longest possible life (ATLAS_LLM_TIMEOUT x (ATLAS_LLM_MAX_RETRIES + 1)) after
+# which a reservation never settled is taken for one whose worker died, and released.
+ATLAS_LLM_RESERVATION_MARGIN: int = _parsed("ATLAS_LLM_RESERVATION_MARGIN", 120, _positive_int)
 ATLAS_DAILY_TOKEN_BUDGET: int = _parsed("ATLAS_DAILY_TOKEN_BUDGET", 2_000_000, _positive_int)
 ATLAS_DAILY_COST_BUDGET: Decimal = _parsed("ATLAS_DAILY_COST_BUDGET", Decimal("20"), _decimal)

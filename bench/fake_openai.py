@@ -10,6 +10,11 @@ once without depending on timing.
 `script(number, schema, prompt) -> Reply | None` answers a request itself when it returns a Reply
 (the hostile-answer corpus: any status, content, finish reason or delay). Every request is recorded
 with its start and end time (for the concurrency test).
+
+Like a real server it honours the request's `max_tokens`: an answer of `tokens_out` tokens (its
+natural length) that does not fit is cut there, reported with `finish_reason: "length"` and
+`max_tokens` completion tokens. `tokens_in=None` counts the prompt as a server would, about four
+characters a token.
 """
 
 from __future__ import annotations
@@ -77,6 +82,9 @@ class Call:
     model: str
     prompt: str
     mode: str
+    max_tokens: int | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
 
 
 @dataclass
@@ -86,7 +94,7 @@ class FakeOpenAI:
     hang: float = 5.0
     fail_first: int = 1
     gather: int = 0
-    tokens_in: int = 120
+    tokens_in: int | None = 120
     tokens_out: int = 45
     calls: list[Call] = field(default_factory=list)
     requests: int = 0
@@ -179,8 +187,26 @@ class FakeOpenAI:
                 elif mode == "length":
                     text = content or ""
                     content, finish = text[: len(text) // 2], "length"
+                tokens_in = fake.tokens_in if fake.tokens_in is not None else len(prompt) // 4
+                tokens_out = fake.tokens_out
+                max_tokens = body.get("max_tokens")
+                if max_tokens is not None and tokens_out > max_tokens:
+                    # Generation stops at the limit: the text so far, and the tokens it took.
+                    cut = len(content or "") * max_tokens // tokens_out
+                    content, finish, tokens_out = (content or "")[:cut], "length", max_tokens
                 with fake.lock:
-                    fake.calls.append(Call(started, time.monotonic(), body.get("model", ""), prompt, mode))
+                    fake.calls.append(
+                        Call(
+                            started,
+                            time.monotonic(),
+                            body.get("model", ""),
+                            prompt,
+                            mode,
+                            max_tokens=max_tokens,
+                            tokens_in=tokens_in,
+                            tokens_out=tokens_out,
+                        )
+                    )
                 self._send(
                     200,
                     {
@@ -196,9 +222,9 @@ class FakeOpenAI:
                             }
                         ],
                         "usage": {
-                            "prompt_tokens": fake.tokens_in,
-                            "completion_tokens": fake.tokens_out,
-                            "total_tokens": fake.tokens_in + fake.tokens_out,
+                            "prompt_tokens": tokens_in,
+                            "completion_tokens": tokens_out,
+                            "total_tokens": tokens_in + tokens_out,
                         },
                     },
                 )

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, settings
 
 from divisions.models import Role
 from tests.factories import MembershipFactory, UserFactory, division
+from tests.history_actors import rows_without_actor
 
 # CI machines are shared and slow at times: a property must fail on its logic, never on a
 # per-example deadline.
@@ -19,10 +20,7 @@ def _migrated_rows_present(request):
     """Transactional tests flush every table when they end, including the rows that migrations
     create (the eight divisions, the Owners group and its grant of customers' data); put them back
     before any test that uses the db."""
-    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db", "live_server"} & set(
-        request.fixturenames
-    )
-    if not uses_db:
+    if not _uses_db(request):
         return
     request.getfixturevalue("django_db_setup")
     from django.contrib.auth.models import Group, Permission
@@ -39,6 +37,37 @@ def _migrated_rows_present(request):
         owners, _ = Group.objects.get_or_create(name=OWNERS_GROUP)
         app_label, codename = CUSTOMER_PII_PERMISSION.split(".")
         owners.permissions.add(*Permission.objects.filter(content_type__app_label=app_label, codename=codename))
+
+
+def _uses_db(request: pytest.FixtureRequest) -> bool:
+    return bool(
+        request.node.get_closest_marker("django_db")
+        or {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    )
+
+
+@pytest.fixture(autouse=True)
+def _every_history_row_names_its_actor(request):
+    """Issue 15 §9, literally: after every test, no history row of an audited record lacks its actor.
+
+    Checked before the test's transaction is rolled back (or its tables flushed): the database
+    fixture is set up first here, so it is torn down after this check. A test that writes such
+    rows on purpose says so: `@pytest.mark.history_without_actor("why")`.
+    """
+    if not _uses_db(request) or request.node.get_closest_marker("history_without_actor"):
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
+    yield
+    from django.db import connection
+
+    if connection.needs_rollback:
+        # The test ended inside a failed transaction (an IntegrityError it expected): nothing in it
+        # can be read any more, and nothing it wrote will stay.
+        return
+    with request.getfixturevalue("django_db_blocker").unblock():
+        missing = rows_without_actor()
+    assert not missing, "History rows written without an actor:\n" + "\n".join(missing)
 
 
 @pytest.fixture

@@ -18,7 +18,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
+from agents.models import AgentKind
 from agents.orchestrator.text import STOPWORDS, TfIdf, stem, terms, words
+from agents.runtime.llm import answer_allowance
 
 # Words of each division's day-to-day vocabulary that its mandate does not spell out. They weigh
 # as much as the mandate, so keep them specific: a word listed under two divisions routes nowhere.
@@ -316,6 +318,8 @@ def route_with_provider(text: str, *, provider: Any, model: str) -> Route:
         prompt=f"Request: {text}\n\nBrand names recognised in it: {names}\n\nDivisions and specialists:\n{catalogue}",
         model=model,
         purpose="route intent",
+        # A route is a few words; the orchestrator's allowance caps it like any other answer.
+        max_tokens=answer_allowance(AgentKind.ORCHESTRATOR),
         offline=lambda: schema(
             division=offline_route.division,
             agent_keys=offline_route.agent_keys,

@@ -19,7 +19,7 @@ from django.db import transaction
 from pydantic import BaseModel
 
 from agents.models import Agent, AgentRun, Cycle, Intent
-from agents.runtime.llm import OFFLINE, LLMError, LLMProvider, get_provider
+from agents.runtime.llm import OFFLINE, LLMError, LLMProvider, answer_allowance, get_provider
 from agents.runtime.llm import usage as llm_usage
 from agents.runtime.llm.usage import open_transactions
 from agents.runtime.revising import revise
@@ -386,12 +386,19 @@ class RunContext:
             purpose=(purpose or task)[:120],
             system=system,
             prompt=prompt,
+            max_output_tokens=answer_allowance(self.agent.kind),
         )
+        ask: dict[str, Any] = {
+            "system": system,
+            "prompt": prompt,
+            "model": self.model,
+            "purpose": request.purpose,
+            "offline": offline,
+            "max_tokens": request.max_output_tokens,
+        }
         if provider.name == OFFLINE:
             try:
-                result = provider.generate(
-                    schema, system=system, prompt=prompt, model=self.model, purpose=request.purpose, offline=offline
-                )
+                result = provider.generate(schema, **ask)
             except LLMError as exc:
                 llm_usage.call_record(request=request, ok=False, error=str(exc))
                 raise
@@ -410,9 +417,7 @@ class RunContext:
         call = llm_usage.call_reserve(request=request, started=self.run.started_at or self.now)
         try:
             with llm_usage.in_flight(self.slots):
-                result = provider.generate(
-                    schema, system=system, prompt=prompt, model=self.model, purpose=request.purpose, offline=offline
-                )
+                result = provider.generate(schema, **ask)
         except BaseException as exc:
             # Whatever stopped the call, its reservation must not hold the day's budget.
             llm_usage.call_release(call=call, error=exc)

@@ -34,6 +34,7 @@ from agents.models import (
 from agents.runtime import registry
 from agents.runtime.base import RunContext
 from agents.runtime.llm import LLMError, get_provider
+from agents.runtime.llm import usage as llm_usage
 from agents.runtime.work_slots import work_slots
 from atlas_project.audit import Actor, acting_as
 from brand.clock import brand_today
@@ -205,6 +206,8 @@ def cycle_start(
     scope, keys = _scope_keys(division=division, agent_key=agent_key)
     day = brand_today()
     _abandon_stale(day, scope)
+    # Calls of a worker that died mid-call must not hold today's budget from this cycle's calls.
+    llm_usage.calls_abandon_orphans()
     try:
         with transaction.atomic():
             cycle = Cycle.objects.create(brand_date=day, trigger=trigger, scope=scope)

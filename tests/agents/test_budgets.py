@@ -10,7 +10,8 @@ from tests.agents.agents_for_tests import SecondWriter, Writer
 from tests.agents.conftest import configure
 
 
-def test_the_agents_token_budget_stops_the_run_before_the_call(agent_registry, openai_settings):
+def test_the_agents_token_budget_stops_the_run_before_the_call(agent_registry, openai_settings, settings):
+    settings.ATLAS_LLM_MAX_OUTPUT_TOKENS = 45  # the fake's answers take 45 tokens: they fit their allowance
     agent_registry(Writer)
     agent = configure(Writer.key, calls=3)
     # One call's usage (165) fits; the estimate for a second call does not.
@@ -27,6 +28,7 @@ def test_the_agents_token_budget_stops_the_run_before_the_call(agent_registry, o
 
 def test_the_agents_cost_budget_counts_earlier_runs_today(agent_registry, openai_settings, settings):
     settings.ATLAS_LLM_PRICES = {"gpt-4o-mini": {"input": 1000, "output": 1000}}
+    settings.ATLAS_LLM_MAX_OUTPUT_TOKENS = 45
     agent_registry(Writer)
     agent = configure(Writer.key)
     agent.daily_cost_budget = Decimal("0.2")
@@ -41,6 +43,7 @@ def test_the_agents_cost_budget_counts_earlier_runs_today(agent_registry, openai
 
 def test_the_days_global_token_budget_covers_all_agents(agent_registry, openai_settings, settings):
     settings.ATLAS_DAILY_TOKEN_BUDGET = 200
+    settings.ATLAS_LLM_MAX_OUTPUT_TOKENS = 45
     agent_registry(Writer, SecondWriter)
     assert agent_run_start(agent_key=Writer.key, trigger=RunTrigger.MANUAL, sync=True).status == RunStatus.SUCCEEDED
     other = agent_run_start(agent_key=SecondWriter.key, trigger=RunTrigger.MANUAL, sync=True)

@@ -21,7 +21,9 @@ from brand.clock import brand_today
 from tests.agents.agents_for_tests import Writer
 
 
-def request_for(run: AgentRun, *, model: str = "gpt-4o-mini", prompt: str = "x" * 396) -> usage.CallRequest:
+def request_for(
+    run: AgentRun, *, model: str = "gpt-4o-mini", prompt: str = "x" * 396, answer: int = 0
+) -> usage.CallRequest:
     return usage.CallRequest(
         run=run,
         agent=run.agent,
@@ -31,6 +33,7 @@ def request_for(run: AgentRun, *, model: str = "gpt-4o-mini", prompt: str = "x" 
         purpose="test",
         system="",
         prompt=prompt,
+        max_output_tokens=answer,
     )
 
 

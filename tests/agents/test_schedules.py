@@ -47,6 +47,7 @@ def test_ensure_schedules_is_idempotent_and_follows_the_brands_hour(db):
         "approvals: expire proposals",
         "orchestrator: morning digest",
         "agents: prune LLM prompts",
+        "agents: release abandoned LLM reservations",
         "agents: outcome checks",
     }
     morning = Schedule.objects.get(name=MORNING_CYCLE)
@@ -60,7 +61,7 @@ def test_ensure_schedules_is_idempotent_and_follows_the_brands_hour(db):
     call_command("atlas_schedules", "--json", stdout=out)
     listed = {s["name"]: s for s in json.loads(out.getvalue())}
     assert dt.datetime.fromisoformat(listed[MORNING_CYCLE]["next_run"]).astimezone(NEW_YORK).hour == 9
-    assert Schedule.objects.count() == 6
+    assert Schedule.objects.count() == 7
 
 
 def test_a_fresh_process_knows_every_schedule_atlas_registers():

@@ -1,6 +1,7 @@
-"""Every history row names its actor (issue 15 §9), checked at the end of a representative flow: a
-person changes the org chart and the brand's data in the console, the agents run and propose, a
-person approves in the console, the approval executes, a person writes to memory from the shell."""
+"""Every history row names its actor (issue 15 §9), and the right one, checked at the end of a
+representative flow: a person changes the org chart and the brand's data in the console, the
+agents run and propose, a person approves in the console, the approval executes, a person writes
+to memory from the shell. That no row lacks an actor is checked after every test (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -18,23 +18,10 @@ from atlas_project.audit import SYSTEM, Actor, acting_as
 from divisions.models import Membership, Role
 from tests.approvals.factories import budget_proposal
 from tests.factories import AdCampaignFactory, UserFactory, division
+from tests.history_actors import history_models, rows_without_actor
 
 # A real cycle runs its specialists on threads, each with its own connection: committed data.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-# The records issue 15 §9 names: proposals, decisions, memberships, memory entries, brand records.
-AUDITED_APPS = ("approvals", "divisions", "memory", "brand", "agents")
-
-
-def _history_models() -> list:
-    """The historical tables (a many-to-many change's rows hang off their parent row, which has the actor)."""
-    return [
-        model
-        for model in apps.get_models()
-        if model._meta.app_label in AUDITED_APPS
-        and model.__name__.startswith("Historical")
-        and any(f.name == "history_actor" for f in model._meta.get_fields())
-    ]
 
 
 def test_no_history_row_lacks_an_actor_after_a_representative_flow(client, owner, growth_approver, settings):
@@ -88,22 +75,14 @@ def test_no_history_row_lacks_an_actor_after_a_representative_flow(client, owner
         stdout=io.StringIO(),
     )
 
-    rows = 0
-    missing: list[str] = []
-    for model in _history_models():
-        for row in model.objects.all():
-            rows += 1
-            if row.history_user_id is None and not row.history_actor:
-                missing.append(f"{model.__name__} #{row.history_id} ({row.history_type} at {row.history_date})")
-            if row.history_actor.startswith("user:") and row.history_user_id is None:
-                missing.append(f"{model.__name__} #{row.history_id}: {row.history_actor} without its user")
-    assert missing == []
-    assert rows > 0
+    # The check every test ends with (tests/conftest.py), here over a flow that writes every kind of row.
+    assert rows_without_actor() == []
+    assert sum(model._default_manager.count() for model in history_models()) > 0
     # Nothing the flow did went unattributed: "system" is left to what Atlas does by itself, the
     # registry syncing the agents' rows and the brand profile's defaults created on first use.
     anonymous = {
         model.__name__
-        for model in _history_models()
+        for model in history_models()
         if model.objects.filter(history_date__gte=started, history_actor=SYSTEM.label).exists()
     }
     assert anonymous <= {"HistoricalAgent", "HistoricalBrandProfile"}

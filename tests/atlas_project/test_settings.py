@@ -44,6 +44,10 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         ({"DEBUG": "true", "ATLAS_LLM_PRICES": "{not json"}, "ATLAS_LLM_PRICES"),
         ({"DEBUG": "true", "ATLAS_LLM_PROVIDER": "anthropic"}, "ATLAS_LLM_PROVIDER"),
         ({"DEBUG": "true", "ATLAS_WEBHOOK_URL": "https://hooks.example.com/x"}, "ATLAS_WEBHOOK_SECRET"),
+        ({"DEBUG": "true", "ATLAS_LLM_MAX_OUTPUT_TOKENS": "0"}, "ATLAS_LLM_MAX_OUTPUT_TOKENS"),
+        ({"DEBUG": "true", "ATLAS_LLM_MAX_OUTPUT_TOKENS_BY_KIND": '{"writer": 10}'}, "'writer' is not an agent kind"),
+        ({"DEBUG": "true", "ATLAS_LLM_MAX_OUTPUT_TOKENS_BY_KIND": '{"director": -1}'}, "director: expected a whole"),
+        ({"DEBUG": "true", "ATLAS_LLM_RESERVATION_MARGIN": "soon"}, "ATLAS_LLM_RESERVATION_MARGIN"),
     ],
 )
 def test_a_missing_or_malformed_setting_fails_at_start_with_its_name(env, named):

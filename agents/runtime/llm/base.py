@@ -30,8 +30,11 @@ class LLMError(Exception):
         latency_ms: int = 0,
         model: str = "",
         response: str = "",
+        finish_reason: str = "",
     ):
         super().__init__(message)
+        # Why the answer ended ("length": cut at the call's max_tokens), kept on the call.
+        self.finish_reason = finish_reason
         # The unusable answer's text, kept on the call for the people auditing it.
         self.response = response
         # A refused or truncated answer was still billed: its usage is recorded with the error.
@@ -54,6 +57,7 @@ class LLMResult:
     model: str
     # The answer as the provider gave it (the JSON text), kept on the call.
     text: str = ""
+    finish_reason: str = ""
 
 
 class LLMProvider(Protocol):
@@ -68,12 +72,23 @@ class LLMProvider(Protocol):
         model: str,
         purpose: str,
         offline: Callable[[], BaseModel] | None = None,
-    ) -> LLMResult: ...
+        max_tokens: int | None = None,
+    ) -> LLMResult:
+        """`max_tokens` caps the answer (the allowance reserved for it); an answer cut there is an `LLMError`."""
+        ...
 
 
 def estimate_tokens(*texts: str) -> int:
     """A cheap upper-ish estimate (4 characters a token) used only to check budgets before a call."""
     return sum(len(t) for t in texts) // 4 + 1
+
+
+def answer_allowance(agent_kind: str) -> int:
+    """The most tokens one answer of an agent of this kind may take: its call's max_tokens, and what
+    the budgets reserve for the answer before the call (ATLAS_LLM_MAX_OUTPUT_TOKENS[_BY_KIND])."""
+    from django.conf import settings
+
+    return int(settings.ATLAS_LLM_MAX_OUTPUT_TOKENS_BY_KIND.get(agent_kind, settings.ATLAS_LLM_MAX_OUTPUT_TOKENS))
 
 
 def unpriced(model: str) -> str | None:

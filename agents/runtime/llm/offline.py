@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, ValidationError
 
-from agents.runtime.llm.base import OFFLINE, LLMError, LLMResult, SchemaT
+from agents.runtime.llm.base import OFFLINE, LLMError, LLMResult, SchemaT, estimate_tokens
 
 
 class OfflineProvider:
@@ -23,6 +23,7 @@ class OfflineProvider:
         model: str,
         purpose: str,
         offline: Callable[[], BaseModel] | None = None,
+        max_tokens: int | None = None,
     ) -> LLMResult:
         if offline is None:
             raise LLMError(
@@ -35,6 +36,17 @@ class OfflineProvider:
             parsed = schema.model_validate(built.model_dump() if isinstance(built, BaseModel) else built)
         except ValidationError as exc:
             raise LLMError(f"Offline template for {schema.__name__} does not fit its schema: {exc}") from exc
+        text = parsed.model_dump_json()
+        if max_tokens is not None and (size := estimate_tokens(text)) > max_tokens:
+            # The same limit a model answers under: a template that outgrew the allowance fails here,
+            # as a model's answer cut at max_tokens would, instead of passing offline and failing live.
+            raise LLMError(
+                f"The offline template for {schema.__name__} ({purpose or 'no purpose'}) takes ~{size} tokens, "
+                f"more than the call's max_tokens={max_tokens} (ATLAS_LLM_MAX_OUTPUT_TOKENS).",
+                model=OFFLINE,
+                response=text,
+                finish_reason="length",
+            )
         return LLMResult(
-            parsed=parsed, tokens_in=0, tokens_out=0, latency_ms=0, model=OFFLINE, text=parsed.model_dump_json()
+            parsed=parsed, tokens_in=0, tokens_out=0, latency_ms=0, model=OFFLINE, text=text, finish_reason="stop"
         )

@@ -91,16 +91,20 @@ class OpenAIProvider:
         model: str,
         purpose: str,
         offline: Callable[[], BaseModel] | None = None,
+        max_tokens: int | None = None,
     ) -> LLMResult:
         started = time.monotonic()
         deadline = started + self.timeout * (self.max_retries + 1)
-        completion = self._create_with_retries(schema, system=system, prompt=prompt, model=model, deadline=deadline)
+        completion = self._create_with_retries(
+            schema, system=system, prompt=prompt, model=model, deadline=deadline, max_tokens=max_tokens
+        )
         latency_ms = int((time.monotonic() - started) * 1000)
         usage = completion.usage
         tokens_in = int(getattr(usage, "prompt_tokens", 0) or 0)
         tokens_out = int(getattr(usage, "completion_tokens", 0) or 0)
 
         answer = ""
+        finish_reason = ""
 
         def fail(message: str) -> LLMError:
             return LLMError(
@@ -110,6 +114,7 @@ class OpenAIProvider:
                 latency_ms=latency_ms,
                 model=model,
                 response=answer,
+                finish_reason=finish_reason,
             )
 
         if not completion.choices:
@@ -117,11 +122,16 @@ class OpenAIProvider:
         choice = completion.choices[0]
         message = choice.message
         answer = message.content or ""
+        # Typed as always set; some OpenAI-compatible servers send null.
+        finish_reason = str(getattr(choice, "finish_reason", None) or "")
         refusal = getattr(message, "refusal", None)
         if refusal:
             raise fail(f"{model} refused: {refusal}")
         if choice.finish_reason == "length":
-            raise fail(f"{model} was cut off at the length limit ({tokens_out} tokens out); the answer is incomplete.")
+            limit = f"max_tokens={max_tokens}" if max_tokens is not None else "the model's limit"
+            raise fail(
+                f"{model} was cut off at the length limit ({tokens_out} tokens out, {limit}); the answer is incomplete."
+            )
         if choice.finish_reason == "content_filter":
             raise fail(f"{model}'s answer was withheld by the content filter.")
         content = (message.content or "").strip()
@@ -146,17 +156,33 @@ class OpenAIProvider:
             problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors())
             raise fail(f"{model}'s answer does not fit {schema.__name__}: {problems}") from exc
         return LLMResult(
-            parsed=parsed, tokens_in=tokens_in, tokens_out=tokens_out, latency_ms=latency_ms, model=model, text=answer
+            parsed=parsed,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            latency_ms=latency_ms,
+            model=model,
+            text=answer,
+            finish_reason=finish_reason,
         )
 
     def _create_with_retries(
-        self, schema: type[BaseModel], *, system: str, prompt: str, model: str, deadline: float
+        self,
+        schema: type[BaseModel],
+        *,
+        system: str,
+        prompt: str,
+        model: str,
+        deadline: float,
+        max_tokens: int | None = None,
     ) -> ChatCompletion:
         messages: list[ChatCompletionMessageParam] = [
             {"role": "system", "content": system},
             {"role": "user", "content": prompt},
         ]
         response_format = response_format_for(schema)
+        # `max_tokens`, not `max_completion_tokens`: the name every OpenAI-compatible server knows
+        # (vLLM, llama.cpp, Ollama). The budgets reserved exactly this much for the answer.
+        limit = max_tokens if max_tokens is not None else openai.omit
         attempt = 0
         error = ""
         while True:
@@ -174,6 +200,7 @@ class OpenAIProvider:
                     messages=messages,
                     response_format=response_format,
                     timeout=min(self.timeout, remaining),
+                    max_tokens=limit,
                 )
             except openai.APIStatusError as exc:
                 retryable = exc.status_code in RETRYABLE_STATUS or exc.status_code >= 500

@@ -1,11 +1,16 @@
 """LLM usage: the call slots, the time and budget checks, and the record of every call.
 
 A call to a provider is *reserved* before it is made: one short transaction locks the day, sums
-what today's calls used or hold reserved, refuses the call when its estimate would go over the
-agent's or the day's token or cost budget, and inserts the call's row holding that estimate. After
-the call the row is *settled* with the real usage (or *released* when no usable answer came). So
-the sixteen specialists of a cycle, calling at once, see each other's reservations and cannot
-overshoot together, which summing finished runs could not promise.
+what today's calls used or hold reserved, refuses the call when its prompt's estimate plus its
+answer's allowance (the max_tokens the call is made with) would go over the agent's or the day's
+token or cost budget, and inserts the call's row holding both. After the call the row is *settled*
+with the real usage (or *released* when no usable answer came). So the sixteen specialists of a
+cycle, calling at once, see each other's reservations, answers included, and cannot overshoot
+together, which summing finished runs could not promise.
+
+A reservation whose worker died mid-call (SIGKILL, a lost machine) is never settled; once the
+call's longest possible life has passed it is *abandoned*: released by a schedule and at the start
+of each cycle (`calls_abandon_orphans`), so it stops holding the day's budget.
 
 The LLM call itself never runs inside a transaction: the reservation is committed before it.
 """
@@ -80,6 +85,8 @@ class CallRequest:
     purpose: str
     system: str
     prompt: str
+    # The answer's allowance: the call's max_tokens, reserved with the prompt (`answer_allowance`).
+    max_output_tokens: int = 0
 
 
 def time_left_check(*, started: dt.datetime) -> None:
@@ -103,13 +110,15 @@ def _used(calls: QuerySet[LLMCall]) -> tuple[int, Decimal]:
 
 
 def _budget_check(request: CallRequest, since: dt.datetime, estimated_tokens: int, estimated_cost: Decimal) -> None:
+    """Refuse the call when what it reserves (prompt and answer allowance) would take a budget over."""
     agent = request.agent
     today = LLMCall.objects.filter(started_at__gte=since)
     tokens, cost = _used(today.filter(run__agent=agent))
     if tokens + estimated_tokens > agent.daily_token_budget:
         raise BudgetExceeded(
             f"Agent {agent.key} would exceed its daily token budget: {tokens} used today "
-            f"+ ~{estimated_tokens} for this call > {agent.daily_token_budget}. "
+            f"+ ~{estimated_tokens} for this call (prompt and up to {request.max_output_tokens} answer tokens) "
+            f"> {agent.daily_token_budget}. "
             "Raise Agent.daily_token_budget or wait for tomorrow."
         )
     if cost + estimated_cost > agent.daily_cost_budget:
@@ -137,22 +146,24 @@ def call_reserve(*, request: CallRequest, started: dt.datetime) -> LLMCall:
     are decided one after the other. Call it outside any transaction of the caller's, or the
     reservation stays invisible to the others until that transaction commits.
     """
-    estimated = estimate_tokens(request.system, request.prompt)
+    prompt_tokens = estimate_tokens(request.system, request.prompt)
+    answer_tokens = request.max_output_tokens
     try:
         time_left_check(started=started)
         if problem := unpriced(request.model):
             raise LLMError(problem)
-        estimated_cost = cost_of(request.model, estimated, 0)
+        estimated_cost = cost_of(request.model, prompt_tokens, answer_tokens)
         since = brand_day_start(request.today)
         with transaction.atomic():
             day, _ = LLMBudgetDay.objects.get_or_create(day_start=since)
             LLMBudgetDay.objects.select_for_update().filter(pk=day.pk).first()
-            _budget_check(request, since, estimated, estimated_cost)
+            _budget_check(request, since, prompt_tokens + answer_tokens, estimated_cost)
             return LLMCall.objects.create(
                 **_identity(request),
                 state=CallState.RESERVED,
-                estimated_tokens=estimated,
-                tokens_in=estimated,
+                estimated_tokens=prompt_tokens + answer_tokens,
+                tokens_in=prompt_tokens,
+                tokens_out=answer_tokens,
                 cost=estimated_cost,
             )
     except LLMError as exc:
@@ -171,6 +182,7 @@ def call_settle(*, call: LLMCall, result: LLMResult) -> LLMCall:
         tokens_out=result.tokens_out,
         latency_ms=result.latency_ms,
         response=result.text,
+        finish_reason=result.finish_reason,
     )
 
 
@@ -187,6 +199,7 @@ def call_release(*, call: LLMCall, error: BaseException) -> LLMCall:
             tokens_out=error.tokens_out,
             latency_ms=error.latency_ms,
             response=error.response,
+            finish_reason=error.finish_reason,
         )
     return _close(call, state=CallState.RELEASED, ok=False, error=f"{type(error).__name__}: {error}")
 
@@ -213,6 +226,7 @@ def _identity(request: CallRequest) -> dict[str, Any]:
         "purpose": storable(request.purpose),
         "system_prompt": storable(request.system),
         "prompt": storable(request.prompt),
+        "max_output_tokens": request.max_output_tokens,
     }
 
 
@@ -227,6 +241,7 @@ def _close(
     tokens_out: int = 0,
     latency_ms: int = 0,
     response: str = "",
+    finish_reason: str = "",
 ) -> LLMCall:
     model = model or call.model
     cost = cost_of(model, tokens_in, tokens_out)
@@ -241,6 +256,7 @@ def _close(
             cost=cost,
             latency_ms=latency_ms,
             response=storable(response),
+            finish_reason=finish_reason[:40],
         )
         AgentRun.objects.filter(pk=call.run_id).update(
             llm_calls=F("llm_calls") + 1,
@@ -250,6 +266,44 @@ def _close(
         )
     call.refresh_from_db()
     return call
+
+
+def call_longest_life() -> dt.timedelta:
+    """How long after its reservation a call can still be settled: every attempt at its timeout
+    (the provider's own deadline), plus ATLAS_LLM_RESERVATION_MARGIN for the settling itself."""
+    worst = settings.ATLAS_LLM_TIMEOUT * (settings.ATLAS_LLM_MAX_RETRIES + 1)
+    return dt.timedelta(seconds=worst + settings.ATLAS_LLM_RESERVATION_MARGIN)
+
+
+def calls_abandon_orphans(*, now: dt.datetime | None = None) -> list[int]:
+    """Release the reservations older than a call's longest life: their worker died mid-call.
+
+    Each is marked abandoned (a conditional update: a call that settles at the same moment keeps
+    its real usage), its hold on the day's budget freed, and logged. Returns the calls' ids.
+    """
+    now = now or timezone.now()
+    life = call_longest_life()
+    orphans = LLMCall.objects.filter(state=CallState.RESERVED, started_at__lt=now - life)
+    abandoned: list[int] = []
+    for pk, run_id, reserved, started_at in orphans.values_list("pk", "run_id", "estimated_tokens", "started_at"):
+        error = (
+            f"Abandoned: reserved ~{reserved} tokens at {started_at:%Y-%m-%d %H:%M:%S %Z} and never settled within "
+            f"{life.total_seconds():.0f}s (ATLAS_LLM_TIMEOUT x attempts + ATLAS_LLM_RESERVATION_MARGIN): "
+            "the worker making the call was killed or lost. Its reservation was released; what the "
+            "provider billed for it, if anything, is not known."
+        )
+        released = LLMCall.objects.filter(pk=pk, state=CallState.RESERVED).update(
+            state=CallState.ABANDONED, ok=False, error=error, tokens_in=0, tokens_out=0, cost=Decimal("0")
+        )
+        if released:
+            logger.warning("LLM call %s of run %s abandoned: %s", pk, run_id, error)
+            abandoned.append(pk)
+    return abandoned
+
+
+def calls_abandon_orphans_task() -> int:
+    """The schedule's task: release the reservations of calls whose worker died."""
+    return len(calls_abandon_orphans())
 
 
 def llm_log_prune(*, days: int | None = None, dry_run: bool = False, now: dt.datetime | None = None) -> int:
@@ -275,10 +329,13 @@ def llm_log_prune_task() -> int:
 
 __all__ = [
     "CallRequest",
+    "call_longest_life",
     "call_record",
     "call_release",
     "call_reserve",
     "call_settle",
+    "calls_abandon_orphans",
+    "calls_abandon_orphans_task",
     "in_flight",
     "llm_log_prune",
     "llm_log_prune_task",

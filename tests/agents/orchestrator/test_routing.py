@@ -119,7 +119,7 @@ class ChoosingProvider:
         self.answer = answer
         self.prompts: list[str] = []
 
-    def generate(self, schema, *, system, prompt, model, purpose, offline=None):
+    def generate(self, schema, *, system, prompt, model, purpose, offline=None, max_tokens=None):
         from agents.runtime.llm import LLMResult
 
         self.prompts.append(prompt)
