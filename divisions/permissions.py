@@ -6,6 +6,7 @@ divisions they are members of; approvers and directors decide there; viewers onl
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
@@ -48,6 +49,21 @@ def can_decide(user: Someone, division: Division | int) -> bool:
 
 def is_director(user: Someone, division: Division | int) -> bool:
     return is_owner(user) or role_in(user, division) == Role.DIRECTOR
+
+
+@dataclass(frozen=True)
+class Standing:
+    decides: bool
+    directs: bool
+
+
+def standing_in(user: Someone, division: Division | int) -> Standing:
+    """`can_decide` and `is_director` together, reading ownership and the role once (the four-eyes
+    check asks both of every approver, on every execution)."""
+    if is_owner(user):
+        return Standing(decides=True, directs=True)
+    role = role_in(user, division)
+    return Standing(decides=role in DECIDING_ROLES, directs=role == Role.DIRECTOR)
 
 
 def visible_divisions(user: Someone) -> QuerySet[Division]:
