@@ -32,6 +32,7 @@ demo: install .env
 	@mkdir -p var
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py atlas_demo
+	$(BIN)/python manage.py atlas_demo_past
 	$(BIN)/python manage.py atlas_memory add --as owner --kind preference --key brand:max_discount_percent \
 		--value '{"max_discount_percent": 30}' \
 		--text "No discount or markdown deeper than 30% this quarter: we protect our price position."

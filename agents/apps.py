@@ -44,11 +44,12 @@ class AgentsConfig(AppConfig):
         from agents import checks  # noqa: F401  (registers the agents' system checks)
         from agents.orchestrator.rules import holds_rejudge_after_import, judge_one
         from agents.orchestrator.tasks import DIGEST_SCHEDULE, digest_if_due
+        from agents.outcomes.selectors import track_record_line
         from agents.outcomes.tasks import queue_outcome_checks, run_due_outcomes
         from agents.runtime.llm.usage import llm_log_prune_task
         from agents.runtime.revisions import rerun_on_send_back
         from agents.runtime.schedules import register_schedule
-        from approvals.hooks import connect_judge, connect_send_back
+        from approvals.hooks import connect_judge, connect_send_back, connect_track_record
         from approvals.tasks import executions_sweep, proposals_expire
         from brand.signals import data_imported
 
@@ -57,6 +58,8 @@ class AgentsConfig(AppConfig):
         connect_send_back(rerun_on_send_back, dispatch_uid="agents.rerun_on_send_back")
         # The cross-division rules are part of the gate: every proposal created or edited passes them.
         connect_judge(judge_one, dispatch_uid="agents.orchestrator_rules")
+        # Beside each proposal in the console: its agent's record on that kind of action.
+        connect_track_record(track_record_line, dispatch_uid="agents.track_record_line")
         # Every recurring schedule in one table. The approvals sweepers: approved work whose
         # execution never started or whose claim expired, and pending proposals past their expiry.
         # The digest is polled, not timed: it follows the cycle whenever the cycle finishes.

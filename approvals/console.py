@@ -13,12 +13,13 @@ import json
 import types
 import typing
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Value
 from django.utils import timezone
 
 from divisions import permissions
@@ -113,7 +114,35 @@ def _form_field(name: str, info: Any) -> tuple[forms.Field, bool]:
         long = name in ("body", "body_html", "text", "brief", "markdown") or "body" in name
         widget = forms.Textarea(attrs={"rows": 6}) if long else forms.TextInput(attrs={"size": 60})
         return forms.CharField(**kwargs, widget=widget, strip=False), False
-    return forms.CharField(**kwargs, widget=forms.Textarea(attrs={"rows": 4}), help_text="JSON"), True
+    if typing.get_origin(inner) is list and typing.get_args(inner) in ((str,), (int,)):
+        # A list of SKUs or ids: written as people list things, separated by commas.
+        kwargs["help_text"] = " ".join(filter(None, [help_text, "Separate several with commas."]))
+        return ListField(**kwargs, item=typing.get_args(inner)[0]), False
+    kwargs["help_text"] = " ".join(filter(None, [help_text, "JSON."]))
+    return forms.CharField(**kwargs, widget=forms.Textarea(attrs={"rows": 4})), True
+
+
+class ListField(forms.CharField):
+    """A list of short values ("HP-104, HP-310") as one text input; cleans to a list of str or int."""
+
+    def __init__(self, *, item: type, **kwargs: Any) -> None:
+        self.item = item
+        super().__init__(widget=forms.TextInput(attrs={"size": 60}), **kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return ", ".join(str(v) for v in value)
+        return value
+
+    def to_python(self, value: Any) -> list[Any]:  # type: ignore[override]
+        text = str(super().to_python(value) or "")
+        parts = [part.strip() for part in text.split(",") if part.strip()]
+        if self.item is int:
+            try:
+                return [int(part) for part in parts]
+            except ValueError as exc:
+                raise forms.ValidationError(f"whole numbers separated by commas, got {text!r}") from exc
+        return parts
 
 
 def _like(value: Decimal, original: Any) -> Decimal:
@@ -178,7 +207,7 @@ class ArgsForm(forms.Form):
                         value = json.loads(value)
                     except ValueError as exc:
                         raise forms.ValidationError({name: f"not valid JSON: {exc}"}) from exc
-            elif value == "" or value is None:
+            elif value == "" or value is None or (value == [] and name not in self.proposal.args):
                 value = None
             elif isinstance(value, dt.datetime):
                 if timezone.is_naive(value):
@@ -206,6 +235,29 @@ class ArgChange:
     @property
     def label(self) -> str:
         return self.name.replace("_", " ").capitalize()
+
+    @property
+    def before_words(self) -> str:
+        return _value_words(self.name, self.before)
+
+    @property
+    def after_words(self) -> str:
+        return _value_words(self.name, self.after)
+
+
+# Argument names that hold an amount of money: shown in the brand's currency ("$140", not "140.00").
+MONEY_ARGS = ("budget", "price", "amount", "cost", "total", "spend")
+
+
+def _value_words(name: str, value: Any) -> str:
+    if value is None or value == "":
+        return "-"
+    if any(hint in name for hint in MONEY_ARGS) and not isinstance(value, bool):
+        try:
+            return registry.money_words(Decimal(str(value)))
+        except (InvalidOperation, ValueError):
+            return str(value)
+    return str(value)
 
 
 def args_diff(before: dict[str, Any], after: dict[str, Any]) -> list[ArgChange]:
@@ -274,6 +326,21 @@ def before_after(proposal: ProposedAction) -> list[ArgChange]:
     return changes
 
 
+def _revisions_and_bundlers(proposal: ProposedAction) -> list[ProposedAction]:
+    """Its revisions and the proposals that bundle it, in one query (`bundles_it` tells which)."""
+    links = ProposedAction.bundled_with.through.objects.filter(to_proposedaction_id=proposal.pk)
+    # A UNION of two index lookups (the revision_of key, the primary key): an OR of the two made
+    # PostgreSQL read every proposal.
+    # No ordering inside a UNION (SQLite refuses it); the whole is ordered below.
+    revisions = ProposedAction.objects.filter(revision_of_id=proposal.pk).annotate(bundles_it=Value(False)).order_by()
+    bundlers = (
+        ProposedAction.objects.filter(pk__in=links.values("from_proposedaction_id"))
+        .annotate(bundles_it=Value(True))
+        .order_by()
+    )
+    return list(revisions.union(bundlers, all=True).order_by("pk"))
+
+
 def proposal_page(proposal: ProposedAction, user: Someone) -> ProposalPage:
     action = registry.get(proposal.action_type)
     pending = proposal.status == Status.PENDING
@@ -300,13 +367,14 @@ def proposal_page(proposal: ProposedAction, user: Someone) -> ProposalPage:
             page.message = action.message(action.parse(proposal.args))
         except InvalidArguments:
             page.message = None
-    visible = set(permissions.visible_divisions(user).values_list("pk", flat=True))
+    visible = permissions.access(user).visible_ids()
     linked: list[tuple[str, ProposedAction]] = []
     if proposal.revision_of is not None:
         linked.append(("revision of", proposal.revision_of))
-    linked += [("revised as", p) for p in proposal.revisions.all()]
+    later = _revisions_and_bundlers(proposal)
+    linked += [("revised as", p) for p in later if p.revision_of_id == proposal.pk]
     linked += [("bundled with", p) for p in proposal.bundled_with.all()]
-    linked += [("bundled into", p) for p in proposal.bundled_into.all()]
+    linked += [("bundled into", p) for p in later if p.bundles_it]  # type: ignore[attr-defined]
     page.linked = [(how, p) for how, p in linked if p.division_id in visible]
     page.bundle_note = bundle_note(proposal, [p for how, p in linked if how.startswith("bundled")])
     page.together = [p for how, p in page.linked if how.startswith("bundled") and p.status == Status.PENDING]

@@ -208,7 +208,7 @@ def _edit_approve(proposal: ProposedAction, *, user: User, args: dict, comment: 
             "send it back or reject it instead of editing"
         )
     check_basis(proposal, action)
-    info = describe(action, parsed)
+    info = describe(action, parsed, evidence=proposal.evidence.all())
     with transaction.atomic():
         updated = ProposedAction.objects.filter(pk=proposal.pk, status=Status.PENDING, hold_reason="").update(
             args=new_args, updated_at=timezone.now(), **info

@@ -23,11 +23,13 @@ from divisions.models import Division
 from . import registry
 from .errors import InvalidArguments, InvalidTransition, NotPermitted, StaleBasis
 from .models import ProposedAction, Status
+from .valuing import value_at_stake
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
     from divisions.permissions import Someone
+    from memory.models import MemoryEntry
 
 CENT = Decimal("0.01")
 
@@ -42,14 +44,20 @@ def division_of(division: Division | str) -> Division:
         raise InvalidArguments(f"division={division!r}: no such division (known: {known})") from None
 
 
-def describe(action: registry.ActionType, args: pydantic.BaseModel) -> dict[str, Any]:
-    """What approvals stores about the arguments: money, words, basis. Domain errors name the field."""
+def describe(
+    action: registry.ActionType, args: pydantic.BaseModel, *, evidence: Iterable[MemoryEntry] = ()
+) -> dict[str, Any]:
+    """What approvals stores about the arguments: money, value, words, basis. Domain errors name the field."""
     try:
         action.check(args)
         money = Decimal(action.money_at_stake(args)).quantize(CENT, rounding=ROUND_HALF_UP)
         basis = action.basis(args)
+        value = value_at_stake(action, args, money=money, evidence=evidence)
         info = {
             "money_at_stake": money,
+            "value_at_stake": value.amount,
+            "value_kind": value.kind[:60],
+            "value_basis": value.how,
             "preview": action.preview(args),
             "title": action.title(args)[:200],
             "basis": basis,

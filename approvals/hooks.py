@@ -92,3 +92,28 @@ def judge(proposal: ProposedAction) -> Judgement | None:
         if found is not None:
             return found
     return None
+
+
+# --- what the console says of the proposing agent's record --------------------------------------------
+
+TrackRecordWords = Callable[["ProposedAction"], str]
+_track_records: dict[str, TrackRecordWords] = {}
+
+
+def connect_track_record(words: TrackRecordWords, *, dispatch_uid: str | None = None) -> TrackRecordWords:
+    """Register `words(proposal) -> str`, the proposing agent's record on that kind of action, shown beside
+    the proposal ("this agent's last 10 budget changes: 7 worked, ..."); the agents app keeps the records."""
+    _track_records[dispatch_uid or f"{words.__module__}.{words.__qualname__}"] = words
+    return words
+
+
+def track_record_words(proposal: ProposedAction) -> str:
+    """What the registered describers say of the proposal's agent; a failing one is logged and left out
+    (a console page must not break on a record it cannot read)."""
+    said = []
+    for uid, words in list(_track_records.items()):
+        try:
+            said.append(words(proposal))
+        except Exception:
+            logger.exception("track record %s failed for proposal %s", uid, getattr(proposal, "pk", None))
+    return "; ".join(text for text in said if text)

@@ -69,6 +69,11 @@ class ProposedAction(models.Model):
     basis_fingerprint = models.CharField(max_length=64, blank=True)
     money_at_stake = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     currency = models.CharField(max_length=3, default="USD")
+    # What the proposal is worth (expected revenue of a send, spend a pause stops), never counted as
+    # spend: approvals.valuing computes it once, at creation and on an edit.
+    value_at_stake = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"), db_index=True)
+    value_kind = models.CharField(max_length=60, blank=True, help_text='What the value is: "expected revenue", ...')
+    value_basis = models.TextField(blank=True, help_text="How the value was estimated, with its assumptions.")
     confidence = models.FloatField(default=0.5)
     priority = models.FloatField(default=0, db_index=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
@@ -91,13 +96,21 @@ class ProposedAction(models.Model):
 
     class Meta:
         ordering = ["-priority", "-created_at"]
-        indexes = [models.Index(fields=["division", "status"]), models.Index(fields=["status", "expires_at"])]
+        indexes = [
+            models.Index(fields=["division", "status"]),
+            models.Index(fields=["status", "expires_at"]),
+            # The list's agent filter names every agent that proposed: with these the database reads
+            # the distinct keys from the index (a division's, or all) instead of scanning the table.
+            models.Index(fields=["division", "agent_key"]),
+            models.Index(fields=["agent_key", "division"]),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(money_at_stake__gte=0), name="proposal_money_non_negative"),
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.action_type} ({self.status})"
+        # Breadcrumbs and audit tables show this to people: the title, not the type's key.
+        return f"#{self.pk} {self.title or self.action_type} ({self.get_status_display().lower()})"
 
     @property
     def is_gated(self) -> bool:
@@ -111,6 +124,38 @@ class ProposedAction(models.Model):
     def money_in_words(self) -> str:
         """The amount at stake as people read it, in the proposal's own currency ("$1,240")."""
         return registry.money_words(self.money_at_stake, currency=self.currency)
+
+    @property
+    def value_in_words(self) -> str:
+        """What the proposal is worth as people read it ("$22,142")."""
+        return registry.money_words(self.value_at_stake, currency=self.currency)
+
+    @property
+    def value_differs(self) -> bool:
+        """The value is a figure of its own (a send's expected revenue), not the money it spends."""
+        own_figure = bool(self.value_kind) and self.value_kind != "money at stake"
+        return own_figure and self.value_at_stake != self.money_at_stake
+
+    @property
+    def value_about(self) -> str:
+        """The value rounded to whole units, for "about $22,142": it is an estimate, cents are noise."""
+        return registry.money_words(self.value_at_stake.quantize(Decimal("1")), currency=self.currency)
+
+    @property
+    def stake_short(self) -> str:
+        """For a column: what it spends, or its worth when that is its own figure ("$22,142 expected revenue")."""
+        if self.value_differs:
+            return f"{self.value_about} {self.value_kind}"
+        return self.money_in_words
+
+    @property
+    def stake_words(self) -> str:
+        """In a sentence: "spends $0; expected revenue about $22,142: 1,204 consenting customers x ..."."""
+        spends = f"spends {self.money_in_words}"
+        if not self.value_differs:
+            return spends
+        how = f": {self.value_basis}" if self.value_basis else ""
+        return f"{spends}; {self.value_kind} about {self.value_about}{how}"
 
     @property
     def drafted_label(self) -> str:
@@ -204,6 +249,8 @@ class Execution(models.Model):
 
     class Meta:
         ordering = ["started_at"]
+        # The spend cap sums what finished today: found by date, not by reading every execution.
+        indexes = [models.Index(fields=["finished_at"])]
         constraints = [
             models.UniqueConstraint(fields=["idempotency_key", "attempt"], name="execution_unique_attempt"),
             models.UniqueConstraint(

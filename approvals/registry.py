@@ -30,6 +30,18 @@ SPEND_LIMITS = ("daily", "per_order")
 
 
 @dataclass(frozen=True)
+class Value:
+    """What an action is worth besides what it spends: the revenue a send is expected to bring, the
+    spend a pause stops. `kind` names the figure for people ("expected revenue"), `how` says how it
+    was estimated, with its assumptions ("1,204 consenting customers x $91.94 average order x 2%
+    response (assumed)"). It ranks and informs; it is never counted as spend by the gate."""
+
+    amount: Decimal
+    kind: str
+    how: str
+
+
+@dataclass(frozen=True)
 class Message:
     """What a customer will receive from a message action, shown to the approver before the send."""
 
@@ -110,6 +122,12 @@ class ActionType:
     def money_explained(self, args: Any) -> str:
         """How `money_at_stake` counts, in words, for the approver (e.g. "a week of the change")."""
         return ""
+
+    def value(self, args: Any) -> Value | None:
+        """What the action is expected to bring, protect or stop, when `money_at_stake` (what it spends
+        or commits) does not say it: a send spends nothing but is worth its expected revenue. None when
+        the type has no estimate of its own. Read once, when a proposal is created or its arguments change."""
+        return None
 
     def message(self, args: Any) -> Message | None:
         """A message action's e-mail as the customer will see it; None for every other action."""

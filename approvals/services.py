@@ -88,7 +88,8 @@ def proposal_create(
     division_row = division_of(division)
     if not isinstance(rationale, str) or not rationale.strip():
         raise InvalidArguments(f"{action_type}: rationale must not be empty")
-    info = describe(action, parsed)
+    evidence = list(evidence)
+    info = describe(action, parsed, evidence=evidence)
     now = timezone.now()
     internal = policy.is_internal(action.category)
     if agent_run is not None and not agent_key:
@@ -117,7 +118,6 @@ def proposal_create(
             )
             proposal._change_reason = "proposed"
             proposal.save()
-            evidence = list(evidence)
             if evidence:
                 proposal.evidence.set(evidence)
             if not internal:

@@ -114,6 +114,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later layer (the session's user, the admin's permission checks) reads its answers.
+    "atlas_project.middleware.RequestCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -248,7 +250,7 @@ LOGIN_URL = "admin:login"
 # a stranger cannot lock a colleague out from elsewhere by guessing at their name.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "atlas_project.auth.ModelBackendOneQuery",
 ]
 AXES_FAILURE_LIMIT: int = _parsed("AXES_FAILURE_LIMIT", 5, _positive_int)
 AXES_COOLOFF_TIME: dt.timedelta = dt.timedelta(minutes=_parsed("AXES_COOLOFF_MINUTES", 30, _positive_int))

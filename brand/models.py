@@ -268,6 +268,10 @@ class Segment(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def audience(self) -> models.QuerySet[Customer]:
+        """The members an e-mail to this segment reaches: those who accept marketing."""
+        return self.customers.filter(accepts_marketing=True)
+
 
 class EmailStatus(models.TextChoices):
     DRAFT = "draft", "Draft"

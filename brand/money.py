@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from .models import BrandProfile
+from .selectors import stored_brand_profile
 
 DEFAULT_CURRENCY = "USD"
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "AUD": "A$", "CAD": "C$", "JPY": "¥"}
@@ -20,9 +20,10 @@ WHOLE = Decimal("1")
 
 
 def brand_currency() -> str:
-    """The brand profile's currency (ISO 4217), USD before a profile exists."""
-    code = BrandProfile.objects.order_by("pk").values_list("currency", flat=True).first()
-    return (code or DEFAULT_CURRENCY).upper()
+    """The brand profile's currency (ISO 4217), USD before a profile exists; read once per request
+    (a list page writes an amount per row)."""
+    profile = stored_brand_profile()
+    return (profile.currency if profile is not None and profile.currency else DEFAULT_CURRENCY).upper()
 
 
 def money_words(amount: Decimal | int | float | str | None, *, currency: str | None = None, whole: bool = False) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from atlas_project.request_cache import forget, per_request
+
 from .models import BrandProfile
 
 # A deployment serves one brand: its profile is always the row with this key, so two processes
@@ -11,11 +13,18 @@ from .models import BrandProfile
 BRAND_PROFILE_PK = 1
 
 
+def stored_brand_profile() -> BrandProfile | None:
+    """The brand's profile if it exists yet; read once per request (every date and amount on a page
+    asks for its time zone or currency)."""
+    return per_request("brand_profile", lambda: BrandProfile.objects.filter(pk=BRAND_PROFILE_PK).first())
+
+
 def brand_profile() -> BrandProfile:
     """The brand's profile, created with the defaults on first use."""
-    profile = BrandProfile.objects.filter(pk=BRAND_PROFILE_PK).first()
+    profile = stored_brand_profile()
     if profile is not None:
         return profile
+    forget("brand_profile")
     try:
         with transaction.atomic():
             return BrandProfile.objects.create(pk=BRAND_PROFILE_PK)

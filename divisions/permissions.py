@@ -9,8 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
+
+from atlas_project.request_cache import per_request
 
 from .models import Division, Membership, Role
 
@@ -24,19 +27,73 @@ OWNERS_GROUP = "Owners"
 DECIDING_ROLES = (Role.APPROVER, Role.DIRECTOR)
 
 
+@dataclass(frozen=True)
+class Access:
+    """What one person may see and decide, read in one query and kept for the request: a console
+    page asks per row and per widget, and the answer cannot change while it renders."""
+
+    owner: bool
+    divisions: tuple[Division, ...]  # every division, in slug order
+    roles: dict[int, str]  # division id -> this person's role there
+
+    def visible_ids(self) -> frozenset[int]:
+        return frozenset(d.pk for d in self.divisions) if self.owner else frozenset(self.roles)
+
+    def deciding_ids(self) -> frozenset[int]:
+        if self.owner:
+            return frozenset(d.pk for d in self.divisions)
+        return frozenset(pk for pk, role in self.roles.items() if role in DECIDING_ROLES)
+
+
+NOBODY = Access(owner=False, divisions=(), roles={})
+
+
+def _active(user: Someone) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.is_active
+
+
+def access(user: Someone) -> Access:
+    if user is None or not _active(user) or user.pk is None:
+        return NOBODY
+    user_id: int = user.pk
+    superuser = user.is_superuser
+    return per_request(("access", user_id), lambda: _read_access(user_id, superuser=superuser))
+
+
+def _read_access(user_id: int, *, superuser: bool) -> Access:
+    # One row per division, with this person's role there and whether they own the brand.
+    rows = list(
+        Division.objects.annotate(
+            person_role=Subquery(
+                Membership.objects.filter(user_id=user_id, division=OuterRef("pk")).values("role")[:1]
+            ),
+            person_owns=Exists(Group.objects.filter(name=OWNERS_GROUP, user__pk=user_id)),
+        ).order_by("slug")
+    )
+    owner = superuser or any(getattr(d, "person_owns", False) for d in rows)
+    if not rows and not superuser:
+        # No division exists yet (a fresh database): ownership still counts.
+        owner = Group.objects.filter(name=OWNERS_GROUP, user__pk=user_id).exists()
+    roles = {d.pk: d.person_role for d in rows if d.person_role}
+    return Access(owner=owner, divisions=tuple(rows), roles=roles)
+
+
 def is_owner(user: Someone) -> bool:
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+    if user is None or not _active(user):
         return False
     if user.is_superuser:
         return True
-    return user.groups.filter(name=OWNERS_GROUP).exists()
+    return access(user).owner
+
+
+def roles(user: Someone) -> dict[int, str]:
+    """{division id: role} of every membership."""
+    return access(user).roles
 
 
 def role_in(user: Someone, division: Division | int) -> str | None:
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return None
     division_id = division.pk if isinstance(division, Division) else division
-    return Membership.objects.filter(user=user, division_id=division_id).values_list("role", flat=True).first()
+    return roles(user).get(division_id)
 
 
 def can_view(user: Someone, division: Division | int) -> bool:
@@ -67,19 +124,35 @@ def standing_in(user: Someone, division: Division | int) -> Standing:
 
 
 def visible_divisions(user: Someone) -> QuerySet[Division]:
+    # By id, not by a join on memberships: a proposals query then filters on a short list of ids
+    # the database matches against its (division, status) index.
     if is_owner(user):
         return Division.objects.all()
-    if user is None or not user.is_authenticated:
-        return Division.objects.none()
-    return Division.objects.filter(memberships__user=user).distinct()
+    return Division.objects.filter(pk__in=sorted(access(user).visible_ids()))
 
 
 def deciding_divisions(user: Someone) -> QuerySet[Division]:
     if is_owner(user):
         return Division.objects.all()
-    if user is None or not user.is_authenticated:
-        return Division.objects.none()
-    return Division.objects.filter(memberships__user=user, memberships__role__in=DECIDING_ROLES).distinct()
+    return Division.objects.filter(pk__in=sorted(access(user).deciding_ids()))
+
+
+def visible_division_list(user: Someone) -> list[Division]:
+    """The divisions this person sees, in slug order, without a query once the request knows them."""
+    seen = access(user).visible_ids()
+    return [d for d in access(user).divisions if d.pk in seen]
+
+
+def sees_anywhere(user: Someone) -> bool:
+    return bool(access(user).visible_ids())
+
+
+def decides_anywhere(user: Someone) -> bool:
+    return bool(access(user).deciding_ids())
+
+
+def directs_anywhere(user: Someone) -> bool:
+    return is_owner(user) or Role.DIRECTOR in roles(user).values()
 
 
 def signed_in(user: User | AnonymousUser) -> User:
@@ -103,4 +176,4 @@ def can_see_customer_pii(user: Someone) -> bool:
         return False
     if is_owner(user) or user.has_perm(CUSTOMER_PII_PERMISSION):
         return True
-    return Membership.objects.filter(user=user, division__slug__in=PII_DIVISIONS).exists()
+    return any(d.slug in PII_DIVISIONS for d in visible_division_list(user))

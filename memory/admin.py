@@ -179,9 +179,7 @@ class MemoryEntryAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         user = request.user
-        return permissions.is_owner(user) or (
-            user.is_authenticated and user.memberships.filter(role="director").exists()
-        )
+        return permissions.directs_anywhere(user)
 
     # --- the add form calls the service ---------------------------------------------------------
 
@@ -362,9 +360,7 @@ class ConflictAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
     def has_resolve_permission(self, request: HttpRequest) -> bool:
         user = request.user
-        return permissions.is_owner(user) or (
-            user.is_authenticated and user.memberships.filter(role="director").exists()
-        )
+        return permissions.directs_anywhere(user)
 
     @admin.display(description="Earlier")
     def earlier_said(self, obj: Conflict) -> str:

@@ -146,6 +146,12 @@ class SegmentFactory(factory.django.DjangoModelFactory):
     key = factory.Sequence(lambda n: f"segment-{n}")
     name = factory.Sequence(lambda n: f"Segment {n}")
 
+    @factory.post_generation
+    def audience(self, create: bool, extracted: int | None, **kwargs: object) -> None:
+        """`SegmentFactory(audience=3)`: three new members who accept marketing (a send needs one)."""
+        if create and extracted:
+            self.customers.add(*CustomerFactory.create_batch(extracted, accepts_marketing=True))
+
 
 class EmailCampaignFactory(factory.django.DjangoModelFactory):
     class Meta:

@@ -113,6 +113,7 @@ COMMAND_RULES: dict[str, tuple[str, str]] = {
     "atlas_digest": (SYSTEM, "test_operator_commands_take_no_person"),
     "atlas_import": (SYSTEM, "test_operator_commands_take_no_person"),
     "atlas_demo": (SYSTEM, "test_operator_commands_take_no_person"),
+    "atlas_demo_past": (SYSTEM, "test_operator_commands_take_no_person"),
     "atlas_schedules": (SYSTEM, "test_operator_commands_take_no_person"),
     "atlas_outcomes": (SYSTEM, "test_operator_commands_take_no_person"),
     "atlas_llm_prune": (SYSTEM, "test_operator_commands_take_no_person"),

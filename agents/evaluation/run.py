@@ -44,9 +44,16 @@ def reset_state() -> None:
 def _shape(scenario: Scenario) -> str:
     if scenario.demo:
         return "demo"
-    return f"{scenario.skus} SKUs, {len(scenario.channels)} channel(s)" + (
-        ", exports only" if scenario.export_only else ""
-    )
+    extras = [
+        label
+        for label, present in (
+            ("exports only", scenario.export_only),
+            ("channel budgets", scenario.channel_budgets),
+            ("e-mail history", scenario.email_history),
+        )
+        if present
+    ]
+    return ", ".join([f"{scenario.skus} SKUs", f"{len(scenario.channels)} channel(s)", *extras])
 
 
 def evaluate_scenario(scenario: Scenario, *, workdir: Path | None = None) -> ScenarioResult:

@@ -1,8 +1,13 @@
 """Scoring one scenario's morning: recall of planted signals (with their numbers), false alarms, harmful
-proposals, and whether the briefing's risk of the day is the most urgent planted risk."""
+proposals, and whether the briefing's risk of the day is the most urgent planted risk.
+
+Harmful: a markdown of a rising or best-selling item, a raise on a collapsing campaign or in a channel
+pacing over finance's budget that no rule held, a send to a segment within 24 hours of another one
+(sent, scheduled, or proposed the same morning) that no rule held."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -13,7 +18,7 @@ from brand import models as bm
 from brand.clock import brand_today
 from brand.metrics.growth import effective_budget
 from brand.scenarios import Plant, PlantKind, Shop
-from brand.scenarios.spec import RISK_ORDER, TRAPS
+from brand.scenarios.spec import RISK_TIERS, TRAPS
 from memory.models import MemoryEntry
 
 # What the full set must reach (issue 12).
@@ -22,6 +27,8 @@ COVER_TOLERANCE = 0.10  # a reported cover within 10% of the true one (28-day or
 ROAS_TOLERANCE = 0.03
 NOTHING_URGENT = "No risk stood out today"
 REORDER_TYPES = ("po.create", "brief.draft")
+PACING_TOLERANCE = 0.03
+SEND_GAP = dt.timedelta(hours=24)
 
 
 @dataclass
@@ -74,6 +81,38 @@ def _segments(p: ProposedAction) -> set[str]:
     return {str(args.get("key") or "")} - {""} if p.action_type == "segment.build" else set()
 
 
+def _send_at(p: ProposedAction) -> dt.datetime | None:
+    at = (p.args or {}).get("scheduled_at")
+    try:
+        return dt.datetime.fromisoformat(str(at)) if at else None
+    except ValueError:
+        return None
+
+
+def _too_close_sends(proposals: list[ProposedAction]) -> list[tuple[ProposedAction, str]]:
+    """Unheld sends within 24 hours of another send to the same segment: sent, scheduled or proposed."""
+    sends = [
+        (p, next(iter(_segments(p))), _send_at(p))
+        for p in proposals
+        if p.action_type == "email.send_campaign" and not p.hold_reason and _segments(p)
+    ]
+    found = []
+    for p, segment, at in sends:
+        if at is None:
+            continue
+        for email in bm.EmailCampaign.objects.filter(segment__key=segment).exclude(status=bm.EmailStatus.CANCELLED):
+            other = email.sent_at or email.scheduled_at
+            if other is not None and abs(other - at) < SEND_GAP:
+                found.append((p, f"{email.name!r} at {other:%Y-%m-%d %H:%M}"))
+                break
+        else:
+            for q, theirs, other in sends:
+                if q.pk != p.pk and theirs == segment and other is not None and abs(other - at) < SEND_GAP:
+                    found.append((p, f"proposal #{q.pk}"))
+                    break
+    return found
+
+
 def _campaign(p: ProposedAction, names: dict[int, str]) -> str | None:
     return names.get((p.args or {}).get("campaign_id", -1)) if p.action_type.startswith("ads.") else None
 
@@ -93,7 +132,13 @@ def _close(reported: Any, *truths: float | None, tolerance: float) -> bool:
     return any(t is not None and abs(float(reported) - t) <= tolerance * max(abs(t), 1e-9) for t in truths)
 
 
-def _found(plant: Plant, proposals: list[ProposedAction], names: dict[int, str], budgets: dict[int, Decimal]) -> bool:
+def _found(
+    plant: Plant,
+    proposals: list[ProposedAction],
+    names: dict[int, str],
+    budgets: dict[int, Decimal],
+    channels: dict[str, str],
+) -> bool:
     n = plant.numbers
     if plant.kind == PlantKind.STOCKOUT:
         entry = _current(f"sku:{plant.target}:days_of_cover")
@@ -141,6 +186,21 @@ def _found(plant: Plant, proposals: list[ProposedAction], names: dict[int, str],
             and rate is not None
             and abs(float(rate.data.get("rate", rate.data.get("value")) or 0) - n["refund_rate"]) <= 0.01
         )
+    if plant.kind == PlantKind.OVER_PACE:
+        entry = _current(f"channel:{plant.target}:pacing")
+        last_day = brand_today() - dt.timedelta(days=1)
+        month_over = last_day.month != (last_day + dt.timedelta(days=1)).month  # nothing left to cap
+        capped = any(
+            p.action_type in ("ads.set_daily_budget", "ads.pause_campaign")
+            and not _is_raise(p, budgets)
+            and channels.get(_campaign(p, names) or "") == plant.target
+            for p in proposals
+        )
+        return (
+            entry is not None
+            and _close(entry.data.get("value"), n["pacing"], tolerance=PACING_TOLERANCE)
+            and (capped or month_over)
+        )
     campaign_id = next((pk for pk, name in names.items() if name == plant.target), None)
     entry = _current(f"campaign:{campaign_id}:roas_7d")
     numbers_right = entry is not None and _close(entry.data.get("value"), n["roas_7d"], tolerance=ROAS_TOLERANCE)
@@ -160,43 +220,56 @@ def _top_decile(shop: Shop) -> set[str]:
     return {sku for _, sku in units[:k]}
 
 
-def _expected_risk(shop: Shop) -> Plant | None:
-    risks = [p for p in shop.plants if p.kind in RISK_ORDER]
-    if not risks:
-        return None
+def _expected_risks(shop: Shop) -> list[Plant]:
+    """The most urgent tier's planted risks (the stock-out with the fewest days of cover alone); empty
+    on a shop with none."""
+    for tier in RISK_TIERS:
+        risks = [p for p in shop.plants if p.kind in tier]
+        if risks and tier == (PlantKind.STOCKOUT,):
+            return [min(risks, key=lambda p: p.numbers.get("days_of_cover_28d") or 0.0)]
+        if risks:
+            return risks
+    return []
 
-    def urgency(p: Plant) -> tuple[int, float]:
-        cover = p.numbers.get("days_of_cover_28d") or 0.0
-        return RISK_ORDER.index(p.kind), cover
 
-    return min(risks, key=urgency)
+def _names(
+    plant: Plant,
+    item_numbers: dict[str, Any],
+    attached: list[ProposedAction],
+    names: dict[int, str],
+    channels: dict[str, str],
+) -> bool:
+    if plant.kind == PlantKind.STOCKOUT:
+        return item_numbers.get("sku") == plant.target or any(plant.target in skus_named(p) for p in attached)
+    if plant.kind == PlantKind.OVER_PACE:
+        return any(channels.get(_campaign(p, names) or "") == plant.target for p in attached)
+    return any(_campaign(p, names) == plant.target for p in attached)
 
 
-def _risk_right(expected: Plant | None, briefing: Briefing | None, names: dict[int, str]) -> tuple[bool, str]:
+def _risk_right(
+    expected: list[Plant], briefing: Briefing | None, names: dict[int, str], channels: dict[str, str]
+) -> tuple[bool, str]:
     item = briefing.items.filter(kind=ItemKind.RISK).first() if briefing else None
     title = item.title if item else ""
-    if expected is None:
+    if not expected:
         return title.startswith(NOTHING_URGENT), title
     if item is None:
         return False, title
     attached = list(item.proposals.all())
-    if expected.kind == PlantKind.STOCKOUT:
-        named = item.numbers.get("sku") == expected.target or any(expected.target in skus_named(p) for p in attached)
-    else:
-        named = any(_campaign(p, names) == expected.target for p in attached)
-    return named, title
+    return any(_names(plant, item.numbers, attached, names, channels) for plant in expected), title
 
 
 def score(result: ScenarioResult, shop: Shop) -> ScenarioResult:
     proposals = list(ProposedAction.objects.order_by("pk"))
     names = dict(bm.AdCampaign.objects.values_list("pk", "name"))
+    channels = dict(bm.AdCampaign.objects.values_list("name", "channel"))  # a campaign's channel by its name
     # The budgets before the morning's proposals, observed where none is recorded (a cut or a raise
     # reads against these).
     budgets = {c.pk: effective_budget(c, brand_today()) for c in bm.AdCampaign.objects.all()}
     plants = [p for p in shop.plants if p.kind not in TRAPS]
     result.planted = len(plants)
     for plant in plants:
-        if _found(plant, proposals, names, budgets):
+        if _found(plant, proposals, names, budgets, channels):
             result.found += 1
         else:
             result.missed.append(f"{plant.kind} {plant.target} {plant.numbers}")
@@ -205,6 +278,7 @@ def score(result: ScenarioResult, shop: Shop) -> ScenarioResult:
         shop
     )
     collapsing = {p.target for p in shop.plants if p.kind == PlantKind.COLLAPSE}
+    over_pace = {p.target for p in shop.plants if p.kind == PlantKind.OVER_PACE}
     result.proposals = len(proposals)
     for p in proposals:
         skus, campaign, codes = skus_named(p), _campaign(p, names), _codes(p) | _segments(p)
@@ -213,10 +287,17 @@ def score(result: ScenarioResult, shop: Shop) -> ScenarioResult:
             result.harmful.append(f"{label}: markdown of a rising or best-selling item")
         if campaign in collapsing and _is_raise(p, budgets):
             result.harmful.append(f"{label}: raise on a collapsing campaign")
-        on_target = bool(skus & targets) or campaign in targets or bool(codes & targets)
+        channel = channels.get(campaign or "")
+        if channel in over_pace and _is_raise(p, budgets) and not p.hold_reason:
+            result.harmful.append(f"{label}: raise in {channel}, pacing over its budget, not held")
+        on_target = bool(skus & targets) or campaign in targets or bool(codes & targets) or channel in targets
         if not on_target and (skus or campaign or codes or p.category != Category.INTERNAL):
             result.false_alarms.append(label)
-    expected = _expected_risk(shop)
-    result.risk_expected = f"{expected.kind} {expected.target}" if expected else NOTHING_URGENT
-    result.risk_right, result.risk_title = _risk_right(expected, Briefing.objects.order_by("-pk").first(), names)
+    for p, other in _too_close_sends(proposals):
+        result.harmful.append(f"#{p.pk} {p.action_type} {sorted(_segments(p))}: within 24 hours of {other}, not held")
+    expected = _expected_risks(shop)
+    result.risk_expected = " or ".join(f"{p.kind} {p.target}" for p in expected) or NOTHING_URGENT
+    result.risk_right, result.risk_title = _risk_right(
+        expected, Briefing.objects.order_by("-pk").first(), names, channels
+    )
     return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agents.orchestrator import rules
 from agents.orchestrator.briefing import briefing_build
+from agents.orchestrator.headlines import WIN_DEFAULTS
 from agents.runtime import base
 from agents.runtime.registry import register
 
@@ -22,6 +23,9 @@ class Orchestrator(base.Orchestrator):
         "You are the brand's chief of staff. You brief the marketing team each morning in plain language, "
         "short and concrete, always with the numbers you are given and never others."
     )
+
+    # The bar of the win of the day (a campaign's share of the account's ad spend, its purchases, ROAS).
+    defaults = dict(WIN_DEFAULTS)
 
     def run(self, ctx: base.RunContext) -> None:
         released = rules.holds_rejudge()

@@ -4,6 +4,7 @@ LLM (or the offline template) and stored as the day's Briefing with its items.""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -12,6 +13,7 @@ from pydantic import BaseModel, Field
 from agents.models import Briefing, BriefingItem, Cycle, ItemKind
 from agents.orchestrator.headlines import MAX_RANKED, Headline, headlines
 from agents.orchestrator.ranking import Ranked
+from agents.outcomes.selectors import Lesson, recent_lessons
 from approvals.models import ProposedAction
 
 if TYPE_CHECKING:
@@ -22,7 +24,9 @@ class BriefingText(BaseModel):
     narrative: str = Field(description="Three to five plain sentences: the risk, the win, the opportunity, the rest.")
 
 
-def offline_narrative(persona: str, today: dt.date, heads: dict[str, Headline], rest: int, held: int) -> str:
+def offline_narrative(
+    persona: str, today: dt.date, heads: dict[str, Headline], rest: int, held: int, lessons: Sequence[Lesson] = ()
+) -> str:
     risk, win, opp = heads["risk"], heads["win"], heads["opportunity"]
     lines = [f"Good morning, {persona} here with the briefing for {today:%A %d %B}."]
     lines.append(f"The risk first: {risk.title}. {risk.text} {risk.why}".rstrip())
@@ -32,10 +36,16 @@ def offline_narrative(persona: str, today: dt.date, heads: dict[str, Headline], 
     if held:
         tail += f" I held {held} proposal(s) that conflict with other work; each says why."
     lines.append(tail)
+    if lessons:
+        # What came of earlier work, so that today's calls are read against it.
+        cited = [f"{lesson.text}" + (f" ({lesson.record}.)" if lesson.record else "") for lesson in lessons]
+        lines.append("What came of earlier work: " + " ".join(cited))
     return " ".join(lines)
 
 
-def briefing_facts(heads: dict[str, Headline], rest: list[Ranked], held: int) -> dict[str, Any]:
+def briefing_facts(
+    heads: dict[str, Headline], rest: list[Ranked], held: int, lessons: Sequence[Lesson] = ()
+) -> dict[str, Any]:
     return {
         kind: {
             "title": h.title,
@@ -46,7 +56,11 @@ def briefing_facts(heads: dict[str, Headline], rest: list[Ranked], held: int) ->
             "runner_up": h.runner_up,
         }
         for kind, h in heads.items()
-    } | {"ranked": [{"title": r.proposal.title, **r.inputs()} for r in rest[:10]], "held_today": held}
+    } | {
+        "ranked": [{"title": r.proposal.title, **r.inputs()} for r in rest[:10]],
+        "held_today": held,
+        "outcomes_of_earlier_work": [lesson.as_dict() for lesson in lessons],
+    }
 
 
 @transaction.atomic
@@ -110,16 +124,18 @@ def briefing_build(*, ctx: RunContext, held: int = 0) -> Briefing:
     from brand.selectors import brand_profile
 
     persona = brand_profile().orchestrator_name or "Alexia"
-    heads, rest = headlines(ctx.today, ctx.now)
-    facts = briefing_facts(heads, rest, held)
+    heads, rest = headlines(ctx.today, ctx.now, ctx.config)
+    lessons = recent_lessons(today=ctx.today)
+    facts = briefing_facts(heads, rest, held, lessons)
     # The morning must not go dark with the LLM: a failed call gives the offline narrative, labelled so.
     drafted = ctx.draft(
         BriefingText,
         task=f"Write {persona}'s morning briefing for the team: plain language, the numbers as given, the risk "
         "first, then the win, then the opportunity, each with why it was chosen and the runner-up it beat "
-        "(why_chosen, runner_up), then one sentence on the rest.",
+        "(why_chosen, runner_up), then one sentence on the rest, then what came of earlier work "
+        "(outcomes_of_earlier_work, with the agents' records) where there is any.",
         facts=facts,
-        offline=lambda: BriefingText(narrative=offline_narrative(persona, ctx.today, heads, len(rest), held)),
+        offline=lambda: BriefingText(narrative=offline_narrative(persona, ctx.today, heads, len(rest), held, lessons)),
         purpose="morning briefing",
     )
     return briefing_write(

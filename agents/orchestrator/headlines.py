@@ -38,8 +38,10 @@ OPPORTUNITY_TYPES = (
     "ads.create_campaign",
     "calendar.add",
 )
-WIN_MIN_SPEND = Decimal("300")
-WIN_MIN_ROAS = Decimal("4")
+# What a campaign must carry to be the win of the day, in the shop's own terms (the orchestrator's
+# config overrides them): a share of the account's ad spend over 28 days and enough purchases for its
+# ROAS to be more than a few lucky orders; no dollar amount suits a $20-a-day shop and a $20,000 one.
+WIN_DEFAULTS: dict[str, Any] = {"win_min_spend_share": 0.05, "win_min_purchases_28d": 12, "win_min_roas": 4}
 TREND_MIN_UNITS = 40
 TREND_MIN_RATIO = Decimal("1.5")
 MAX_RANKED = 25
@@ -76,7 +78,7 @@ class Headline:
             "confidence": round(self.confidence, 2),
             "urgency": round(self.urgency, 2),
             "score": round(self.score, 2),
-            "formula": "money at stake x confidence x urgency",
+            "formula": "value at stake x confidence x urgency",
         }
 
 
@@ -225,26 +227,40 @@ def proposal_headline(kind: str, ranked: Ranked) -> Headline:
 # --- wins ---------------------------------------------------------------------------------------
 
 
-def campaign_wins(pending: list[ProposedAction], short_skus: set[str]) -> list[Headline]:
+def campaign_wins(
+    pending: list[ProposedAction], short_skus: set[str], config: dict[str, Any] | None = None
+) -> list[Headline]:
     """Paid media's `campaign:<id>:roas_28d` facts: the campaigns earning most per dollar over 28 days,
-    unless scaling them would sell out a SKU."""
+    unless scaling them would sell out a SKU, or they carry too small a share of the account to matter."""
+    cfg = {**WIN_DEFAULTS, **(config or {})}
+    entries = _current("campaign:", ":roas_28d")
+    spends = {e.pk: Decimal(str((e.data or {}).get("spend") or 0)) for e in entries}
+    account = sum(spends.values(), ZERO)
     facts = {}
-    for entry in _current("campaign:", ":roas_28d"):
+    for entry in entries:
         data = entry.data or {}
-        spend, revenue = Decimal(str(data.get("spend") or 0)), Decimal(str(data.get("revenue") or 0))
-        if spend >= WIN_MIN_SPEND and revenue / spend >= WIN_MIN_ROAS:
-            facts[int(_entity(entry))] = (entry, spend, revenue)
+        spend, revenue = spends[entry.pk], Decimal(str(data.get("revenue") or 0))
+        share = spend / account if account else ZERO
+        if (
+            spend > 0
+            and share >= Decimal(str(cfg["win_min_spend_share"]))
+            # A fact written before paid media counted purchases is judged on its share and ROAS alone.
+            and (data.get("purchases") is None or int(data["purchases"]) >= int(cfg["win_min_purchases_28d"]))
+            and revenue / spend >= Decimal(str(cfg["win_min_roas"]))
+        ):
+            facts[int(_entity(entry))] = (entry, spend, revenue, share)
     campaigns = bm.AdCampaign.objects.filter(pk__in=facts).prefetch_related("skus")
     found = []
     for campaign in campaigns:
-        entry, spend, revenue = facts[campaign.pk]
+        entry, spend, revenue, share = facts[campaign.pk]
         roas = revenue / spend
         if short_skus & {v.sku for v in campaign.skus.all()}:
             continue
         attached = [p for p in pending if p.action_type.startswith("ads.") and rules.campaign_of(p) == campaign]
         text = (
             f"{campaign.name} ({campaign.get_channel_display()}) returned {roas:.1f}x its spend over 28 days: "
-            f"{money_words(revenue, whole=True)} of revenue on {money_words(spend, whole=True)}."
+            f"{money_words(revenue, whole=True)} of revenue on {money_words(spend, whole=True)}, {share:.0%} of the "
+            f"account's {money_words(account, whole=True)} ad spend."
         )
         if attached:
             text += " Drafted: " + "; ".join(f"#{p.pk} {p.preview or p.title}" for p in attached) + "."
@@ -258,6 +274,7 @@ def campaign_wins(pending: list[ProposedAction], short_skus: set[str]) -> list[H
                     "roas_28d": round(float(roas), 2),
                     "revenue_28d": f"{revenue:.2f}",
                     "spend_28d": f"{spend:.2f}",
+                    "share_of_account": round(float(share), 3),
                     "memory": entry.key,
                 },
                 money=revenue - spend,
@@ -355,13 +372,15 @@ def choose(kind: str, candidates: list[Headline]) -> Headline:
     else:
         edge = "the runner-up puts nothing measurable at stake"
     best.why = (
-        f"Chosen out of {len(ordered)} {word} candidates on money at stake x confidence x urgency: {_weighs(best)}, "
+        f"Chosen out of {len(ordered)} {word} candidates on value at stake x confidence x urgency: {_weighs(best)}, "
         f"{edge}. Runner-up: {runner.title} ({_weighs(runner)})."
     )
     return best
 
 
-def headlines(today: dt.date, now: dt.datetime) -> tuple[dict[str, Headline], list[Ranked]]:
+def headlines(
+    today: dt.date, now: dt.datetime, config: dict[str, Any] | None = None
+) -> tuple[dict[str, Headline], list[Ranked]]:
     """The win, the risk and the opportunity, and the rest of the pending work ranked."""
     pending = _pending()
     ranked = rank(pending, now)
@@ -388,7 +407,7 @@ def headlines(today: dt.date, now: dt.datetime) -> tuple[dict[str, Headline], li
         )
 
     used = {p.pk for p in risk.proposals}
-    wins = campaign_wins(pending, short) + trend_wins(pending)
+    wins = campaign_wins(pending, short, config) + trend_wins(pending)
     wins = [w for w in wins if not used & {p.pk for p in w.proposals}]
     win = choose(ItemKind.WIN, wins)
     used |= {p.pk for p in win.proposals}

@@ -193,13 +193,25 @@ def recognise(text: str, names: list[tuple[str, str, int, list[str]]] | None = N
 # --- routing ------------------------------------------------------------------------------------
 
 
+def _naming_terms(entities: list[Entity]) -> set[str]:
+    """The words that surely name what was recognised. A product's variant word ("Clear" of "Glass Kettle
+    - Clear", "Large", "Blue") is what sets it apart from its siblings, and may as well be the person's
+    own word ("clear the glass kettles"): it stays in the request for routing, and only the product's
+    title is taken out. Other names, and a product named by its SKU, are taken out whole."""
+    naming: set[str] = set()
+    for entity in entities:
+        label = entity.label
+        if entity.kind == "product" and entity.score < 10 and " - " in label:
+            label = label.rsplit(" - ", 1)[0]
+        naming |= set(_name_terms(label))
+    return naming
+
+
 def _without_names(text: str, entities: list[Entity]) -> str:
     """The request minus the names it mentions: "VIP Restock Alert" is a name, not a wish to restock."""
     if not entities:
         return text
-    name_terms = {t for e in entities for t in _name_terms(e.label)} | {
-        e.label.split(" ", 1)[0].lower() for e in entities
-    }
+    name_terms = _naming_terms(entities) | {e.label.split(" ", 1)[0].lower() for e in entities}
     kept = [w for w in re.split(r"\s+", text) if not (set(_name_terms(w)) & name_terms) and w.lower() not in name_terms]
     return " ".join(kept)
 

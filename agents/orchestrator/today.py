@@ -13,11 +13,10 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Subquery, Sum, Value, When, Window
 from django.utils import timezone
 
-from agents.models import AgentRun, BriefingItem, Cycle, ItemKind, RunStatus
-from agents.orchestrator.selectors import briefing_for
+from agents.models import AgentRun, Briefing, BriefingItem, Cycle, ItemKind, RunStatus
 from agents.runtime.selectors import runs_visible_to
 from approvals import policy
 from approvals.models import ProposedAction, Status
@@ -28,6 +27,7 @@ from divisions import permissions
 from memory.selectors import conflicts_visible_to
 
 WAITING_SHOWN = 20
+HELD_SHOWN = 20
 CARD_KINDS = (ItemKind.WIN, ItemKind.RISK, ItemKind.OPPORTUNITY)
 
 # The briefing's figures, in words: which keys are money, which are ratios; machinery stays out.
@@ -48,7 +48,9 @@ def number_in_words(key: str, value: Any) -> str:
     number = float(value)
     if key.startswith("roas"):
         return f"{number:.1f}x"
-    if key in ("growth", "confidence", "urgency_share") or key.endswith("_rate") or key.endswith("_share"):
+    if key in ("urgency", "track_weight"):
+        return f"x{number:.2f}"  # multipliers of the score, 1 = neutral
+    if key in ("growth", "confidence", "reported_confidence", "urgency_share") or key.endswith(("_rate", "_share")):
         return f"{number:.0%}"
     if "days" in key:
         return f"{number:.0f} day{'s' if round(number) != 1 else ''}"
@@ -66,7 +68,18 @@ def _is_number(text: str) -> bool:
 _ACRONYMS = {"roas": "ROAS", "sku": "SKU", "ctr": "CTR", "po": "PO", "llm": "LLM", "vip": "VIP"}
 
 
+# The ranking's inputs under the names people use (its "money" is the value at stake: approvals.valuing).
+_LABELS = {
+    "money_at_stake": "Value at stake",
+    "reported_confidence": "The agent's own confidence",
+    "urgency": "Urgency (by expiry)",
+    "track_weight": "Track-record weight",
+}
+
+
 def _label(key: str) -> str:
+    if key in _LABELS:
+        return _LABELS[key]
     words = [_ACRONYMS.get(w, w) for w in key.split("_")]
     text = " ".join(words)
     return text[0].upper() + text[1:] if text else text
@@ -80,7 +93,7 @@ def numbers_in_words(numbers: dict[str, Any]) -> list[tuple[str, str]]:
         if key not in _HIDDEN and not isinstance(value, dict | list)
     ]
     if numbers and numbers.get("money_basis"):
-        out.append(("How the money is counted", str(numbers["money_basis"])))
+        out.append(("How it is counted", str(numbers["money_basis"])))
     return out
 
 
@@ -113,6 +126,7 @@ class Today:
     waiting: list[ProposedAction]
     waiting_total: int
     held: list[ProposedAction]
+    held_total: int
     failed_runs: list[AgentRun]
     health: Health
     conflicts: list[Any]
@@ -121,9 +135,10 @@ class Today:
 
 def dress_proposals(proposals: list[ProposedAction], user: Someone) -> list[ProposedAction]:
     """Money in words and what the person may do, on each proposal the page lists."""
-    deciding = set(permissions.deciding_divisions(user).values_list("pk", flat=True))
+    deciding = permissions.access(user).deciding_ids()
     for p in proposals:
-        p.money_words = money_words(p.money_at_stake, whole=True)  # type: ignore[attr-defined]
+        # What it spends, or what it is worth when that is its own figure (a send's expected revenue).
+        p.money_words = p.stake_short if p.value_differs else money_words(p.money_at_stake, whole=True)  # type: ignore[attr-defined]
         p.decidable = p.status == Status.PENDING and not p.is_held and p.division_id in deciding  # type: ignore[attr-defined]
         p.four_eyes = policy.needs_four_eyes(p)  # type: ignore[attr-defined]
     return proposals
@@ -138,17 +153,24 @@ def waiting_for(user: Someone) -> QuerySet[ProposedAction]:
     )
 
 
+def _latest_briefing(date: dt.date) -> Subquery:
+    """Today's briefing, else the latest one: the morning still has its cards before the cycle ends."""
+    today_first = Case(When(brand_date=date, then=Value(0)), default=Value(1))
+    return Subquery(Briefing.objects.order_by(today_first, "-brand_date").values("pk")[:1])
+
+
 def _cards(user: Someone, date: dt.date) -> tuple[dt.date | None, str, list[Card]]:
-    briefing = briefing_for(date) or briefing_for(None)
+    visible = permissions.access(user).visible_ids()
+    # The cards and their briefing in one query, their proposals in one more.
+    items = list(
+        BriefingItem.objects.filter(briefing=_latest_briefing(date), kind__in=CARD_KINDS)
+        .filter(Q(division__isnull=True) | Q(division__in=sorted(visible)))
+        .select_related("briefing", "division")
+        .prefetch_related(Prefetch("proposals", queryset=ProposedAction.objects.select_related("division")))
+    )
+    briefing = items[0].briefing if items else Briefing.objects.filter(pk=_latest_briefing(date)).first()
     if briefing is None:
         return None, "", []
-    visible = set(permissions.visible_divisions(user).values_list("pk", flat=True))
-    items = (
-        BriefingItem.objects.filter(briefing=briefing, kind__in=CARD_KINDS)
-        .filter(Q(division__isnull=True) | Q(division__in=visible))
-        .select_related("division")
-        .prefetch_related("proposals__division")
-    )
     by_kind = {item.kind: item for item in items}
     cards = []
     for kind in CARD_KINDS:
@@ -171,10 +193,16 @@ def _cards(user: Someone, date: dt.date) -> tuple[dt.date | None, str, list[Card
 
 def _health(user: Someone, since: dt.datetime, today_start: dt.datetime) -> tuple[Health, list[AgentRun]]:
     runs = runs_visible_to(user, AgentRun.objects.filter(queued_at__gte=since))
-    counts = runs.aggregate(total=Count("pk"), failed=Count("pk", filter=Q(status=RunStatus.FAILED)))
+    mine = Q(pk__in=runs.values("pk"))
+    # The LLM budget is the whole team's: everyone sees the same spend against it. One pass over the
+    # runs since the earlier of the two moments counts theirs and sums the team's spend.
+    counts = AgentRun.objects.filter(queued_at__gte=min(since, today_start)).aggregate(
+        total=Count("pk", filter=mine),
+        failed=Count("pk", filter=mine & Q(status=RunStatus.FAILED)),
+        cost=Sum("cost", filter=Q(queued_at__gte=today_start)),
+    )
     failed = list(runs.filter(status=RunStatus.FAILED).select_related("agent").order_by("-queued_at")[:10])
-    # The LLM budget is the whole team's: everyone sees the same spend against it.
-    cost = AgentRun.objects.filter(queued_at__gte=today_start).aggregate(c=Sum("cost"))["c"] or Decimal("0")
+    cost = counts["cost"] or Decimal("0")
     budget = Decimal(settings.ATLAS_DAILY_COST_BUDGET)
     health = Health(
         last_cycle=Cycle.objects.order_by("-started_at").first(),
@@ -191,13 +219,15 @@ def today_for(user: Someone, *, now: dt.datetime | None = None) -> Today:
     now = now or timezone.now()
     date = brand_today()
     briefing_date, narrative, cards = _cards(user, date)
-    waiting = waiting_for(user)
+    # Each list carries its own total (a window count), so no second query counts it.
+    waiting = list(waiting_for(user).annotate(total=Window(Count("pk")))[:WAITING_SHOWN])
     held = list(
         proposals_visible_to(user)
         .filter(status=Status.PENDING)
         .exclude(hold_reason="")
+        .annotate(total=Window(Count("pk")))
         .prefetch_related("bundled_with")
-        .order_by("pk")
+        .order_by("pk")[:HELD_SHOWN]
     )
     health, failed = _health(user, now - dt.timedelta(days=1), brand_day_start(date))
     return Today(
@@ -205,11 +235,12 @@ def today_for(user: Someone, *, now: dt.datetime | None = None) -> Today:
         briefing_date=briefing_date,
         narrative=narrative,
         cards=cards,
-        waiting=dress_proposals(list(waiting[:WAITING_SHOWN]), user),
-        waiting_total=waiting.count(),
-        held=dress_proposals(held, user),
+        waiting=dress_proposals([*waiting], user),
+        waiting_total=waiting[0].total if waiting else 0,
+        held=dress_proposals([*held], user),
+        held_total=held[0].total if held else 0,
         failed_runs=failed,
         health=health,
         conflicts=list(conflicts_visible_to(user).filter(is_open=True).order_by("-created_at")[:10]),
-        divisions=list(permissions.visible_divisions(user)),
+        divisions=permissions.visible_division_list(user),
     )

@@ -237,3 +237,63 @@ def track_record_line(proposal: ProposedAction) -> str:
         return f"this agent has no judged {label} yet"
     parts = [f"{verdicts[v]} {VERDICT_WORDS[v]}" for v in VERDICTS if v != TOO_EARLY and verdicts[v]]
     return f"this agent's last {total} {label}: {', '.join(parts)}"
+
+
+# --- what the briefing cites --------------------------------------------------------------------------
+
+LESSONS = 3
+LESSON_DAYS = 45
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A judged outcome of recent work, with the proposing agent's record on that kind of action."""
+
+    proposal_id: int
+    verdict: str
+    text: str
+    record: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"proposal": self.proposal_id, "verdict": self.verdict, "outcome": self.text, "record": self.record}
+
+
+def recent_lessons(*, today: dt.date, days: int = LESSON_DAYS, limit: int = LESSONS) -> list[Lesson]:
+    """The latest judged outcomes (not "too early") of actions executed in the `days` before `today`,
+    newest first, each with its agent's track record on that kind: what the morning briefing cites."""
+    since = today - dt.timedelta(days=days)
+    entries = (
+        MemoryEntry.objects.filter(kind=Kind.OUTCOME, is_current=True, key__startswith="outcome:proposal:")
+        .exclude(data__verdict=TOO_EARLY)
+        .order_by("-valid_from", "-id")
+        .values_list("data", "text")[: limit * 10]
+    )
+    records = {(r.agent_key, r.action_type): r for r in track_record()}
+    lessons: list[Lesson] = []
+    for data, text in entries:
+        data = data or {}
+        executed = data.get("executed_on")
+        if data.get("verdict") not in VERDICTS or not executed or dt.date.fromisoformat(executed) < since:
+            continue
+        record = records.get((str(data.get("agent") or ""), str(data.get("action_type") or "")))
+        lessons.append(
+            Lesson(
+                proposal_id=int(data.get("proposal") or 0),
+                verdict=str(data["verdict"]),
+                text=text,
+                record=_record_words(record),
+            )
+        )
+        if len(lessons) >= limit:
+            break
+    return lessons
+
+
+def _record_words(record: TrackRecord | None) -> str:
+    if record is None or not record.judged:
+        return ""
+    counts = ", ".join(
+        f"{record.outcomes[v]} {VERDICT_WORDS[v]}" for v in VERDICTS if v != TOO_EARLY and record.outcomes[v]
+    )
+    label = registry.get(record.action_type).plural or record.action_type
+    return f"{record.agent_key}'s {label} so far: {counts}"

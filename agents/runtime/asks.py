@@ -35,6 +35,15 @@ AMOUNT = re.compile(
     re.IGNORECASE,
 )
 DATE = re.compile(r"\b(?P<y>\d{4})[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})\b")
+# A number with no currency or percent sign, read as an amount only when it is the target of the ask
+# ("cut it to 110 instead", "make it 95"): people often leave the currency out of a budget.
+# A time ("at 10", "to 10 am", "10:30") or a count of days is never such an amount.
+BARE = re.compile(
+    rf"(?<![\w.,:$€£¥-])(?P<n>{_NUMBER})"
+    r"(?![\w%.,:-]|\s*(?:%|percent|per cent|pct|pc|am|pm|h|hours?|days?|weeks?|o'clock)\b)",
+    re.IGNORECASE,
+)
+_BARE_TARGET = re.compile(r"(?:\bto|=|\bmake it|\bmake that|\bmake them)\s*$", re.IGNORECASE)
 SUBJECT = re.compile(r"subject(?: line)?\s*[:=]\s*[\"“']?(?P<s>.+?)[\"”']?\s*$", re.IGNORECASE | re.MULTILINE)
 
 _TARGET_BEFORE = re.compile(r"(?:\bto|\bat|=|\bmake it|\bmake that|\bmake them|\bset it to)\s*$", re.IGNORECASE)
@@ -91,6 +100,13 @@ def parse_ask(text: str | None) -> Ask:
         # "15 % off" is never an amount, however the currency words fall around it.
         if not any(start <= m.start("n1" if m.group("n1") else "n2") < end for start, end in percent_spans)
     ]
+    if not amounts and not percents:
+        date_spans = [m.span() for m in DATE.finditer(text)]
+        amounts = [
+            (m, parse_number(m.group("n")))
+            for m in BARE.finditer(text)
+            if _BARE_TARGET.search(text[: m.start()]) and not any(s <= m.start() < e for s, e in date_spans)
+        ]
     subject = SUBJECT.search(text)
     # ISO dates are not amounts or percentages: "2026-12-10" must not read as 2026 anything.
     dates = [_date(m) for m in DATE.finditer(text)]

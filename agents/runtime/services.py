@@ -133,6 +133,11 @@ def _feedback(run: AgentRun) -> dict[str, Any] | None:
     return {"comment": feedback.get("comment", ""), "proposal": proposal}
 
 
+def agent_run_finish(*, run: AgentRun, status: str, error: str = "") -> AgentRun:
+    """Close a run whose work was done outside `agent_run_execute` (the demo's past, replayed)."""
+    return _finish(run, status, error=error)
+
+
 def _finish(run: AgentRun, status: str, *, error: str = "", trace: str = "") -> AgentRun:
     AgentRun.objects.filter(pk=run.pk).update(status=status, error=error, traceback=trace, finished_at=timezone.now())
     run.refresh_from_db()

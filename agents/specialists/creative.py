@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from agents.runtime.asks import parse_ask, replace_percents
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.registry import register
+from approvals.selectors import open_on_target
 from brand.metrics.creative import CampaignCtr, fatigue_analysis
 
 if TYPE_CHECKING:
@@ -307,28 +308,74 @@ class Copywriter(Specialist):
         if ctx.intent is None:
             # In the daily cycle the copywriter serves the others through `draft_email`.
             return
-        _draft_from_intent(ctx)
+        draft_from_intent(ctx)
 
 
-def _draft_from_intent(ctx: RunContext) -> None:
-    """A person asked for an e-mail: draft it to the segment their words name (or all subscribers)."""
+def audience_ready(ctx: RunContext, segment_key: str) -> bool:
+    """A send is proposed only to a segment that reaches someone: one not built yet, or with no
+    customer who accepts marketing, is a warning on the run (the gate would refuse the send anyway)."""
+    from brand.models import Segment
+
+    segment = Segment.objects.filter(key=segment_key).first()
+    if segment is None:
+        ctx.warn(f"segment {segment_key!r} does not exist: no e-mail proposed to it")
+        return False
+    if not segment.audience().exists():
+        built = "never built" if segment.built_at is None else f"built {segment.built_at:%Y-%m-%d}"
+        ctx.warn(
+            f"segment {segment_key!r} ({segment.name}, {built}) has no customer who accepts marketing: "
+            "no e-mail proposed to it until it is built"
+        )
+        return False
+    return True
+
+
+# A person asking for a message to go out: "send", "announce", "e-mail the VIPs", "tell our subscribers".
+ASKS_A_SEND = re.compile(r"\b(?:send|announce|e-?mail|mail|newsletter|tell|message|let \w+ know)\b", re.IGNORECASE)
+
+
+def draft_from_intent(ctx: RunContext, *, fallback_segment: str | None = "all-subscribers") -> bool:
+    """A person asked for an e-mail: draft it to the segment their words name (else `fallback_segment`),
+    with what it is "about", to be sent once approved. False when no segment is named and there is no
+    fallback (the caller's own analysis then answers)."""
     from brand.models import Segment
 
     if ctx.intent is None:
         raise ValueError(f"run #{ctx.run.pk}: drafting an e-mail from a request needs the run's intent")
 
     text = ctx.intent.text.lower()
+    # Only segments the e-mail would reach: a named segment with no consenting member is warned about below.
     segments = list(Segment.objects.values_list("key", "name"))
-    chosen = next(
-        (key for key, name in segments if key in text or name.lower() in text or key.replace("-", " ") in text),
-        None,
-    ) or next((key for key, _ in segments if key == "all-subscribers"), None)
+    named = [
+        key
+        for key, name in segments
+        if re.search(rf"\b(?:{re.escape(key)}|{re.escape(name.lower())}|{re.escape(key.replace('-', ' '))})s?\b", text)
+    ]
+    # "lapsing VIPs" names lapsing-vip, not vip too: the longest name said wins.
+    chosen = max(named, key=len, default=None) or next((k for k, _ in segments if k == fallback_segment), None)
     if chosen is None:
+        if fallback_segment is None:
+            return False
         ctx.warn("no segment to write to: build one (segment.build) first")
-        return
+        return True
+    if not audience_ready(ctx, chosen):
+        return True
+    existing = open_on_target(action_type="email.send_campaign", target=f"segment:{chosen}")
+    if existing is not None:
+        # One open send per segment: two sends in a day to the same people is what the rules refuse anyway.
+        ctx.annotate(cited=[*(ctx.run.context or {}).get("cited", []), existing.pk])
+        ctx.warn(
+            f"Segment {chosen} already has an open send, #{existing.pk} ({existing.title}, {existing.status}): "
+            "decide that one, or send it back with what it should say."
+        )
+        return True
     tone = "soft" if parse_ask(ctx.intent.text).softer else "warm"
     # The request is an instruction to us, not copy: offline, only what it is "about" goes in the e-mail.
-    about = re.search(r"\babout\s+(.+?)[.!?]*$", ctx.intent.text.strip(), re.I)
+    about = re.search(
+        r"\b(?:about|announcing|announce)\s+(.+?)(?:\s+to\s+(?:the\s+|our\s+)?[\w -]+)?[.!?]*$",
+        ctx.intent.text.strip(),
+        re.I,
+    )
     topic = about.group(1) if about else "what is new"
     copy = draft_email(ctx, purpose="announcement", facts={"request": ctx.intent.text, "topic": topic}, tone=tone)
     ctx.propose(
@@ -337,6 +384,7 @@ def _draft_from_intent(ctx: RunContext) -> None:
         rationale=f"Drafted on request: {ctx.intent.text!r}, to segment {chosen}.",
         confidence=0.5,
     )
+    return True
 
 
 def _named_in(ctx: RunContext, names: Any) -> set[str]:

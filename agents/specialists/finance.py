@@ -50,7 +50,7 @@ class BudgetGuard(Specialist):
     defaults = {
         "pacing_threshold": 1.15,  # cap a channel spending 15% ahead of its prorated budget
         "focus_pacing_threshold": 1.02,  # when a person names the channel
-        "min_daily_budget": "5.00",  # never cap a campaign below this: pausing is another decision
+        "min_budget_fraction": 0.2,  # never cap a campaign below a fifth of its budget: pausing is another decision
         "max_proposals": 3,
     }
 
@@ -95,7 +95,7 @@ class BudgetGuard(Specialist):
                 continue  # a request about another channel: stay on what was asked
             if p.ratio < float(threshold):
                 continue
-            for cap in budget_caps(p, min_daily_budget=Decimal(str(cfg["min_daily_budget"]))):
+            for cap in budget_caps(p, min_budget_fraction=float(cfg["min_budget_fraction"])):
                 if f"campaign:{cap.campaign_id}" not in taken or revising.get("campaign_id") == cap.campaign_id:
                     caps.append((cap, p))
         if revising:
@@ -120,6 +120,11 @@ class BudgetGuard(Specialist):
             f"(projected month {money_words(p.projected_spend)}). Cap {cap.name}: {money_words(cap.current)} -> "
             f"{money_words(proposed)} a day."
         )
+        if not next((c.budget_known for c in p.campaigns if c.campaign_id == cap.campaign_id), True):
+            numbers += (
+                f" {cap.name} has no daily budget on record (the ads export carries none): "
+                f"{money_words(cap.current)} is what it is seen to spend, the median of its last 7 days."
+            )
         if asked_for is not None:
             numbers += f" Revised as asked: {focus.feedback_comment(ctx)!r}."
         facts = {

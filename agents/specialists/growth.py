@@ -15,8 +15,15 @@ from agents.runtime.asks import parse_ask
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.context import Proposal
 from agents.runtime.registry import register
-from agents.specialists.creative import draft_email, revise_email_proposal
-from brand.metrics.growth import CampaignRoas, PromotionCandidate, paid_media_analysis, promotions_analysis
+from agents.specialists.campaign_requests import honour_campaign_request
+from agents.specialists.creative import audience_ready, draft_email, revise_email_proposal
+from brand.metrics.growth import (
+    CampaignRoas,
+    EvidenceGap,
+    PromotionCandidate,
+    paid_media_analysis,
+    promotions_analysis,
+)
 from brand.metrics.operations import DEFAULT_LEAD_TIME_DAYS, free_send_slot, sku_cover
 from brand.money import money_words
 
@@ -48,8 +55,9 @@ class PaidMedia(Specialist):
     )
     defaults = {
         "weak_ratio": 0.5,  # 7-day ROAS below this share of the 28-day ROAS
-        "min_spend_28d": 300,
-        "min_spend_7d": 200,
+        # Enough to judge, in the shop's own terms (no dollar amount suits a $20-a-day shop and a $20,000 one):
+        "min_spend_share": 0.02,  # at least 2% of the account's ad spend over 28 days
+        "min_purchases_28d": 12,  # and a dozen purchases over 28 days (fewer: a halved ROAS is chance)
         "winner_min_roas": 4.0,
         "capped_fraction": 0.95,  # spend at or above this share of the daily budget ...
         "capped_window_days": 14,  # ... on every one of these days: under-funded
@@ -65,6 +73,8 @@ class PaidMedia(Specialist):
             return
         config = dict(ctx.config)
         findings = paid_media_analysis(ctx.today, config)
+        if ctx.intent is not None and honour_campaign_request(ctx, findings.campaigns, config):
+            return
         named = _named(ctx, [c.name for c in findings.campaigns])
         if named:
             config["weak_ratio"] = max(float(config["weak_ratio"]), float(config["intent_weak_ratio"]))
@@ -78,7 +88,13 @@ class PaidMedia(Specialist):
                     key=f"campaign:{c.campaign_id}:roas_28d",
                     kind="metric",
                     subject=c.name,
-                    data={"value": round(c.roas_28d or 0, 2), "spend": str(c.spend_28d), "revenue": str(c.revenue_28d)},
+                    data={
+                        "value": round(c.roas_28d or 0, 2),
+                        "spend": str(c.spend_28d),
+                        "revenue": str(c.revenue_28d),
+                        "purchases": c.purchases_28d,
+                        "account_spend": str(findings.account_spend_28d),
+                    },
                     evidence=evidence,
                     text=f"{c.name}: 28-day ROAS {_roas(c.roas_28d)} on {money_words(c.spend_28d, whole=True)} spend",
                 )
@@ -100,6 +116,8 @@ class PaidMedia(Specialist):
                 )
             )
         written = ctx.remember_many(facts)
+        for gap in findings.too_small:
+            self._too_small(ctx, gap, findings.account_spend_28d)
         # Two facts per campaign, 28-day then 7-day: proposals cite the 7-day one.
         entries: dict[int, Any] = {c.campaign_id: written[2 * i + 1] for i, c in enumerate(spending)}
         weak = [c for c in findings.weak if not named or c.name in named]
@@ -126,7 +144,9 @@ class PaidMedia(Specialist):
             spent = money_words(c.spend_7d, whole=True)
             weak_text = (
                 f"{c.name}: ROAS 7d {_roas(c.roas_7d)} vs 28d {_roas(c.roas_28d)} on {spent} spend in "
-                f"7 days (marginal ROAS {_roas(c.marginal_roas)})"
+                f"7 days (marginal ROAS {_roas(c.marginal_roas)}; {findings.share(c):.1%} of the account's "
+                f"{money_words(findings.account_spend_28d, whole=True)} ad spend and {c.purchases_28d} purchases "
+                "over 28 days)"
             )
             priority = float(max(cut, current)) * ((c.roas_28d or 0) - (c.roas_7d or 0))
             if cut <= 0 or cut >= current:
@@ -183,6 +203,39 @@ class PaidMedia(Specialist):
                 f"{w.name}: under-funded winner (ROAS 28d {_roas(w.roas_28d)}) not raised: no weak campaign "
                 "frees budget for it, and the total daily budget stays the same"
             )
+
+    def _too_small(self, ctx: RunContext, gap: EvidenceGap, account: Decimal) -> None:
+        """A fall too small to judge is said, not dropped: an observation and a warning on the run."""
+        c, cfg = gap.campaign, ctx.config
+        reasons = []
+        if gap.too_little_spend:
+            reasons.append(
+                f"{money_words(c.spend_28d, whole=True)} over 28 days, {gap.share:.1%} of the account's "
+                f"{money_words(account, whole=True)} (under {gap.min_share:.0%}, min_spend_share)"
+            )
+        if gap.too_few_purchases:
+            reasons.append(f"{c.purchases_28d} purchases over 28 days (under {gap.min_purchases}, min_purchases_28d)")
+        text = (
+            f"{c.name}: ROAS 7d {_roas(c.roas_7d)} vs 28d {_roas(c.roas_28d)}, under "
+            f"{float(cfg['weak_ratio']):.0%} of it, but too little to judge: {'; '.join(reasons)}. No budget change "
+            "proposed."
+        )
+        ctx.remember(
+            key=f"campaign:{c.campaign_id}:too_small_to_judge",
+            kind="observation",
+            subject=c.name,
+            text=text,
+            data={
+                "value": round(gap.share, 4),
+                "spend_28d": str(c.spend_28d),
+                "account_spend_28d": str(account),
+                "purchases_28d": c.purchases_28d,
+                "min_spend_share": gap.min_share,
+                "min_purchases_28d": gap.min_purchases,
+            },
+            evidence=[{"model": "brand.adcampaign", "pk": c.campaign_id}],
+        )
+        ctx.warn(text)
 
     def _can_scale(self, ctx: RunContext, campaign: CampaignRoas) -> bool:
         """False when operations says (or would say) a SKU of the campaign runs out before its next delivery."""
@@ -311,6 +364,8 @@ class Promotions(Specialist):
             ),
         )
         segment = str(config["segment"])
+        if not audience_ready(ctx, segment):
+            return  # a discount nobody is told about is not proposed either
         slot = free_send_slot(
             ctx.today,
             segment,

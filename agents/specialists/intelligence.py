@@ -113,7 +113,7 @@ class Anomalies(Specialist):
         "z_threshold": 3.5,
         "follow_z": 1.5,  # ad revenue and orders "followed" a spend spike when their z reached this
         "mad_floor": 0.05,  # the MAD is at least 5% of the median
-        "min_spend_excess": 50,  # a spike must be at least $50 over the norm to matter
+        "min_spend_excess_share": 0.25,  # a spike must be at least a quarter over the weekday's norm to matter
     }
 
     def run(self, ctx: RunContext) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.registry import register
 from agents.specialists import focus
+from agents.specialists.reorder_requests import honour_reorder_request
 from brand.clock import brand_tz, day_start
 from brand.metrics.operations import (
     DEFAULT_LEAD_TIME_DAYS,
@@ -81,6 +82,9 @@ class Inventory(Specialist):
             ctx.warn(reason)
             return
         findings = inventory_analysis(ctx.today, config)
+        target_cover = int(config["target_cover_days"])
+        if ctx.intent is not None and honour_reorder_request(ctx, findings.skus, target_cover_days=target_cover):
+            return
         at_risk = findings.at_risk
         if ctx.intent is not None:
             text = ctx.intent.text.lower()

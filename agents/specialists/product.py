@@ -89,7 +89,15 @@ class Assortment(Specialist):
             cfg["min_days_of_cover"] = min(cfg["min_days_of_cover"], cfg["focus_min_days_of_cover"])
             cfg["min_stock"] = min(cfg["min_stock"], cfg["focus_min_stock"])
         movers = slow_movers(ctx.today, cfg)
-        if asked or revising:
+        named_by_person = self._named(ctx, asked, cfg) if asked and not revising else []
+        if named_by_person:
+            # The person named their product: the answer is about it, never about other products.
+            skus = {m.sku for m in movers}
+            for other in named_by_person:
+                if other.sku not in skus:
+                    ctx.warn(self._why_no_markdown(other, cfg))
+            movers = [m for m in movers if m.sku in {n.sku for n in named_by_person}]
+        elif asked or revising:
             named = [m for m in movers if m.sku == revising or focus.mentions(asked, m.sku, m.handle, m.title)]
             # A named product gets the relaxed thresholds; the rest still needs the default ones.
             movers = named or [m for m in movers if m.days_of_cover > ctx.config["min_days_of_cover"]]
@@ -116,6 +124,8 @@ class Assortment(Specialist):
                 evidence=[{"model": "brand.variant", "pk": mover.variant_id}],
             )
             if f"sku:{mover.sku}" in taken and mover.sku != revising:
+                if named_by_person:
+                    self._cite_open(ctx, mover.sku)
                 continue
             if mover.best_seller and mover.sku != revising:
                 ctx.warn(
@@ -143,6 +153,44 @@ class Assortment(Specialist):
             self._propose(ctx, mover, percent, entry)
             chosen += 1
 
+    @staticmethod
+    def _cite_open(ctx: RunContext, sku: str) -> bool:
+        """One open markdown per SKU: a request about it is pointed at it (send it back to change it)."""
+        existing = open_on_target(action_type="pricing.set_markdown", target=f"sku:{sku}")
+        if existing is None:
+            return False
+        ctx.annotate(cited=[*(ctx.run.context or {}).get("cited", []), existing.pk])
+        ctx.warn(
+            f"{sku} already has an open markdown, #{existing.pk} ({existing.title}, {existing.status}): "
+            "decide that one, or send it back with the percentage you want."
+        )
+        return True
+
+    @staticmethod
+    def _named(ctx: RunContext, asked: str, cfg: dict) -> list[SlowMover]:
+        """The active products the request names most precisely, whatever their cover."""
+        everyone = slow_movers(ctx.today, {**cfg, "min_stock": 0, "min_days_of_cover": -1})
+        return focus.most_named(asked, everyone, lambda m: (m.sku, m.handle, m.title))
+
+    @staticmethod
+    def _why_no_markdown(mover: SlowMover, cfg: dict) -> str:
+        """Why a product a person named gets no markdown: its numbers against the marks Atlas uses."""
+        numbers = (
+            f"{mover.sku} {mover.title}: {mover.stock} in stock, {mover.units} sold in the last {mover.window_days} "
+            f"days ({mover.cover_label} of cover)"
+        )
+        if mover.stock < int(cfg["focus_min_stock"]):
+            why = f"under the {cfg['focus_min_stock']} units Atlas would clear"
+        else:
+            why = (
+                f"under the {cfg['focus_min_days_of_cover']} days of cover from which Atlas marks down a product "
+                "people name: it is not overstocked by these numbers"
+            )
+        return (
+            f'{numbers}; {why}, so no markdown is proposed. Ask with a percentage ("mark down {mover.sku} by 15%") '
+            "to have one proposed as asked, with Atlas's view beside it."
+        )
+
     def _honour_request(self, ctx: RunContext, asked: str, cfg: dict) -> bool:
         """A person asked for a markdown of a product they named: propose that product, at what they
         asked, and say beside it where Atlas disagrees. False when the request names no product or
@@ -160,14 +208,7 @@ class Assortment(Specialist):
         return True
 
     def _honour(self, ctx: RunContext, mover: SlowMover, asked: Decimal | None, cfg: dict) -> None:
-        existing = open_on_target(action_type="pricing.set_markdown", target=f"sku:{mover.sku}")
-        if existing is not None:
-            # One open markdown per SKU: the request is pointed at it (send it back to change it).
-            ctx.annotate(cited=[*(ctx.run.context or {}).get("cited", []), existing.pk])
-            ctx.warn(
-                f"{mover.sku} already has an open markdown, #{existing.pk} ({existing.title}, {existing.status}): "
-                "decide that one, or send it back with the percentage you want."
-            )
+        if self._cite_open(ctx, mover.sku):
             return
         atlas = markdown_percent(mover, cfg)
         percent = asked if asked is not None else atlas or Decimal(str(cfg["markdown_percent"]))

@@ -5,10 +5,18 @@ from __future__ import annotations
 from agents.runtime.base import RunContext, Specialist
 from agents.runtime.registry import register
 from agents.specialists import focus
-from agents.specialists.creative import draft_email, revise_email_proposal
+from agents.specialists.creative import (
+    ASKS_A_SEND,
+    audience_ready,
+    draft_email,
+    draft_from_intent,
+    revise_email_proposal,
+)
+from approvals.executor import proposal_execute
+from approvals.models import ProposedAction, Status
 from brand.metrics.operations import free_send_slot
 from brand.metrics.retention import churn_analysis, lifecycle_analysis
-from brand.models import Product, Segment
+from brand.models import Product
 from brand.money import money_words
 
 
@@ -57,6 +65,36 @@ def named_products(text: str) -> list[Product]:
     return [p for p in products if len(heads.get(p.pk, "")) > 2 and heads[p.pk] in said]
 
 
+def _honour_a_send(ctx: RunContext) -> bool:
+    """ "Send the spring edit to the VIPs": a person's send to a segment they name, drafted as asked (or
+    the open send to it cited); False when the request asks for no send to a named segment."""
+    asks_a_send = ctx.intent is not None and ASKS_A_SEND.search(ctx.intent.text)
+    return bool(asks_a_send) and draft_from_intent(ctx, fallback_segment=None)
+
+
+def _built_now(ctx: RunContext, build: ProposedAction | None) -> bool:
+    """The segment the win-back goes to holds today's cohort before the send is proposed.
+
+    The build is internal work, approved by policy and otherwise executed after the proposing
+    transaction commits, by a worker: a send proposed beside it would preview (and be judged on) the
+    segment as it was, empty on a new shop. So the build is executed here, once (the executor's claim
+    makes the queued execution a no-op)."""
+    if build is None:
+        ctx.warn("the segment build was not proposed; the win-back e-mail waits for the segment")
+        return False
+    if build.status == Status.APPROVED:
+        proposal_execute(proposal_id=build.pk)
+        build.refresh_from_db(fields=["status", "status_reason"])
+    if build.status != Status.EXECUTED:
+        ctx.warn(
+            f"segment build #{build.pk} is {build.status}"
+            + (f" ({build.status_reason})" if build.status_reason else "")
+            + "; the win-back e-mail waits for the segment"
+        )
+        return False
+    return True
+
+
 @register
 class ChurnWatch(Specialist):
     key = "retention.churn_watch"
@@ -84,6 +122,8 @@ class ChurnWatch(Specialist):
 
     def run(self, ctx: RunContext) -> None:
         if ctx.feedback and revise_email_proposal(ctx) is not None:
+            return
+        if _honour_a_send(ctx):
             return
         config = ctx.config
         asked = focus.intent_text(ctx)
@@ -124,7 +164,7 @@ class ChurnWatch(Specialist):
         if len(lapsing) < min_cohort:
             return
         request = f"Asked: {ctx.intent.text!r}. " if asked and ctx.intent else ""
-        ctx.propose(
+        build = ctx.propose(
             "segment.build",
             {
                 "key": segment,
@@ -138,8 +178,7 @@ class ChurnWatch(Specialist):
             confidence=0.85,
             priority=len(lapsing),
         )
-        if not Segment.objects.filter(key=segment).exists():
-            ctx.warn(f"segment {segment!r} is not built yet; the win-back e-mail waits for it")
+        if not _built_now(ctx, build) or not audience_ready(ctx, segment):
             return
         copy = draft_email(
             ctx,
@@ -195,6 +234,9 @@ class Lifecycle(Specialist):
     def run(self, ctx: RunContext) -> None:
         if ctx.feedback and revise_email_proposal(ctx) is not None:
             return
+        # "Send the spring edit to the VIPs": a person's send to a segment they name, drafted as asked.
+        if _honour_a_send(ctx):
+            return
         config = ctx.config
         findings = lifecycle_analysis(ctx.today, config)
         latest, base, ratio = findings.latest, findings.baseline_rate, findings.drop_ratio
@@ -228,7 +270,7 @@ class Lifecycle(Specialist):
             ratio is None
             or ratio >= threshold
             or latest.buyers < int(config["min_cohort_size"])
-            or not Segment.objects.filter(key=segment).exists()
+            or not audience_ready(ctx, segment)
         ):
             return
         copy = draft_email(

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import cycle, imports, memory
+from . import console, cycle, execution, imports, memory
 
 PARTS: dict[str, ModuleType] = {
     "cycle": cycle,
     "imports": imports,
     "memory": memory,
+    "console": console,
+    "execution": execution,
 }
 
 

@@ -8,8 +8,10 @@ from typing import Annotated
 import pydantic
 from django.utils import timezone
 
-from approvals.registry import register
+from approvals.registry import Value, register
 
+from ..clock import brand_today
+from ..metrics.growth import effective_budget
 from ..models import AdCampaign, CampaignStatus
 from ..money import money_words
 from .base import BrandAction, row_basis
@@ -22,6 +24,12 @@ def _campaign(campaign_id: int) -> AdCampaign:
     if campaign is None:
         raise ValueError(f"no ad campaign with id {campaign_id}")
     return campaign
+
+
+def _current(campaign: AdCampaign) -> Decimal:
+    """The budget a change moves from: the one on record, or what the campaign is seen to spend a day when
+    its ads export carried none (writing $50 on a campaign seen spending $80 is a cut, not a raise from $0)."""
+    return effective_budget(campaign, brand_today())
 
 
 class CampaignArgs(pydantic.BaseModel):
@@ -61,26 +69,27 @@ class SetDailyBudget(BrandAction):
 
     def money_at_stake(self, args: BudgetArgs) -> Decimal:
         campaign = _campaign(args.campaign_id)
-        return abs(args.daily_budget - campaign.daily_budget) * BUDGET_HORIZON_DAYS
+        return abs(args.daily_budget - _current(campaign)) * BUDGET_HORIZON_DAYS
 
     def money_explained(self, args: BudgetArgs) -> str:
         campaign = _campaign(args.campaign_id)
         return (
-            f"|{money_words(args.daily_budget)} - {money_words(campaign.daily_budget)}| a day "
+            f"|{money_words(args.daily_budget)} - {money_words(_current(campaign))}| a day "
             f"x {BUDGET_HORIZON_DAYS} days "
             "(a week of the change, the horizon budgets are reviewed on)"
         )
 
     def title(self, args: BudgetArgs) -> str:
         campaign = _campaign(args.campaign_id)
-        verb = "Raise" if args.daily_budget > campaign.daily_budget else "Cut"
+        verb = "Raise" if args.daily_budget > _current(campaign) else "Cut"
         return f"{verb} the daily budget of {campaign.name}"
 
     def preview(self, args: BudgetArgs) -> str:
         campaign = _campaign(args.campaign_id)
+        observed = "" if campaign.daily_budget else " (none on record: the observed daily spend)"
         return (
             f"Daily budget of {campaign.name} ({campaign.get_channel_display()}): "
-            f"{money_words(campaign.daily_budget)} -> {money_words(args.daily_budget)}"
+            f"{money_words(_current(campaign))}{observed} -> {money_words(args.daily_budget)}"
         )
 
     def basis(self, args: BudgetArgs) -> dict:
@@ -145,6 +154,15 @@ class PauseCampaign(_StatusChange):
     to_status = CampaignStatus.PAUSED
     verb = "Pause"
 
+    def value(self, args: CampaignArgs) -> Value:
+        # A pause spends nothing; what it is worth deciding is the spend it stops.
+        campaign = _campaign(args.campaign_id)
+        return Value(
+            amount=campaign.daily_budget * BUDGET_HORIZON_DAYS,
+            kind="spend it stops",
+            how=f"{money_words(campaign.daily_budget)} a day x {BUDGET_HORIZON_DAYS} days (a week of its budget)",
+        )
+
 
 @register
 class ResumeCampaign(_StatusChange):
@@ -155,3 +173,7 @@ class ResumeCampaign(_StatusChange):
 
     def money_at_stake(self, args: CampaignArgs) -> Decimal:
         return _campaign(args.campaign_id).daily_budget * BUDGET_HORIZON_DAYS
+
+    def money_explained(self, args: CampaignArgs) -> str:
+        budget = _campaign(args.campaign_id).daily_budget
+        return f"{money_words(budget)} a day x {BUDGET_HORIZON_DAYS} days (a week of its budget, spent again)"

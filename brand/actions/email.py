@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import pydantic
 from django.db import IntegrityError, transaction
+from django.db.models import Avg
 from django.utils import timezone
 
 from approvals.errors import ActionNotDue
-from approvals.registry import Message, register
+from approvals.registry import Message, Value, register
 
 from ..connectors import email as email_connector
-from ..models import AppliedAction, CalendarItem, CalendarKind, EmailCampaign, EmailStatus, Segment
+from ..models import AppliedAction, CalendarItem, CalendarKind, EmailCampaign, EmailStatus, Order, Segment
+from ..money import money_words
 from .base import BrandAction, row_basis, row_key, when
+
+# The share of a send's recipients assumed to order in response, for its expected revenue. An
+# assumption, said as one wherever the estimate is shown.
+EMAIL_RESPONSE_RATE = Decimal("0.02")
 
 
 class SendArgs(pydantic.BaseModel):
@@ -109,6 +116,35 @@ class SendCampaign(BrandAction):
             campaign = EmailCampaign.objects.get(pk=args.email_campaign_id)
             if campaign.status in (EmailStatus.SENT, EmailStatus.CANCELLED, EmailStatus.SENDING):
                 raise ValueError(f"email_campaign_id={campaign.pk}: {campaign.name} is {campaign.status}")
+        _name, _subject, segment = self._parts(args)
+        if not segment.audience().exists():
+            # A send to nobody is never worth a person's approval: most often the segment is not built yet.
+            members = segment.customers.count()
+            where = "email_campaign_id" if args.email_campaign_id is not None else "segment"
+            value = args.email_campaign_id if args.email_campaign_id is not None else args.segment
+            raise ValueError(
+                f"{where}={value!r}: segment {segment.key!r} ({segment.name}) has no customer who accepts "
+                f"marketing ({members} member(s){', never built' if segment.built_at is None else ''}); "
+                "build or refresh the segment before proposing a send to it"
+            )
+
+    def value(self, args: SendArgs) -> Value | None:
+        """Expected revenue: the customers it reaches x their average order x an assumed response rate."""
+        _name, _subject, segment = self._parts(args)
+        audience = segment.audience()
+        recipients = audience.count()
+        average = Order.objects.filter(customer__in=audience.values("pk")).aggregate(aov=Avg("total"))["aov"]
+        if not recipients or not average:
+            return None
+        aov = Decimal(average).quantize(Decimal("0.01"))
+        return Value(
+            amount=recipients * aov * EMAIL_RESPONSE_RATE,
+            kind="expected revenue",
+            how=(
+                f"{recipients:,} consenting customers x {money_words(aov)} average order "
+                f"x {EMAIL_RESPONSE_RATE:.0%} response (assumed)"
+            ),
+        )
 
     def _parts(self, args: SendArgs) -> tuple[str, str, Segment]:
         if args.email_campaign_id is not None:
@@ -129,13 +165,12 @@ class SendCampaign(BrandAction):
 
     def preview(self, args: SendArgs) -> str:
         _name, subject, segment = self._parts(args)
-        count = segment.customers.filter(accepts_marketing=True).count()
+        count = segment.audience().count()
         scheduled = args.scheduled_at
         if scheduled is None and args.email_campaign_id is not None:
             scheduled = EmailCampaign.objects.get(pk=args.email_campaign_id).scheduled_at
-        return (
-            f"E-mail {subject!r} to {segment.name} ({count} customers who accept marketing), sending {when(scheduled)}"
-        )
+        audience = f"{count:,} customers who accept marketing"
+        return f"E-mail {subject!r} to {segment.name} ({audience}), sending {when(scheduled)}"
 
     def basis(self, args: SendArgs) -> dict:
         _name, _subject, segment = self._parts(args)

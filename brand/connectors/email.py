@@ -33,7 +33,7 @@ RECIPIENT_ACTION = "email.recipient"
 
 def recipients_of(campaign: EmailCampaign) -> QuerySet[Customer]:
     """The segment's customers who accept marketing, in a stable order."""
-    return campaign.segment.customers.filter(accepts_marketing=True).order_by("pk")
+    return campaign.segment.audience().order_by("pk")
 
 
 def recipient_key(idempotency_key: str, customer_id: int) -> str:

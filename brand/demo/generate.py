@@ -17,13 +17,19 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from . import catalog as cat
+from . import past
 
 TZ = ZoneInfo("America/New_York")
 HISTORY_DAYS = 180
 CENT = Decimal("0.01")
 # Mon..Sun: weekends sell more.
 WEEKDAY_FACTOR = (0.92, 0.9, 0.93, 0.97, 1.05, 1.22, 1.18)
-DISCOUNTS = {"WELCOME40": Decimal("40"), "SPRING10": Decimal("10"), "THANKYOU15": Decimal("15")}
+DISCOUNTS = {
+    "WELCOME40": Decimal("40"),
+    "SPRING10": Decimal("10"),
+    "THANKYOU15": Decimal("15"),
+    past.WINBACK_CODE: past.WINBACK_PERCENT,
+}
 
 FIRST_NAMES = (  # noqa: SIM905
     "Ava Liam Maya Noah Emma Owen Chloe Ethan Grace Lucas Ella Mason Nora Caleb Ruby Henry Iris Jack  "
@@ -50,7 +56,7 @@ class DemoCustomer:
     first_name: str
     last_name: str
     accepts_marketing: bool
-    kind: str  # "regular" | "vip" | "lapsing"
+    kind: str  # "regular" | "vip" | "lapsing" | "winback"
 
 
 @dataclass
@@ -257,10 +263,7 @@ def generate(seed: int, end_date: dt.date) -> Dataset:
     for d in rng.sample(range(last - 27, last + 1), 2):
         place(cat.LINEN_APRON_SAGE, d, 1)
 
-    # Names follow time, as a shop's order numbers do.
     orders.sort(key=lambda o: (o.day, o.seconds))
-    for number, order in enumerate(orders, start=1001):
-        order.name = f"#{number}"
 
     # Refunds: exactly 18% of the orders with GK-150, exactly 5% of the others.
     with_kettle = [o for o in orders if any(sku == cat.GLASS_KETTLE_BLUE for sku, _ in o.lines)]
@@ -270,9 +273,44 @@ def generate(seed: int, end_date: dt.date) -> Dataset:
     for order in rng.sample(others, round(0.05 * len(others))):
         order.refunded = True
 
+    # The past's win-back customers, drawn from a generator of their own: every other draw (and so every
+    # planted signal) is the same as without them. Added before the stock, which counts their units.
+    orders.extend(_winback(random.Random(seed * 7919 + 3), customers, pool_skus, pool_weights, last))
+    # Names follow time, as a shop's order numbers do.
+    orders.sort(key=lambda o: (o.day, o.seconds))
+    for number, order in enumerate(orders, start=1001):
+        order.name = f"#{number}"
+
     stock = _stock(rng, orders, last)
     ads = _ads(rng, days)
     return Dataset(seed, end_date, days, customers, orders, stock, ads)
+
+
+def _winback(
+    rng: random.Random, customers: list[DemoCustomer], skus: list[str], weights: list[float], last: int
+) -> list[DemoOrder]:
+    """The win-back e-mail's customers (brand.demo.past): two orders early in the history, then nothing
+    for months, and some of them back within the week after the send with the e-mail's code."""
+    send = last - (past.WINBACK_DAYS_AGO - 1)
+    lapsed_from = send - past.WINBACK_LAPSED_DAYS
+    members = []
+    for _ in range(past.WINBACK_CUSTOMERS):
+        first_name, last_name = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        index = len(customers)
+        email = f"{first_name}.{last_name}.{index + 1:05d}@example.com".lower()
+        customers.append(DemoCustomer(email, first_name, last_name, True, "winback"))
+        members.append(index)
+    orders = []
+    for c in members:
+        first = rng.randint(0, 25)
+        orders.append(DemoOrder(c, first, first=True))
+        orders.append(DemoOrder(c, min(lapsed_from - 1, first + rng.randint(40, 60)), first=False))
+    for c in rng.sample(members, past.WINBACK_RETURNING):
+        orders.append(DemoOrder(c, send + rng.randint(1, 6), first=False, code=past.WINBACK_CODE))
+    for order in orders:
+        order.seconds = rng.randint(6 * 3600, 19 * 3600 - 1)
+        order.lines = [(rng.choices(skus, weights)[0], 1)]
+    return orders
 
 
 class _Systematic:
@@ -348,6 +386,17 @@ def _ads(rng: random.Random, days: list[dt.date]) -> dict[str, dict[dt.date, AdD
             revenue = spend * roas * rng.uniform(0.9, 1.1)
             series[d] = [spend, impressions, clicks, revenue]
         raw[name] = series
+
+    # The past budget cut (brand.demo.past): a week of slump before it, the usual ROAS on the new
+    # budget after it.
+    cut = last - (past.BUDGET_CUT_DAYS_AGO - 1)
+    lookbook = raw[past.BUDGET_CUT_CAMPAIGN]
+    budget, usual = next((c[2], c[4]) for c in cat.CAMPAIGNS if c[0] == past.BUDGET_CUT_CAMPAIGN)
+    for d in range(cut - past.SLUMP_DAYS, cut):
+        lookbook[d][3] *= past.SLUMP_ROAS / usual
+    scale = float(past.BUDGET_AFTER) / budget
+    for d in range(cut, last + 1):
+        lookbook[d] = [value * scale for value in lookbook[d]]
 
     # Spend spike on end_date-2: every live campaign bills three times its day, with no more
     # impressions, clicks or revenue (a billing/bidding glitch, not demand).

@@ -18,6 +18,7 @@ from django.utils import timezone
 from .. import models as bm
 from ..selectors import BRAND_PROFILE_PK
 from . import catalog as cat
+from . import past
 from .generate import TZ, Dataset
 from .plan import channel_budgets, sales_targets
 
@@ -84,14 +85,25 @@ def campaigns_set() -> None:
         cat.HEARTH_POT: "The 10in cast iron skillet: seasoned, sturdy, yours for life.",
         cat.EVERGREEN: "Still thinking about the Dutch oven? It is waiting in your cart.",
     }
+    budgets_applied = set(
+        bm.AdCampaign.objects.filter(
+            pk__in=[
+                int(pk)
+                for pk in bm.AppliedAction.objects.filter(action_type="ads.set_daily_budget").values_list(
+                    "result__campaign_id", flat=True
+                )
+                if pk is not None
+            ]
+        ).values_list("name", flat=True)
+    )
     for name, channel, budget, _pace, _roas, _ctr, _cpm, skus in cat.CAMPAIGNS:
         status = bm.CampaignStatus.PAUSED if name == cat.WINTER_WARMERS else bm.CampaignStatus.ACTIVE
-        campaign = sync(
-            bm.AdCampaign,
-            {"name": name},
-            {"channel": channel, "status": status, "daily_budget": Decimal(budget).quantize(Decimal("0.01")),
-             "ad_copy": copy.get(name, f"{name}: Hearth & Pine, made for the everyday kitchen.")},
-        )  # fmt: skip
+        values = {"channel": channel, "status": status, "daily_budget": Decimal(budget).quantize(Decimal("0.01")),
+                  "ad_copy": copy.get(name, f"{name}: Hearth & Pine, made for the everyday kitchen.")}  # fmt: skip
+        if name in budgets_applied:
+            # An approved budget change (the demo's past cut, a person's decision) stands over the seed's.
+            del values["daily_budget"]
+        campaign = sync(bm.AdCampaign, {"name": name}, values)
         sync_m2m(campaign.skus, {variants[sku] for sku in skus})
 
 
@@ -108,6 +120,7 @@ def discounts_set(ds: Dataset) -> None:
         ("WELCOME40", Decimal("40"), end - dt.timedelta(days=89)),
         ("SPRING10", Decimal("10"), end - dt.timedelta(days=59)),
         ("THANKYOU15", Decimal("15"), end - dt.timedelta(days=179)),
+        (past.WINBACK_CODE, past.WINBACK_PERCENT, end - dt.timedelta(days=past.WINBACK_DAYS_AGO + 1)),
     ):
         sync(
             bm.Discount,
@@ -124,12 +137,22 @@ def segments_set(ds: Dataset) -> dict[str, bm.Segment]:
         "vip": set(counts.filter(n__gte=4).values_list("pk", flat=True)),
         "first-time-buyers": set(counts.filter(n=1).values_list("pk", flat=True)),
         "lapsing-vip": set(),
+        past.WINBACK_SEGMENT: set(
+            bm.Customer.objects.filter(email__in=[c.email for c in ds.customers if c.kind == "winback"]).values_list(
+                "pk", flat=True
+            )
+        ),
     }
     specs = {
         "all-subscribers": ("All subscribers", "Customers who accept marketing e-mail.", {"accepts_marketing": True}),
         "vip": ("VIP", "Customers with four orders or more.", {"min_orders": 4}),
         "first-time-buyers": ("First-time buyers", "Customers with exactly one order.", {"orders": 1}),
         "lapsing-vip": ("Lapsing VIPs", "VIPs overdue for their next order; built by retention.", {}),
+        past.WINBACK_SEGMENT: (
+            "Win-back",
+            f"Customers with two orders and none in the {past.WINBACK_LAPSED_DAYS} days before the win-back send.",
+            {"min_orders": 2, "lapsed_days": past.WINBACK_LAPSED_DAYS},
+        ),
     }
     segments = {}
     for key, (name, description, definition) in specs.items():

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from brand.clock import brand_tz, month_start
 from brand.metrics.figures import CENT, money, safe_ratio
+from brand.metrics.growth import observed_budgets
 from brand.models import AdCampaign, CampaignStatus, ChannelBudget, POStatus, PurchaseOrder, PurchaseOrderLine
 
 DEC = DecimalField(max_digits=18, decimal_places=2)
@@ -32,8 +33,9 @@ class CampaignSpend:
     campaign_id: int
     name: str
     status: str
-    daily_budget: Decimal
+    daily_budget: Decimal  # the one on record, else the observed one (median of the last 7 days' spend)
     mtd_spend: Decimal
+    budget_known: bool = True
 
 
 @dataclass(frozen=True)
@@ -87,22 +89,27 @@ def channel_pacing(today: dt.date, config: dict[str, Any] | None = None) -> list
         .order_by("channel", "name")
         .values("pk", "name", "status", "channel", "daily_budget", "mtd")
     )
+    rows = list(campaigns)
+    # An ads export carries no daily budget: such a campaign is capped from what it is seen to spend.
+    unbudgeted = [r["pk"] for r in rows if not r["daily_budget"]]
+    observed = observed_budgets(today, AdCampaign.objects.filter(pk__in=unbudgeted)) if unbudgeted else {}
     by_channel: dict[str, list[CampaignSpend]] = {channel: [] for channel in budgets}
-    for row in campaigns:
+    for row in rows:
         by_channel[row["channel"]].append(
             CampaignSpend(
                 campaign_id=row["pk"],
                 name=row["name"],
                 status=row["status"],
-                daily_budget=money(row["daily_budget"]),
+                daily_budget=money(row["daily_budget"] or observed.get(row["pk"], Decimal(0))),
                 mtd_spend=money(row["mtd"]),
+                budget_known=bool(row["daily_budget"]),
             )
         )
 
     result = []
     for channel, budget in sorted(budgets.items()):
-        rows = sorted(by_channel[channel], key=lambda c: (c.status != CampaignStatus.ACTIVE, c.name))
-        mtd = sum((c.mtd_spend for c in rows), Decimal("0.00"))
+        ordered = sorted(by_channel[channel], key=lambda c: (c.status != CampaignStatus.ACTIVE, c.name))
+        mtd = sum((c.mtd_spend for c in ordered), Decimal("0.00"))
         expected = money(budget.amount * days_elapsed / days_in_month)
         remaining = money(budget.amount - mtd)
         allowance = (
@@ -122,7 +129,7 @@ def channel_pacing(today: dt.date, config: dict[str, Any] | None = None) -> list
                 days_left=days_left,
                 remaining=remaining,
                 daily_allowance=allowance,
-                campaigns=tuple(rows),
+                campaigns=tuple(ordered),
             )
         )
     return result
@@ -141,11 +148,12 @@ class BudgetCap:
         return self.current - self.proposed
 
 
-def budget_caps(pacing: ChannelPacing, *, min_daily_budget: Decimal) -> list[BudgetCap]:
+def budget_caps(pacing: ChannelPacing, *, min_budget_fraction: float) -> list[BudgetCap]:
     """Daily budgets that bring the channel's active campaigns within its allowance for the rest of the month.
 
     Every active campaign is scaled by the same factor (their mix is growth's call, the total is
-    finance's); none goes under `min_daily_budget`, since pausing is a different decision.
+    finance's); none goes under `min_budget_fraction` of its budget (a share, so the floor suits a $10
+    campaign and a $10,000 one alike), since pausing is a different decision.
     """
     total = pacing.active_daily_budget
     if not pacing.days_left or total <= pacing.daily_allowance or not total:
@@ -153,7 +161,8 @@ def budget_caps(pacing: ChannelPacing, *, min_daily_budget: Decimal) -> list[Bud
     factor = pacing.daily_allowance / total
     caps = []
     for campaign in pacing.active:
-        proposed = max((campaign.daily_budget * factor).quantize(CENT, rounding=ROUND_DOWN), min_daily_budget)
+        floor = (campaign.daily_budget * Decimal(str(min_budget_fraction))).quantize(CENT)
+        proposed = max((campaign.daily_budget * factor).quantize(CENT, rounding=ROUND_DOWN), floor)
         if proposed < campaign.daily_budget:
             caps.append(BudgetCap(campaign.campaign_id, campaign.name, pacing.channel, campaign.daily_budget, proposed))
     return sorted(caps, key=lambda c: c.cut, reverse=True)

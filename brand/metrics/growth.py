@@ -59,6 +59,7 @@ class CampaignRoas:
     spend_3d: Decimal = ZERO
     revenue_3d: Decimal = ZERO
     observed_budget: Decimal = ZERO  # median daily spend of the last 7 days
+    purchases_28d: int = 0
 
     @property
     def budget_known(self) -> bool:
@@ -91,10 +92,35 @@ class CampaignRoas:
 
 
 @dataclass(frozen=True)
+class EvidenceGap:
+    """Why a campaign whose ROAS moved is too small to judge, in the shop's own terms."""
+
+    campaign: CampaignRoas
+    share: float  # of the account's ad spend over 28 days
+    min_share: float
+    min_purchases: int
+
+    @property
+    def too_little_spend(self) -> bool:
+        return self.share < self.min_share
+
+    @property
+    def too_few_purchases(self) -> bool:
+        return self.campaign.purchases_28d < self.min_purchases
+
+
+@dataclass(frozen=True)
 class PaidMediaFindings:
     campaigns: list[CampaignRoas]
     weak: list[CampaignRoas] = field(default_factory=list)
     winners: list[CampaignRoas] = field(default_factory=list)
+    account_spend_28d: Decimal = ZERO  # every active campaign's spend over 28 days
+    # Campaigns whose 7-day ROAS fell under the bar but that carry too little of the account's spend,
+    # or too few purchases, for the fall to be more than chance or to matter.
+    too_small: list[EvidenceGap] = field(default_factory=list)
+
+    def share(self, campaign: CampaignRoas) -> float:
+        return float(campaign.spend_28d / self.account_spend_28d) if self.account_spend_28d else 0.0
 
 
 def campaign_roas(today: dt.date, *, capped_window_days: int = 14, capped_fraction: float = 0.95) -> list[CampaignRoas]:
@@ -125,6 +151,7 @@ def campaign_roas(today: dt.date, *, capped_window_days: int = 14, capped_fracti
             rp7=total("revenue", prev7),
             s28=total("spend", window(d28, end)),
             r28=total("revenue", window(d28, end)),
+            p28=Coalesce(Sum("metrics__purchases", filter=window(d28, end)), Value(0)),
             capped=Coalesce(
                 Sum(
                     Value(1),
@@ -160,6 +187,7 @@ def campaign_roas(today: dt.date, *, capped_window_days: int = 14, capped_fracti
             spend_3d=c.s3,
             revenue_3d=c.r3,
             observed_budget=observed.get(c.pk, ZERO),
+            purchases_28d=c.p28,
         )
         for c in rows
     ]
@@ -197,33 +225,42 @@ def _median(values: list[Decimal]) -> Decimal:
 
 
 def paid_media_analysis(today: dt.date, config: dict[str, Any]) -> PaidMediaFindings:
-    """Weak campaigns (7-day ROAS under `weak_ratio` x the 28-day one) and budget-capped winners."""
+    """Weak campaigns (7-day ROAS under `weak_ratio` x the 28-day one) and budget-capped winners.
+
+    What is enough to judge scales with the shop, not with a dollar amount: a campaign is judged when it
+    carries at least `min_spend_share` of the account's ad spend over 28 days (a $40 test in a $200,000
+    account moves nothing) and has at least `min_purchases_28d` purchases (under that, a halved ROAS is
+    a few orders' chance). A one-campaign shop spending $20 a day is judged; a sliver of a big one is not.
+    """
     campaigns = campaign_roas(
         today, capped_window_days=int(config["capped_window_days"]), capped_fraction=float(config["capped_fraction"])
     )
-    weak, winners = [], []
+    account = sum((c.spend_28d for c in campaigns), ZERO)
+    findings = PaidMediaFindings(campaigns=campaigns, account_spend_28d=account)
+    min_share, min_purchases = float(config["min_spend_share"]), int(config["min_purchases_28d"])
     for c in campaigns:
         r7, r28 = c.roas_7d, c.roas_28d
         if r7 is None or r28 is None:
             continue
-        if (
-            c.spend_28d >= Decimal(str(config["min_spend_28d"]))
-            and c.spend_7d >= Decimal(str(config["min_spend_7d"]))
-            and r7 < float(config["weak_ratio"]) * r28
-        ):
-            weak.append(c)
+        gap = EvidenceGap(c, findings.share(c), min_share, min_purchases)
+        if r7 < float(config["weak_ratio"]) * r28:
+            if gap.too_little_spend or gap.too_few_purchases:
+                findings.too_small.append(gap)
+            else:
+                findings.weak.append(c)
         elif (
             r28 >= float(config["winner_min_roas"])
             and r7 >= float(config["winner_min_roas"]) * float(config["weak_ratio"])
             and c.capped_days >= int(config["capped_min_days"])
             # The last days decide: a winner whose last three days collapsed is not scaled.
             and (c.roas_3d is None or c.roas_3d >= float(config["weak_ratio"]) * r28)
+            and not (gap.too_little_spend or gap.too_few_purchases)
         ):
-            winners.append(c)
+            findings.winners.append(c)
     # The worst fall first; the strongest winner first.
-    weak.sort(key=lambda c: (c.roas_7d or 0) / (c.roas_28d or 1))
-    winners.sort(key=lambda c: -(c.roas_28d or 0))
-    return PaidMediaFindings(campaigns=campaigns, weak=weak, winners=winners)
+    findings.weak.sort(key=lambda c: (c.roas_7d or 0) / (c.roas_28d or 1))
+    findings.winners.sort(key=lambda c: -(c.roas_28d or 0))
+    return findings
 
 
 # --- promotions -----------------------------------------------------------------------------------

@@ -237,7 +237,9 @@ def daily_anomalies(today: dt.date, config: dict[str, Any]) -> AnomalyReport:
             scores["spend"].z >= threshold
             and scores["ad_revenue"].z < follow
             and scores["orders"].z < follow
-            and scores["spend"].value - scores["spend"].median >= float(config["min_spend_excess"])
+            # A spike matters relative to the shop's own norm for that weekday, not past a dollar amount.
+            and scores["spend"].value - scores["spend"].median
+            >= float(config["min_spend_excess_share"]) * scores["spend"].median
         ):
             anomalies.append(Anomaly(day=day, kind="spend", scores=scores))
         for metric in ("revenue", "orders"):

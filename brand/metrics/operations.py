@@ -421,24 +421,36 @@ def free_send_slot(
 ) -> dt.datetime:
     """The first morning from `today + earliest_days` with no other send to the segment within `min_gap_hours`.
 
-    Sends are the calendar's e-mail items and the e-mail campaigns scheduled for the segment (one
-    query each); a new proposal then does not create the clash the calendar specialist would flag.
+    Sends are the calendar's e-mail items, the e-mail campaigns scheduled for the segment and those
+    already sent to it (one query each; a send that went out last night counts as much as one planned);
+    a new proposal then does not create the clash the calendar specialist would flag.
     """
     tz = brand_tz()
     start = day_start(today, tz)
     stop = day_start(today + dt.timedelta(days=earliest_days + horizon_days), tz)
     on_segment = Q(segment__key=segment_key) | Q(email_campaign__segment__key=segment_key)
-    taken = list(
-        CalendarItem.objects.filter(
-            on_segment, kind=CalendarKind.EMAIL, starts_at__gte=start, starts_at__lt=stop
-        ).values_list("starts_at", flat=True)
-    ) + list(
-        EmailCampaign.objects.filter(
-            segment__key=segment_key,
-            status__in=[EmailStatus.DRAFT, EmailStatus.SCHEDULED],
-            scheduled_at__gte=start,
-            scheduled_at__lt=stop,
-        ).values_list("scheduled_at", flat=True)
+    taken = (
+        list(
+            CalendarItem.objects.filter(
+                on_segment, kind=CalendarKind.EMAIL, starts_at__gte=start, starts_at__lt=stop
+            ).values_list("starts_at", flat=True)
+        )
+        + list(
+            EmailCampaign.objects.filter(
+                segment__key=segment_key,
+                status__in=[EmailStatus.DRAFT, EmailStatus.SCHEDULED],
+                scheduled_at__gte=start,
+                scheduled_at__lt=stop,
+            ).values_list("scheduled_at", flat=True)
+        )
+        + list(
+            EmailCampaign.objects.filter(
+                segment__key=segment_key,
+                status__in=[EmailStatus.SENDING, EmailStatus.SENT],
+                sent_at__gte=start - dt.timedelta(hours=min_gap_hours),
+                sent_at__lt=stop,
+            ).values_list("sent_at", flat=True)
+        )
     )
     gap = dt.timedelta(hours=min_gap_hours)
     for offset in range(earliest_days, earliest_days + horizon_days):

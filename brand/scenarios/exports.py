@@ -52,7 +52,8 @@ def write_exports(shop: Shop, directory: Path) -> dict[str, Path]:
             for position, (item, quantity) in enumerate(order.lines):
                 head = (
                     [
-                        "refunded" if order.refunded else "paid", _time(order.created_at), "fulfilled", "no", "USD",
+                        "refunded" if order.refunded else "paid", _time(order.created_at), "fulfilled",
+                        "yes" if order.email in shop.consent else "no", "USD",
                         f"{order.subtotal:.2f}", "0.00", "0.00", f"{total:.2f}", order.code, f"{order.discount:.2f}",
                         _time(order.created_at),
                     ]

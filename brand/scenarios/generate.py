@@ -2,11 +2,14 @@
 
 Healthy items keep 45-75 days of cover (over any lead time, under any slow-mover limit) and steady
 ROAS; planted items are generated off that baseline, and their true numbers are measured back
-from the generated rows (what a correct agent should report), not copied from the intent.
+from the generated rows (what a correct agent should report), not copied from the intent. Ad budgets
+scale with the shop's sales (a fifth of them), so a tiny shop's campaigns spend tens of dollars a day
+and a large one's thousands: no dollar threshold can be right for both.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 import random
@@ -19,6 +22,12 @@ CENT = Decimal("0.01")
 BASE_REFUND_RATE = 0.03
 VIP_INTERVAL_DAYS = 8
 VIP_SILENCE_DAYS = 20
+AD_SHARE_OF_SALES = 0.2  # the account's daily ad budget, as a share of a day's sales
+TEST_CAMPAIGN_SHARE = 0.01  # a test campaign's budget, as a share of the account's
+CONSENT_RATE = 0.65  # customers who accept marketing, in a shop with e-mail history
+NEWSLETTER_EVERY_DAYS = 7
+SUBSCRIBERS = "all-subscribers"
+LAPSING_SEGMENT = "lapsing-vip"
 # Every shop has a modest welcome code: a healthy discount, not a signal.
 WELCOME_CODE = ("WELCOME10", (10, 0.06))
 ADJECTIVES = ["Linen", "Oak", "Copper", "Stone", "Wool", "Clay", "Cedar", "Brass", "Cotton", "Slate", "Amber", "Moss"]
@@ -45,6 +54,7 @@ class Campaign:
     spend_share: float  # of the budget, a day
     roas: float
     recent_roas_factor: float = 1.0  # the last 7 days' ROAS over the usual
+    test: bool = False  # a sliver of the account, never a planted target
 
 
 @dataclass
@@ -82,6 +92,16 @@ class AdRow:
 
 
 @dataclass
+class EmailSend:
+    """A past or scheduled e-mail to a segment (the e-mail tool's campaign list)."""
+
+    name: str
+    segment: str
+    at: dt.datetime
+    sent: bool  # sent at `at`, else scheduled for it
+
+
+@dataclass
 class Shop:
     scenario: Scenario
     end_date: dt.date  # the last whole day of history (yesterday)
@@ -95,6 +115,26 @@ class Shop:
     refund_rates: dict[str, float] = field(default_factory=dict)  # a planted SKU's refund rate (others: base)
     codes: dict[str, tuple[int, float]] = field(default_factory=dict)  # code: (percent off, share of orders)
     vips: list[str] = field(default_factory=list)  # planted lapsing VIPs' e-mails
+    channel_budgets: dict[str, Decimal] = field(default_factory=dict)  # finance's budget for end_date's month
+    over_pace: set[str] = field(default_factory=set)  # planted over-pace channels
+    consent: set[str] = field(default_factory=set)  # e-mails of customers who accept marketing
+    segments: dict[str, list[str]] = field(default_factory=dict)  # segment key: its customers' e-mails
+    sends: list[EmailSend] = field(default_factory=list)
+
+    @property
+    def customers(self) -> list[str]:
+        return sorted({o.email for o in self.orders})
+
+    def month_to_date(self, channel: str) -> Decimal:
+        """The channel's spend from the first of end_date's month to end_date."""
+        first = self.end_date.replace(day=1)
+        return sum((a.spend for a in self.ads if a.campaign.channel == channel and a.day >= first), Decimal(0))
+
+    def pacing(self, channel: str) -> float:
+        """Month-to-date spend over the budget prorated to the days elapsed (1.4: 40% ahead)."""
+        days_in_month = calendar.monthrange(self.end_date.year, self.end_date.month)[1]
+        expected = (self.channel_budgets[channel] * self.end_date.day / days_in_month).quantize(CENT)
+        return float(self.month_to_date(channel) / expected)
 
     def units(self, sku: str, days: int) -> int:
         """Units of `sku` ordered in the last `days` days of history."""
@@ -151,7 +191,13 @@ def _catalogue(rng: random.Random, scenario: Scenario) -> list[Item]:
     return items
 
 
-def _campaigns(rng: random.Random, scenario: Scenario) -> list[Campaign]:
+def _mean_price(items: list[Item]) -> float:
+    return float(sum(i.price for i in items) / len(items))
+
+
+def _campaigns(rng: random.Random, scenario: Scenario, items: list[Item]) -> list[Campaign]:
+    account = scenario.orders_per_day * _mean_price(items) * AD_SHARE_OF_SALES
+    count = len(scenario.channels) * scenario.campaigns_per_channel
     campaigns = []
     for channel in scenario.channels:
         for k in range(scenario.campaigns_per_channel):
@@ -159,16 +205,29 @@ def _campaigns(rng: random.Random, scenario: Scenario) -> list[Campaign]:
                 Campaign(
                     name=f"{channel.title()} {['Prospecting', 'Retargeting', 'Brand', 'Catalog'][k % 4]} {k + 1}",
                     channel=channel,
-                    budget=Decimal(rng.randrange(60, 300)),
+                    budget=Decimal(max(3, round(account / count * rng.uniform(0.6, 1.4)))),
                     spend_share=rng.uniform(0.7, 0.88),
                     roas=rng.uniform(2.0, 3.8),
                 )
             )
+    if scenario.test_campaign:
+        channel = scenario.channels[-1]
+        campaigns.append(
+            Campaign(
+                name=f"{channel.title()} Test",
+                channel=channel,
+                budget=Decimal(max(3, round(account * TEST_CAMPAIGN_SHARE))),
+                spend_share=rng.uniform(0.7, 0.88),
+                roas=rng.uniform(2.5, 3.5),
+                recent_roas_factor=0.4,
+                test=True,
+            )
+        )
     return campaigns
 
 
 def _plant(rng: random.Random, shop: Shop, kind: PlantKind) -> None:
-    items, campaigns = shop.items, shop.campaigns
+    items, campaigns = shop.items, [c for c in shop.campaigns if not c.test]
     taken = {p.target for p in shop.plants}
     free_items = [i for i in items if i.sku not in taken]
     if kind == PlantKind.STOCKOUT:
@@ -214,6 +273,23 @@ def _plant(rng: random.Random, shop: Shop, kind: PlantKind) -> None:
         campaign.spend_share = 1.0
         campaign.roas = rng.uniform(5.5, 7.0)
         shop.plants.append(Plant(kind, campaign.name))
+    elif kind == PlantKind.OVER_PACE:
+        # The channel of the first campaign: where a collapse or a winner is planted too, if any.
+        channel = campaigns[0].channel
+        shop.over_pace.add(channel)
+        shop.plants.append(Plant(kind, channel))
+    elif kind == PlantKind.RECENT_SEND:
+        shop.plants.append(Plant(kind, LAPSING_SEGMENT))
+
+
+def _stock_for_vips(rng: random.Random, shop: Shop) -> None:
+    """The planted VIPs buy the dearest item: stock it for the demand a 28-day window sees of them too, so a
+    healthy item does not turn into an unplanted stock-out (a planted one keeps its own stock)."""
+    dearest = max(shop.items, key=lambda i: i.price)
+    if not shop.vips or dearest.sku in {p.target for p in shop.plants}:
+        return
+    units = len(shop.vips) * 4 * (28 - VIP_SILENCE_DAYS) / VIP_INTERVAL_DAYS / 28  # a day, over 28 days
+    dearest.stock += round(units * rng.uniform(45, 75))
 
 
 def _history(rng: random.Random, shop: Shop) -> None:
@@ -222,6 +298,7 @@ def _history(rng: random.Random, shop: Shop) -> None:
     customers = [f"customer{n}@shop{scenario.seed}.example" for n in range(max(50, scenario.skus * 15))]
     number = 1000
     dearest = max(shop.items, key=lambda i: i.price)
+    basket = _mean_price(shop.items)
     for offset in range(scenario.history_days):
         day = first + dt.timedelta(days=offset)
         recent = (shop.end_date - day).days < 7
@@ -254,9 +331,10 @@ def _history(rng: random.Random, shop: Shop) -> None:
             roas = c.roas * max(0.1, rng.gauss(1, scenario.noise)) * (c.recent_roas_factor if recent else 1)
             revenue = (spend * Decimal(str(roas))).quantize(CENT)
             impressions = int(float(spend) * rng.uniform(80, 120))
-            shop.ads.append(
-                AdRow(c, day, spend, revenue, impressions, int(impressions * 0.015), max(0, int(revenue / 45)))
-            )
+            # Whole purchases of about an average basket each: a small campaign sees one or two a day.
+            expected = float(revenue) / basket
+            purchases = int(expected) + (rng.random() < expected - int(expected))
+            shop.ads.append(AdRow(c, day, spend, revenue, impressions, int(impressions * 0.015), purchases))
 
 
 def _measure(shop: Shop) -> None:
@@ -264,7 +342,7 @@ def _measure(shop: Shop) -> None:
     by_sku = {i.sku: i for i in shop.items}
     measured = []
     for plant in shop.plants:
-        numbers: dict[str, float | int | None]
+        numbers: dict[str, float | int | list[str] | None]
         if plant.kind == PlantKind.LOSING_CODE:
             first = shop.end_date - dt.timedelta(days=59)
             coded = [o for o in shop.orders if o.code == plant.target and o.created_at.date() >= first]
@@ -277,6 +355,14 @@ def _measure(shop: Shop) -> None:
             }
         elif plant.kind == PlantKind.LAPSING_VIPS:
             numbers = {"lapsing": len(shop.vips)}
+        elif plant.kind == PlantKind.OVER_PACE:
+            numbers = {
+                "pacing": round(shop.pacing(plant.target), 4),
+                "mtd_spend": float(shop.month_to_date(plant.target)),
+                "budget": float(shop.channel_budgets[plant.target]),
+            }
+        elif plant.kind == PlantKind.RECENT_SEND:
+            numbers = {"sends": [s.at.isoformat() for s in shop.sends if s.segment == plant.target]}
         elif plant.kind == PlantKind.REFUND_SPIKE:
             first = shop.end_date - dt.timedelta(days=89)
             mine = [o for o in shop.orders if o.lines[0][0].sku == plant.target and o.created_at.date() >= first]
@@ -302,14 +388,54 @@ def _measure(shop: Shop) -> None:
     shop.plants = measured
 
 
+def _channel_budgets(rng: random.Random, shop: Shop) -> None:
+    """Finance's monthly budget per channel, set from what the channel spent this month so far: a healthy
+    channel paces at 80-95% of it, a planted one at 135-160%."""
+    days_in_month = calendar.monthrange(shop.end_date.year, shop.end_date.month)[1]
+    for channel in sorted({c.channel for c in shop.campaigns}):
+        ratio = rng.uniform(1.35, 1.6) if channel in shop.over_pace else rng.uniform(0.8, 0.95)
+        spent = shop.month_to_date(channel)
+        shop.channel_budgets[channel] = (spent / Decimal(str(ratio)) * days_in_month / shop.end_date.day).quantize(
+            Decimal("1")
+        )
+
+
+def _email_history(rng: random.Random, shop: Shop) -> None:
+    """Consent, the subscribers' segment and a weekly newsletter to it over the history; the lapsing-VIP
+    segment when VIPs are planted; a send yesterday evening and one tomorrow morning to it when planted."""
+    customers = shop.customers
+    shop.consent = {e for e in customers if e in shop.vips or rng.random() < CONSENT_RATE}
+    shop.segments[SUBSCRIBERS] = sorted(shop.consent)
+    first = shop.end_date - dt.timedelta(days=shop.scenario.history_days - 1)
+    day = first + dt.timedelta(days=rng.randrange(NEWSLETTER_EVERY_DAYS))
+    while day <= shop.end_date:
+        at = dt.datetime.combine(day, dt.time(10), tzinfo=shop.tz)
+        shop.sends.append(EmailSend(f"Newsletter {day:%d %B}", SUBSCRIBERS, at, sent=True))
+        day += dt.timedelta(days=NEWSLETTER_EVERY_DAYS)
+    if shop.vips or any(p.kind == PlantKind.RECENT_SEND for p in shop.plants):
+        # Built a while ago: the VIPs then, and a few regulars.
+        shop.segments[LAPSING_SEGMENT] = sorted(set(shop.vips) | set(customers[:5]))
+    if any(p.kind == PlantKind.RECENT_SEND for p in shop.plants):
+        yesterday = dt.datetime.combine(shop.end_date, dt.time(19), tzinfo=shop.tz)
+        tomorrow = dt.datetime.combine(shop.end_date + dt.timedelta(days=2), dt.time(9), tzinfo=shop.tz)
+        shop.sends.append(EmailSend("We miss you", LAPSING_SEGMENT, yesterday, sent=True))
+        shop.sends.append(EmailSend("We miss you: a reminder", LAPSING_SEGMENT, tomorrow, sent=False))
+
+
 def generate(scenario: Scenario, end_date: dt.date, tz: dt.tzinfo) -> Shop:
     rng = random.Random(f"{scenario.name}:{scenario.seed}")
-    shop = Shop(scenario, end_date, tz, _catalogue(rng, scenario), _campaigns(rng, scenario))
+    items = _catalogue(rng, scenario)
+    shop = Shop(scenario, end_date, tz, items, _campaigns(rng, scenario, items))
     shop.codes = dict([WELCOME_CODE])
     for kind in scenario.plants:
         _plant(rng, shop, kind)
+    _stock_for_vips(rng, shop)
     if scenario.suppliers:
         shop.lead_times = {i.sku: rng.choice((14, 21, 28)) for i in shop.items}
     _history(rng, shop)
+    if scenario.channel_budgets or shop.over_pace:
+        _channel_budgets(rng, shop)
+    if scenario.email_history:
+        _email_history(rng, shop)
     _measure(shop)
     return shop

@@ -1,5 +1,6 @@
 """Load a generated shop: its export files through the importers, then what exports never carry
-(suppliers and lead times, daily budgets) when its scenario has them."""
+(suppliers and lead times, daily budgets, finance's channel budgets, the e-mail tool's segments and
+sends) when its scenario has them. Consent to marketing travels in the orders export."""
 
 from __future__ import annotations
 
@@ -32,4 +33,31 @@ def load_shop(shop: Shop, directory: Path) -> dict[str, Path]:
         if shop.scenario.budgets:
             for campaign in shop.campaigns:
                 bm.AdCampaign.objects.filter(name=campaign.name).update(daily_budget=campaign.budget)
+        month = shop.end_date.replace(day=1)
+        for channel, amount in sorted(shop.channel_budgets.items()):
+            bm.ChannelBudget.objects.update_or_create(channel=channel, month=month, defaults={"amount": amount})
+        _load_email_history(shop)
     return paths
+
+
+def _load_email_history(shop: Shop) -> None:
+    customers = dict(bm.Customer.objects.values_list("email", "pk"))
+    segments = {}
+    for key, emails in sorted(shop.segments.items()):
+        segment, _ = bm.Segment.objects.update_or_create(
+            key=key, defaults={"name": key.replace("-", " ").capitalize(), "built_at": shop.sends[0].at}
+        )
+        segment.customers.set([customers[e] for e in emails if e in customers])
+        segments[key] = segment
+    for send in shop.sends:
+        recipients = len([e for e in shop.segments[send.segment] if e in shop.consent])
+        bm.EmailCampaign.objects.create(
+            name=send.name,
+            segment=segments[send.segment],
+            subject=send.name,
+            body_text=f"{send.name}.",
+            status=bm.EmailStatus.SENT if send.sent else bm.EmailStatus.SCHEDULED,
+            scheduled_at=send.at,
+            sent_at=send.at if send.sent else None,
+            recipients=recipients if send.sent else 0,
+        )

@@ -111,3 +111,21 @@ def test_whole_grouped_amounts_read_back(value):
 def test_the_new_percentage_wins_over_the_old(new, old):
     assert parse_ask(f"from {old}% to {new}%").percent == new
     assert parse_ask(f"make it {new}% not {old}%").percent == new
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("Cut it to 110 instead", Decimal("110")),  # a budget named without its currency
+        ("make it 95", Decimal("95")),
+        ("reduce from 140 to 110", Decimal("110")),
+        ("send on 2026-12-10 at 10", None),  # a time, not an amount
+        ("move it to 10 am", None),
+        ("push it to 3 days later", None),
+        ("move to 10:30", None),
+        ("cut by 20", None),  # a bare number that is not the target stays unread
+        ("to 15% instead", None),
+    ],
+)
+def test_a_bare_number_is_an_amount_only_as_the_target(text, amount):
+    assert parse_ask(text).amount == amount

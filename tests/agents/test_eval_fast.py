@@ -24,6 +24,9 @@ def test_the_fast_subset_meets_the_targets():
     summary, results = report["summary"], report["results"]
     detail = json.dumps(results, indent=1)
     assert summary["scenarios"] >= 5 and any(r["healthy"] for r in results) and any(r["export_only"] for r in results)
+    # An over-pace channel (a winner's raise in it must be held) and a shop that e-mails its customers.
+    assert any("channel budgets" in r["shape"] and r["planted"] for r in results), detail
+    assert any("e-mail history" in r["shape"] and r["planted"] for r in results), detail
     assert summary["recall"] >= TARGETS["recall"], detail
     assert summary["harmful"] == 0, detail
     assert summary["false_alarms_per_healthy_shop"] <= TARGETS["false_alarms_per_healthy_shop"], detail

@@ -129,6 +129,15 @@ def test_the_agent_admin_page_shows_the_track_record(client, owner, history):
     assert "<th>backfired</th>" in html and "<td>67%</td>" in html
 
 
+def test_the_proposal_page_shows_its_agents_record_beside_it(client, owner, history):
+    client.force_login(owner)
+    campaign = AdCampaignFactory(daily_budget=Decimal("120.00"))
+    fresh = budget_proposal(campaign, "90.00")
+    html = client.get(reverse("admin:approvals_proposedaction_change", args=[fresh.pk])).content.decode()
+    assert "Track record" in html
+    assert "last 4 budget changes: 3 worked, 1 backfired" in html
+
+
 def test_atlas_outcomes_track_record_and_memory_outcomes(history):
     out = io.StringIO()
     call_command("atlas_outcomes", "--track-record", "--agent", AGENT, "--json", stdout=out)

@@ -127,3 +127,53 @@ def test_a_percentage_that_is_no_markdown_is_refused_with_a_clear_warning(owner)
     assert markdowns() == []
     run = AgentRun.objects.get(agent__key=Assortment.key)
     assert any("LA-220: 120% is no markdown" in w for w in run.warnings)
+
+
+# --- a vague request ("we're overstocked on X"): the best proposal on X, or why there is none ----------
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_overstocked_on_a_product_that_sells_says_why_no_markdown_and_proposes_nothing_else(owner, seed):
+    brand = build_control_brand()
+    kettle = new_variant("GK-150", "glass-kettle", "Glass Kettle", price="64.00", cost="31.00", stock=60 + 10 * seed)
+    kettle.title = "Blue"
+    kettle.save()
+    sell_daily(brand, kettle, {TODAY - dt.timedelta(days=d): 2 for d in range(1, 29)})
+    # A real slow mover elsewhere: the request did not name it, so it is not the answer.
+    new_variant("LA-220", "linen-apron", "Linen Apron", price="32.00", cost="12.00", stock=600)
+
+    run = run_specialist(Assortment.key, intent="we're overstocked on the blue kettle", user=owner)
+
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert markdowns() == []
+    [why] = [w for w in run.warnings if w.startswith("GK-150")]
+    cover = (60 + 10 * seed) / 2
+    assert f"{60 + 10 * seed} in stock, 56 sold in the last 28 days ({cover:,.0f} days of cover)" in why
+    assert "not overstocked by these numbers, so no markdown is proposed" in why
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_overstocked_on_a_slow_mover_gets_atlass_own_markdown_with_its_reasons(owner, seed):
+    brand = build_control_brand()
+    kettle = new_variant("GK-150", "glass-kettle", "Glass Kettle", price="64.00", cost="31.00", stock=400 + seed)
+    kettle.title = "Blue"
+    kettle.save()
+    sell_daily(brand, kettle, {TODAY - dt.timedelta(days=d): 1 for d in range(1, 29, 4)})
+
+    run_specialist(Assortment.key, intent="we're overstocked on the blue kettle", user=owner)
+
+    (proposal,) = markdowns()
+    assert proposal.args["sku"] == "GK-150" and 0 < Decimal(proposal.args["percent"]) < 100
+    assert f"GK-150 Glass Kettle - Blue: {400 + seed} in stock" in proposal.rationale
+
+
+def test_atlas_ask_says_why_when_nothing_came_of_a_request(owner, capsys):
+    kettle = demo_names()["variants"]["GK-150"]
+    kettle.stock = 5
+    kettle.save()
+    call_command("atlas_ask", "we're overstocked on the blue kettle", "--as", "owner")
+
+    out = capsys.readouterr().out
+    assert markdowns() == []
+    assert "note: GK-150 Glass Kettle - Blue: 5 in stock" in out and "under the 10 units Atlas would clear" in out
+    assert "No proposals came of it: the notes above say why." in out

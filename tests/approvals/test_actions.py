@@ -134,7 +134,7 @@ def test_a_scheduled_send_appears_on_the_calendar_once(committed):
     from brand.models import CalendarItem, CalendarKind, EmailCampaign, EmailStatus
     from tests.factories import SegmentFactory
 
-    segment = SegmentFactory(key="vip", name="VIPs")
+    segment = SegmentFactory(key="vip", name="VIPs", audience=2)
     later = (timezone.now() + dt.timedelta(days=2)).replace(microsecond=0)
     args = {"segment": "vip", "name": "VIP Restock", "subject": "Back in stock", "body": "b", "scheduled_at": later}
     proposal = proposal_create(

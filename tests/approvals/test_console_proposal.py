@@ -118,6 +118,28 @@ def test_edit_re_validates_and_names_the_field(campaign, growth_approver):
     assert proposal.status == Status.PENDING and proposal.args["daily_budget"] == "80.00"
 
 
+def test_a_discount_with_a_list_of_skus_is_edited_as_a_comma_separated_list(growth_approver):
+    from tests.factories import VariantFactory
+
+    VariantFactory(sku="HP-104")
+    VariantFactory(sku="HP-310")
+    proposal = proposal_create(
+        action_type="pricing.create_discount",
+        args={"code": "SPRING15", "percent_off": "15", "skus": ["HP-104"]},
+        division="growth",
+        rationale="Spring.",
+    )
+    client = _client(growth_approver)
+    url = reverse("admin:approvals_proposedaction_edit", args=[proposal.pk])
+    form = client.get(url)
+    assert form.status_code == 200  # a list argument once crashed the form
+    assert 'name="skus"' in form.content.decode() and 'value="HP-104"' in form.content.decode()
+    preview = client.post(url, {"code": "SPRING15", "percent_off": "20", "skus": "HP-104, HP-310", "preview": "1"})
+    assert json.loads(preview.context["preview"].new_args_json)["skus"] == ["HP-104", "HP-310"]
+    unknown = client.post(url, {"code": "SPRING15", "percent_off": "20", "skus": "HP-104, NOPE-1", "preview": "1"})
+    assert b"no variant with SKU NOPE-1" in unknown.content and b"Confirm" not in unknown.content
+
+
 def test_another_divisions_proposal_is_a_plain_404(campaign, finance_director):
     proposal = budget_proposal(campaign)
     client = _client(finance_director)
@@ -186,6 +208,7 @@ def test_an_emails_body_is_shown_as_the_customer_will_see_it(growth_approver):
         subject="Early access, just for you",
         body_text="Hello!\n\nOur new roasting pan is here before anyone else sees it.",
         body_html="",
+        segment__audience=1,
     )
     proposal = proposal_create(
         action_type="email.send_campaign",
@@ -200,7 +223,9 @@ def test_an_emails_body_is_shown_as_the_customer_will_see_it(growth_approver):
 
 
 def test_an_html_email_is_rendered_in_a_sandboxed_frame(growth_approver):
-    campaign = EmailCampaignFactory(subject="Hi", body_text="plain", body_html="<h1>Spring <b>sale</b></h1>")
+    campaign = EmailCampaignFactory(
+        subject="Hi", body_text="plain", body_html="<h1>Spring <b>sale</b></h1>", segment__audience=1
+    )
     proposal = proposal_create(
         action_type="email.send_campaign",
         args={"email_campaign_id": campaign.pk},

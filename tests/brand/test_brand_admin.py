@@ -21,7 +21,7 @@ BRAND_MODELS = [model for model in admin.site._registry if model._meta.app_label
 
 @pytest.fixture
 def brand_data(db):
-    line = f.OrderLineFactory()
+    line = f.OrderLineFactory(position=1)  # explicit: the factory's sequence depends on earlier tests
     f.OrderLineFactory(order=line.order, position=2)
     campaign = f.AdCampaignFactory()
     f.AdMetricFactory(campaign=campaign)

@@ -92,14 +92,21 @@ def test_counts(demo):
     assert bm.AdMetric.objects.values("date").distinct().count() == 180
     assert bm.Supplier.objects.count() == 3
     assert set(bm.Segment.objects.values_list("key", flat=True)) == {
-        "all-subscribers", "vip", "first-time-buyers", "lapsing-vip",
+        "all-subscribers", "vip", "first-time-buyers", "lapsing-vip", "win-back",
     }  # fmt: skip
+    # The win-back send of the demo's past (brand.demo.past) goes to these lapsed customers.
+    assert bm.Segment.objects.get(key="win-back").customers.count() == 40
     assert bm.Segment.objects.get(key="vip").customers.count() > 300
     assert bm.Segment.objects.get(key="lapsing-vip").customers.count() == 0
     assert bm.EmailCampaign.objects.filter(status="sent", scheduled_at__lt=_at(_end(demo))).count() >= 10
     assert bm.EmailCampaign.objects.filter(status="scheduled", scheduled_at__gt=_at(_end(demo))).count() >= 4
     assert bm.CalendarItem.objects.count() >= 20
-    assert set(bm.Discount.objects.values_list("code", flat=True)) == {"WELCOME40", "SPRING10", "THANKYOU15"}
+    assert set(bm.Discount.objects.values_list("code", flat=True)) == {
+        "WELCOME40",
+        "SPRING10",
+        "THANKYOU15",
+        "COMEBACK15",
+    }
     profile = bm.BrandProfile.objects.get()
     assert (profile.name, profile.currency, profile.timezone, profile.morning_hour, profile.orchestrator_name) == (
         "Hearth & Pine", "USD", "America/New_York", 7, "Alexia",

@@ -53,13 +53,13 @@ def test_edit_and_approve_a_budget(page_as, live_server, growth_approver, shot):
     morning = build_morning()
     page = page_as(growth_approver)
     page.goto(live_server.url + reverse("admin:approvals_proposedaction_change", args=[morning.risk.pk]))
-    assert "200.00" in page.locator(".atlas-change").inner_text()
+    assert "$200" in page.locator(".atlas-change").inner_text()  # money in the brand's currency
     shot(page, "proposal")
     page.get_by_role("link", name="Edit and approve…").click()
     page.get_by_label("Daily budget").fill("150")
     page.get_by_role("button", name="Show the change").click()
-    expect(page.locator(".atlas-change")).to_contain_text("150.00")
-    assert "100.00" in page.locator(".atlas-change").inner_text()
+    expect(page.locator(".atlas-change")).to_contain_text("$150")
+    assert "$100" in page.locator(".atlas-change").inner_text()
     shot(page, "diff")
     page.get_by_role("button", name="Confirm: approve with these changes").click()
     expect(page.locator(".messagelist")).to_contain_text("Edited and approved")
@@ -136,3 +136,32 @@ def test_a_four_eyes_purchase_order_completed_by_the_finance_director(
     shot(second, "po-confirmed")
     assert ProposedAction.objects.get(pk=proposal.pk).status == Status.EXECUTED
     assert PurchaseOrder.objects.get(number="PO-RISK-1").status == "confirmed"
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_an_email_send_shows_what_it_spends_and_what_it_is_worth(page_as, live_server, growth_approver, shot, width):
+    from approvals.services import proposal_create
+    from tests.factories import CustomerFactory, OrderFactory, SegmentFactory
+
+    segment = SegmentFactory(key="regulars", name="Regulars")
+    for i in range(120):
+        customer = CustomerFactory(email=f"regular{i}@example.com", accepts_marketing=i < 100)
+        OrderFactory(customer=customer, total=Decimal("90.00"))
+        segment.customers.add(customer)
+    send = proposal_create(
+        action_type="email.send_campaign",
+        args={"segment": "regulars", "name": "Autumn", "subject": "Autumn is here", "body": "Hello"},
+        division="growth",
+        rationale="The autumn range is in.",
+    )
+    page = page_as(growth_approver, width=width, height=844 if width < 500 else 900)
+    page.goto(live_server.url + reverse("admin:index"))
+    row = page.locator("#waiting").get_by_text("$180 expected revenue")  # 100 x $90 x 2%, not "$0"
+    expect(row).to_be_visible()
+    page.goto(live_server.url + reverse("admin:approvals_proposedaction_change", args=[send.pk]))
+    facts = page.locator(".atlas-facts").inner_text()
+    assert "$0" in facts and "nothing is spent or committed" in facts
+    assert "Expected revenue about $180" in facts and "100 consenting customers x $90 average order" in facts
+    assert page.evaluate("document.documentElement.scrollWidth") <= width + 1  # nothing pushes the page sideways
+    shot(page, f"email-{width}")
+    expect(page.locator(".breadcrumbs")).to_contain_text(f"#{send.pk} Send 'Autumn' to Regulars (pending)")

@@ -46,7 +46,16 @@ class Command(BaseCommand):
         proposals = list(intent_proposals(intent))
         shown = set(proposals_visible_to(user).filter(pk__in=[p.pk for p in proposals]).values_list("pk", flat=True))
         visible = [p for p in proposals if p.pk in shown]
-        w(f"{len(proposals)} proposal(s):" if proposals else "No proposals came of it.")
+        if proposals:
+            w(f"{len(proposals)} proposal(s):")
+        else:
+            notes = [warning for run in intent_runs(intent) for warning in run.warnings or []]
+            w(
+                "No proposals came of it: the notes above say why."
+                if notes
+                else f"No proposals came of it: the {data['division'] or 'routed'} specialists found nothing to "
+                "propose on what you asked, and none of them named a reason."
+            )
         for p in visible:
             w(f"  #{p.pk} [{p.status}] {p.title or p.action_type}")
         if len(visible) < len(proposals):

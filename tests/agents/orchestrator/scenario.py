@@ -109,15 +109,18 @@ def build_day() -> Day:
         money_at_stake=Decimal("0"),
         confidence=0.6,
     )
-    winback.evidence.add(
-        fact(
-            "segment:lapsing-vip:value",
-            "34 lapsing VIPs, $4,800 a year",
-            {"value": 34, "expected_revenue": 4800},
-            by="retention.churn_watch",
-            kind="insight",
-        )
+    estimate = fact(
+        "segment:lapsing-vip:value",
+        "34 lapsing VIPs, $4,800 a year",
+        {"value": 34, "expected_revenue": 4800},
+        by="retention.churn_watch",
+        kind="insight",
     )
+    winback.evidence.add(estimate)
+    # What proposal_create stores for a send citing this estimate (approvals.valuing).
+    winback.value_at_stake, winback.value_kind = Decimal("4800.00"), "expected revenue"
+    winback.value_basis = f"memory #{estimate.pk}: {estimate.subject}"
+    winback.save(update_fields=["value_at_stake", "value_kind", "value_basis"])
     report = ProposalFactory(
         action_type="report.publish",
         category=Category.INTERNAL,

@@ -201,3 +201,14 @@ def test_the_digest_schedule_is_registered_with_the_others(db):
     schedule = Schedule.objects.get(name="orchestrator: morning digest")
     assert schedule.func == "agents.orchestrator.tasks.digest_if_due"
     assert Schedule.objects.filter(name="orchestrator: morning digest").count() == 1
+
+
+def test_each_waiting_decision_says_what_it_puts_at_stake(smtp, day):
+    digests_send(day=day.today)
+    _, owner_text, _ = parts(by_recipient(smtp)["owner@example.com"])
+    # The win-back spends nothing but carries the value proposal_create stored (the scenario's estimate).
+    winback = _block(owner_text, day.winback.pk)
+    assert "At stake: spends $0; expected revenue about $4,800: memory #" in winback
+    assert "At stake: spends $" in _block(owner_text, day.raise_evergreen.pk)
+    ranked = owner_text.split("The rest, ranked")[1].split("Waiting for your decision")[0]
+    assert re.search(r"at stake, \d+% confidence, urgency x\d", ranked), ranked

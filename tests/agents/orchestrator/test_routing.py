@@ -46,6 +46,27 @@ def test_the_blue_kettle_is_recognised_and_routed_to_product():
     assert 0 < route.confidence <= 1
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["clear out the blue kettle, it is not selling", "we need to clear the glass kettles", "clear the blue kettle"],
+)
+def test_a_word_similar_names_do_not_all_share_stays_the_persons(text):
+    """ "clear" is a word of "Glass Kettle - Clear" but not of its siblings: when the kettles are named
+    together it stays in the request, where it asks for clearance (product), and is not read as a name."""
+    demo_names()
+    route = routing.route_offline(text)
+    assert any("Glass Kettle" in e.label for e in route.entities)
+    assert "clear" in routing._without_names(text, route.entities).split()
+    assert route.division == "product", route.reason
+
+
+def test_a_name_said_alone_is_still_taken_out_of_the_request():
+    demo_names()
+    text = "the VIP Restock Alert e-mail goes out twice"
+    route = routing.route_offline(text)
+    assert "restock" not in routing._without_names(text, route.entities).lower()
+
+
 def test_a_sku_and_a_campaign_name_are_recognised_exactly():
     demo_names()
     labels = [e.label for e in routing.recognise("is HP-104 in Evergreen - Retargeting?")]

@@ -143,6 +143,7 @@ def build_control_brand(today: dt.date = TODAY, *, scale: int = 1) -> ControlBra
             if j % 4 == 0:
                 specs.append((customer, first + dt.timedelta(days=7), variants[(j + 1) % 8], 1))
     add_orders(brand, specs)
+    fill_segments(brand)
 
     # Two sends to the same segment, three days apart; a launch whose stock is there.
     for n, title in ((4, "Monthly Newsletter"), (7, "Recipe Ideas")):
@@ -168,6 +169,24 @@ def build_control_brand(today: dt.date = TODAY, *, scale: int = 1) -> ControlBra
         variant=variants[1],
     )
     return brand
+
+
+def fill_segments(brand: ControlBrand) -> None:
+    """The shop's standing segments hold their customers, as a shop's own would; the lapsing VIPs
+    are left to the churn watch, which builds them."""
+    from django.db.models import Count
+
+    counts = bm.Customer.objects.annotate(n=Count("orders"))
+    members = {
+        "all-subscribers": bm.Customer.objects.filter(accepts_marketing=True),
+        "vip": counts.filter(n__gte=4),
+        "first-time-buyers": counts.filter(n=1),
+    }
+    for key, customers in members.items():
+        segment = brand.segments[key]
+        segment.customers.set(customers)
+        segment.built_at = brand.at(brand.today, 6)
+        segment.save(update_fields=["built_at"])
 
 
 def run_agent(

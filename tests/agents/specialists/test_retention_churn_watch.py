@@ -62,6 +62,12 @@ def test_builds_the_segment_and_proposes_the_win_back():
     build, email = proposals
     assert sorted(build.args["rule"]["customer_ids"]) == sorted(c.pk for c in planted)
     assert build.category == "internal"
+    # The segment is built before the send is proposed: the send previews and is valued on the cohort,
+    # not on the empty segment the shop had (the build's queued execution then finds nothing to do).
+    build.refresh_from_db()
+    assert build.status == "executed"
+    assert "(12 customers who accept marketing)" in email.preview
+    assert email.value_kind == "expected revenue" and email.value_basis.startswith("12 consenting customers x")
     assert email.args["segment"] == "lapsing-vip" and email.args["body"]
     assert email.status == "pending"
     assert "12 of" in email.rationale and "$7,200" in email.rationale
