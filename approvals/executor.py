@@ -30,6 +30,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from atlas_project.audit import Actor, acting_as, history_write
+from atlas_project.request_cache import request_scope
 
 from . import policy, registry
 from .errors import ActionNotDue, ApprovalError, TransientActionError
@@ -211,6 +212,13 @@ def _remember_outcome(proposal: ProposedAction, execution: Execution, decisions:
 
 def proposal_execute(*, proposal_id: int) -> Execution | None:
     """Execute one approved proposal once. None when another executor has it (or it is not approved)."""
+    # One execution is one scope of `per_request` answers (each approver's access, the brand profile):
+    # read once for it, never kept for the next task of a long-running worker.
+    with request_scope():
+        return _execute(proposal_id)
+
+
+def _execute(proposal_id: int) -> Execution | None:
     now = timezone.now()
     token = _claim(proposal_id, now)
     if token is None:

@@ -115,11 +115,15 @@ class Standing:
 
 
 def standing_in(user: Someone, division: Division | int) -> Standing:
-    """`can_decide` and `is_director` together, reading ownership and the role once (the four-eyes
-    check asks both of every approver, on every execution)."""
-    if is_owner(user):
+    """`can_decide` and `is_director` together, reading the person's access once even outside a
+    request's scope (the four-eyes check asks both of every approver, on every execution)."""
+    if user is None or not _active(user):
+        return Standing(decides=False, directs=False)
+    person = access(user)
+    if user.is_superuser or person.owner:
         return Standing(decides=True, directs=True)
-    role = role_in(user, division)
+    division_id = division.pk if isinstance(division, Division) else division
+    role = person.roles.get(division_id)
     return Standing(decides=role in DECIDING_ROLES, directs=role == Role.DIRECTOR)
 
 
