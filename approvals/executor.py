@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterator
 from contextvars import ContextVar
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -29,6 +30,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from atlas_project.audit import Actor, acting_as, history_write
+from atlas_project.request_cache import request_scope
 
 from . import policy, registry
 from .errors import ActionNotDue, ApprovalError, TransientActionError
@@ -95,32 +97,42 @@ def _claim(proposal_id: int, now: dt.datetime) -> str | None:
     return token if claimed == 1 else None
 
 
-def _save_history(proposal: ProposedAction, reason: str) -> ProposedAction:
-    """The executor's moves are conditional updates: their history names the executor."""
+def _save_history(proposal: ProposedAction, reason: str, *, moved: dict[str, Any] | None = None) -> ProposedAction:
+    """The executor's moves are conditional updates: their history names the executor.
+
+    `moved` is the update's fields, mirrored on the instance instead of reloading it: the row holds
+    what the update stored (values only; an update with an F() expression reloads). Without it the
+    instance is reloaded, except right after `proposal_execute` fetched it (`moved={}`).
+    """
+    if moved is not None:
+        for field, value in moved.items():
+            setattr(proposal, field, value)
     with acting_as(EXECUTOR):
-        history_write([proposal], reason=reason)
+        history_write([proposal], reason=reason, refresh=moved is None)
     return proposal
 
 
-def _approvers_label(proposal: ProposedAction) -> str:
-    labels = list(
-        Decision.objects.filter(proposal=proposal, verdict__in=policy.APPROVING_VERDICTS).values_list(
-            "actor_label", flat=True
-        )
-    )
+def _decisions(proposal: ProposedAction) -> list[Decision]:
+    """The proposal's decisions with their people, oldest first: read once per execution and handed to
+    the policy check, the effect's actor, the log's label and the memory's author."""
+    return list(Decision.objects.filter(proposal=proposal).select_related("user").order_by("at", "pk"))
+
+
+def _approving(decisions: list[Decision]) -> list[Decision]:
+    return [d for d in decisions if d.verdict in policy.APPROVING_VERDICTS]
+
+
+def _approvers_label(decisions: list[Decision]) -> str:
+    labels = [d.actor_label for d in _approving(decisions)]
     text = "executor; approved by " + (", ".join(labels) or "nobody")
     return text[:120]
 
 
-def _effect_actor(proposal: ProposedAction) -> Actor:
+def _effect_actor(proposal: ProposedAction, decisions: list[Decision]) -> Actor:
     """Who changed the rows an approved action changes, as their history shows it: the proposal and
     the people who approved it ("proposal #12: approved by growth_approver, finance_director"), with
     the approver who completed the approval as the history's user (the executor itself is no one)."""
-    approvals = list(
-        Decision.objects.filter(proposal=proposal, verdict__in=policy.APPROVING_VERDICTS)
-        .select_related("user")
-        .order_by("at", "pk")
-    )
+    approvals = _approving(decisions)
     names = [d.user.get_username() if d.user is not None else d.actor_label for d in approvals]
     label = f"proposal #{proposal.pk}: approved by {', '.join(names) or 'nobody'}"
     people = [d.user for d in approvals if d.user is not None]
@@ -137,11 +149,17 @@ def _finish(
     result: dict | None = None,
     error: str = "",
     next_attempt_at: dt.datetime | None = None,
+    decisions: list[Decision],
 ) -> Execution | None:
     """Log the attempt and move the proposal, only while this executor still holds the claim."""
     finished_at = timezone.now()
     with transaction.atomic():
-        fields = {"status": to, "updated_at": finished_at, "claim_token": "", "next_attempt_at": next_attempt_at}
+        fields: dict[str, Any] = {
+            "status": to,
+            "updated_at": finished_at,
+            "claim_token": "",
+            "next_attempt_at": next_attempt_at,
+        }
         if to == Status.APPROVED:
             fields["claimed_at"] = None
         if error and to != Status.APPROVED:
@@ -159,7 +177,7 @@ def _finish(
             proposal=proposal,
             idempotency_key=idempotency_key_for(proposal.pk),
             attempt=proposal.attempts,
-            actor_label=_approvers_label(proposal),
+            actor_label=_approvers_label(decisions),
             action_type=proposal.action_type,
             args=proposal.args,
             ok=ok,
@@ -168,13 +186,14 @@ def _finish(
             started_at=started_at,
             finished_at=finished_at,
         )
-        proposal = _save_history(proposal, {True: "executed"}.get(ok, f"attempt {proposal.attempts}: {to}"))
+        reason = {True: "executed"}.get(ok, f"attempt {proposal.attempts}: {to}")
+        proposal = _save_history(proposal, reason, moved=fields)
         if to != Status.APPROVED:
-            _remember_outcome(proposal, execution)
+            _remember_outcome(proposal, execution, decisions)
     return execution
 
 
-def _remember_outcome(proposal: ProposedAction, execution: Execution) -> None:
+def _remember_outcome(proposal: ProposedAction, execution: Execution, decisions: list[Decision]) -> None:
     from .remembering import remember_about
 
     if execution.ok:
@@ -187,18 +206,31 @@ def _remember_outcome(proposal: ProposedAction, execution: Execution) -> None:
             kind="outcome",
             text=text,
             data={"status": proposal.status, "result": execution.result, "error": execution.error},
+            decisions=decisions,
         )
 
 
 def proposal_execute(*, proposal_id: int) -> Execution | None:
     """Execute one approved proposal once. None when another executor has it (or it is not approved)."""
+    # One execution is one scope of `per_request` answers (each approver's access, the brand profile):
+    # read once for it, never kept for the next task of a long-running worker.
+    with request_scope():
+        return _execute(proposal_id)
+
+
+def _execute(proposal_id: int) -> Execution | None:
     now = timezone.now()
     token = _claim(proposal_id, now)
     if token is None:
         return None
+    # Read once after the claim, with its division (the cap, the memory), and kept up to date from here
+    # on by mirroring each conditional update on it: every fetch here is paid on every execution.
     proposal = ProposedAction.objects.select_related("division").get(pk=proposal_id)
-    _save_history(proposal, f"claimed (attempt {proposal.attempts})")
-    finish = partial(_finish, proposal, token, started_at=now)
+    _save_history(proposal, f"claimed (attempt {proposal.attempts})", moved={})
+    # Read before anything is decided, so that the policy check, the effect's actor, the log and the
+    # memory all name the same approvals.
+    decisions = _decisions(proposal)
+    finish = partial(_finish, proposal, token, started_at=now, decisions=decisions)
 
     try:
         action = registry.get(proposal.action_type)
@@ -207,7 +239,7 @@ def proposal_execute(*, proposal_id: int) -> Execution | None:
         return finish(to=Status.FAILED, ok=False, error=str(exc))
 
     # Defence in depth: whichever path set `approved`, the approvals on record must satisfy the policy.
-    gate = policy.approvals_status(proposal)
+    gate = policy.approvals_status(proposal, decisions=decisions)
     if not gate.satisfied:
         return finish(to=Status.FAILED, ok=False, error=f"refused: the approvals on record lack {gate.missing}")
 
@@ -218,12 +250,12 @@ def proposal_execute(*, proposal_id: int) -> Execution | None:
     # moved because of the effect itself, and the cap already counted it; the execute call below
     # returns the stored result without a second effect.
     already = action.applied(key) is not None
-    drift = "" if already else basis_drift(proposal, action)
+    drift = "" if already else basis_drift(proposal, action, args=args)
     if drift:
         return finish(to=Status.STALE, ok=False, error=drift)
 
     # The rows the action changes get this actor in their history: the proposal and its approvers.
-    effect_actor = _effect_actor(proposal)
+    effect_actor = _effect_actor(proposal, decisions)
     try:
         if proposal.category == Category.SPEND and not already:
             # The cap check and the effect under the division's row lock, so that two spend actions
@@ -287,7 +319,7 @@ def executions_sweep(*, now: dt.datetime | None = None) -> int:
         # A worker that claimed and never finished (killed, lost its connection). Hand the claim
         # back; the next attempt repeats the call with the same idempotency key.
         exhausted = proposal.attempts >= settings.ATLAS_EXECUTION_MAX_ATTEMPTS
-        fields = {"claim_token": "", "claimed_at": None, "updated_at": now, "next_attempt_at": None}
+        fields: dict[str, Any] = {"claim_token": "", "claimed_at": None, "updated_at": now, "next_attempt_at": None}
         if exhausted:
             fields["status"] = Status.FAILED
             fields["status_reason"] = (
@@ -300,7 +332,8 @@ def executions_sweep(*, now: dt.datetime | None = None) -> int:
             pk=proposal.pk, status=Status.EXECUTING, claim_token=proposal.claim_token
         ).update(**fields)
         if moved == 1:
-            _save_history(proposal, "claim expired: failed" if exhausted else "claim expired: re-dispatched")
+            reason = "claim expired: failed" if exhausted else "claim expired: re-dispatched"
+            _save_history(proposal, reason, moved=fields)
             if not exhausted:
                 to_dispatch.append(proposal.pk)
     waiting = ProposedAction.objects.filter(status=Status.APPROVED, claimed_at__isnull=True).filter(

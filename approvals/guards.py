@@ -161,10 +161,12 @@ def check_basis(proposal: ProposedAction, action: registry.ActionType) -> None:
     raise StaleBasis(f"proposal #{proposal.pk} is stale: {reason}")
 
 
-def basis_drift(proposal: ProposedAction, action: registry.ActionType) -> str:
-    """Empty when the basis still holds; else what changed, in words."""
+def basis_drift(proposal: ProposedAction, action: registry.ActionType, *, args: Any = None) -> str:
+    """Empty when the basis still holds; else what changed, in words. `args`: the proposal's args
+    parsed already (the executor has them), else they are parsed here."""
     try:
-        args = action.parse(proposal.args)
+        if args is None:
+            args = action.parse(proposal.args)
         now_basis = action.basis(args)
     except (ObjectDoesNotExist, ValueError, InvalidArguments) as exc:
         return f"its basis can no longer be read ({exc})"

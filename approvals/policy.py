@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -45,19 +46,27 @@ class Approvals:
     missing: str  # what is still needed, in words; empty when satisfied
 
 
-def approvals_status(proposal: ProposedAction) -> Approvals:
-    """Are the recorded approvals enough for this proposal? Roles are read now, not when approved."""
-    decisions = list(Decision.objects.filter(proposal=proposal, verdict__in=APPROVING_VERDICTS).select_related("user"))
+def approvals_status(proposal: ProposedAction, *, decisions: Sequence[Decision] | None = None) -> Approvals:
+    """Are the recorded approvals enough for this proposal? Roles are read now, not when approved.
+
+    `decisions`: the proposal's decisions (any verdict, users selected) when the caller has read them
+    already (the executor reads them once for everything it does); else they are read here.
+    """
+    if decisions is None:
+        decisions = list(
+            Decision.objects.filter(proposal=proposal, verdict__in=APPROVING_VERDICTS).select_related("user")
+        )
+    approving = [d for d in decisions if d.verdict in APPROVING_VERDICTS]
     if is_internal(proposal.category):
-        if decisions:
+        if approving:
             return Approvals(True, "")
         return Approvals(False, "the policy approval")
-    people = [d.user for d in decisions if d.user is not None and d.user_id != proposal.proposed_by_id]
-    people = [u for u in people if permissions.can_decide(u, proposal.division_id)]
-    distinct = {u.pk: u for u in people}
+    people = {d.user.pk: d.user for d in approving if d.user is not None and d.user_id != proposal.proposed_by_id}
+    standings = {pk: permissions.standing_in(user, proposal.division_id) for pk, user in people.items()}
+    distinct = {pk: user for pk, user in people.items() if standings[pk].decides}
     if not needs_four_eyes(proposal):
         return Approvals(bool(distinct), "" if distinct else "one approval")
-    directors = [u for u in distinct.values() if permissions.is_director(u, proposal.division_id)]
+    directors = [user for pk, user in distinct.items() if standings[pk].directs]
     if len(distinct) >= 2 and directors:
         return Approvals(True, "")
     if len(distinct) >= 2:

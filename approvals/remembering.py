@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from memory.selectors import feedback_key
@@ -16,16 +17,26 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def memory_author(proposal: ProposedAction, user: User | None = None) -> dict[str, Any] | None:
+def memory_author(
+    proposal: ProposedAction, user: User | None = None, *, decisions: Sequence[Decision] | None = None
+) -> dict[str, Any] | None:
     """Memory needs one author: the deciding person, else the proposing agent run, else a person who
-    approved or proposed it. None when nobody is on record (a system-made proposal)."""
+    approved or proposed it. None when nobody is on record (a system-made proposal).
+
+    `decisions`: the proposal's decisions, oldest first with their users, when the caller has them."""
     if user is not None:
         return {"author_user": user}
     if proposal.agent_run_id is not None:
         return {"author_run": proposal.agent_run}
-    approver = (
-        Decision.objects.filter(proposal=proposal, user__isnull=False).select_related("user").order_by("-at").first()
-    )
+    if decisions is None:
+        approver = (
+            Decision.objects.filter(proposal=proposal, user__isnull=False)
+            .select_related("user")
+            .order_by("-at")
+            .first()
+        )
+    else:
+        approver = next((d for d in reversed(decisions) if d.user is not None), None)
     if approver is not None:
         return {"author_user": approver.user}
     if proposal.proposed_by_id is not None:
@@ -34,10 +45,16 @@ def memory_author(proposal: ProposedAction, user: User | None = None) -> dict[st
 
 
 def remember_about(
-    proposal: ProposedAction, *, kind: str, text: str, user: User | None = None, data: dict | None = None
+    proposal: ProposedAction,
+    *,
+    kind: str,
+    text: str,
+    user: User | None = None,
+    data: dict | None = None,
+    decisions: Sequence[Decision] | None = None,
 ) -> None:
     """Decisions and outcomes go to the shared memory, so tomorrow's agents know what was done and why."""
-    author = memory_author(proposal, user)
+    author = memory_author(proposal, user, decisions=decisions)
     if author is None:
         logger.info("proposal %s: no author on record, %s not written to memory", proposal.pk, kind)
         return

@@ -108,6 +108,25 @@ def is_director(user: Someone, division: Division | int) -> bool:
     return is_owner(user) or role_in(user, division) == Role.DIRECTOR
 
 
+@dataclass(frozen=True)
+class Standing:
+    decides: bool
+    directs: bool
+
+
+def standing_in(user: Someone, division: Division | int) -> Standing:
+    """`can_decide` and `is_director` together, reading the person's access once even outside a
+    request's scope (the four-eyes check asks both of every approver, on every execution)."""
+    if user is None or not _active(user):
+        return Standing(decides=False, directs=False)
+    person = access(user)
+    if user.is_superuser or person.owner:
+        return Standing(decides=True, directs=True)
+    division_id = division.pk if isinstance(division, Division) else division
+    role = person.roles.get(division_id)
+    return Standing(decides=role in DECIDING_ROLES, directs=role == Role.DIRECTOR)
+
+
 def visible_divisions(user: Someone) -> QuerySet[Division]:
     # By id, not by a join on memberships: a proposals query then filters on a short list of ids
     # the database matches against its (division, status) index.
