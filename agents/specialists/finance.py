@@ -178,6 +178,8 @@ class PODesk(Specialist):
         cfg = ctx.config
         asked = focus.intent_text(ctx)
         report = draft_purchase_orders(ctx.today, cfg)
+        if self._honour_a_reorder(ctx, report.drafts):
+            return
         taken = busy_targets(action_type="po.confirm")
         revising = focus.sent_back_args(ctx).get("po")
         candidates = []
@@ -225,6 +227,24 @@ class PODesk(Specialist):
         candidates.sort(key=lambda c: (c[1][0][0] if c[1] else float("inf"), -c[0].age_days))
         for po, covers, entry in focus.pick(candidates, cfg["max_proposals"]):
             self._propose(ctx, po, covers, entry, report.committed)
+
+    def _honour_a_reorder(self, ctx: RunContext, drafts: list[DraftPO]) -> bool:
+        """ "Order 50 more of the blue kettle" reaches finance by its words ("order"): a reorder of a product
+        is drafted as asked, as Inventory would (its configuration, its helper), unless the request names a
+        draft PO of ours to confirm. False when the request asks for no reorder of a named product."""
+        from agents.models import Agent
+        from agents.specialists.operations import Inventory
+        from agents.specialists.reorder_requests import REORDER, honour_reorder_request
+        from brand.metrics.operations import inventory_analysis
+
+        if ctx.intent is None or not REORDER.search(ctx.intent.text):
+            return False
+        if any(focus.mentions(ctx.intent.text.lower(), po.number, po.supplier) for po in drafts):
+            return False
+        stored = Agent.objects.filter(key=Inventory.key).values_list("config", flat=True).first()
+        config = {**Inventory.defaults, **(stored or {})}
+        findings = inventory_analysis(ctx.today, config)
+        return honour_reorder_request(ctx, findings.skus, target_cover_days=int(config["target_cover_days"]))
 
     def _propose(
         self,

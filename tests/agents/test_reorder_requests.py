@@ -54,3 +54,16 @@ def test_a_product_without_a_supplier_is_said_to_have_none(owner, tmp_path):
     run, proposals = ask(owner, f"reorder 50 units of {variant.sku}")
     assert proposals == []
     assert any(f"{variant.sku}" in w and "no supplier on record" in w for w in run.warnings), run.warnings
+
+
+@pytest.mark.parametrize("shop", ["healthy-full-data-tiny-s2", "healthy-full-data-mid-s1"])
+def test_a_reorder_asked_of_finance_is_drafted_as_inventory_would(owner, tmp_path, shop):
+    """'Order 50 more of X' routes to finance by its words: the PO desk drafts it as asked, not nothing."""
+    from agents.specialists.finance import PODesk
+
+    variant = load(shop, tmp_path)
+    run = run_specialist(PODesk.key, brand_today(), intent=f"order 50 more of {variant.sku}", user=owner)
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    (proposal,) = ProposedAction.objects.filter(action_type="po.create")
+    assert [(line["sku"], line["quantity"]) for line in proposal.args["lines"]] == [(variant.sku, 50)]
+    assert proposal.agent_key == PODesk.key
