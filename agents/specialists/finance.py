@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 from decimal import Decimal
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
@@ -228,7 +229,7 @@ class PODesk(Specialist):
         for po, covers, entry in focus.pick(candidates, cfg["max_proposals"]):
             self._propose(ctx, po, covers, entry, report.committed)
 
-    def _honour_a_reorder(self, ctx: RunContext, drafts: list[DraftPO]) -> bool:
+    def _honour_a_reorder(self, ctx: RunContext, drafts: Sequence[DraftPO]) -> bool:
         """ "Order 50 more of the blue kettle" reaches finance by its words ("order"): a reorder of a product
         is drafted as asked, as Inventory would (its configuration, its helper), unless the request names a
         draft PO of ours to confirm. False when the request asks for no reorder of a named product."""
