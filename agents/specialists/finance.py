@@ -7,8 +7,8 @@ offline templates) only words the note that follows the numbers in each rational
 from __future__ import annotations
 
 import calendar
-from decimal import Decimal
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
