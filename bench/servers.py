@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
 
-from bench.worker_pids import WORKERS_DIR_ENV
+from bench.worker_pids import BUSY, WORKERS_DIR_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 Broker = Literal["orm", "redis"]
@@ -112,8 +113,18 @@ class Cluster:
     def worker_pids(self) -> list[int]:
         """The pids of the cluster's live workers (a killed worker is replaced by a new one, which
         writes its own pid when it has spawned)."""
+        return self._alive_in(self.workers_dir)
+
+    def busy_worker_pids(self) -> list[int]:
+        """The live workers inside a task's execution (taken off the cluster's internal queue, not yet
+        done): the ones a crash test kills "in the middle of an execution"."""
+        return self._alive_in(self.workers_dir / BUSY)
+
+    def _alive_in(self, folder: Path) -> list[int]:
         alive = []
-        for entry in self.workers_dir.iterdir():
+        for entry in folder.iterdir() if folder.is_dir() else ():
+            if not entry.name.isdigit():
+                continue
             pid = int(entry.name)
             try:
                 os.kill(pid, 0)
@@ -182,9 +193,7 @@ def qcluster(
         yield cluster
     finally:
         _stop(proc)
-        for entry in workers_dir.iterdir():
-            entry.unlink(missing_ok=True)
-        workers_dir.rmdir()
+        shutil.rmtree(workers_dir, ignore_errors=True)
 
 
 @contextlib.contextmanager
