@@ -15,6 +15,8 @@ from bench.servers import database_url_for, qcluster
 from tests.agents.agents_for_tests import Boom, RetentionWriter, SecondWriter, Writer
 from tests.agents.conftest import configure
 
+pytestmark = pytest.mark.serial
+
 
 @pytest.fixture
 def cluster(agent_registry_tx):

@@ -46,6 +46,8 @@ from tests.factories import (
 
 from .servers import Inbox, Receiver, http_server, smtp_server
 
+pytestmark = pytest.mark.serial
+
 KILLS = 20
 BUDGETS = 40
 SENDS = 8

@@ -45,6 +45,8 @@ from brand.models import AdCampaign, AppliedAction
 from divisions.models import Division, Role
 from tests.factories import MembershipFactory, UserFactory
 
+pytestmark = pytest.mark.serial
+
 ROOT = Path(__file__).resolve().parents[2]
 PROPOSALS = 1000
 SESSIONS = 50

@@ -18,6 +18,8 @@ from bench.parts import execution
 from bench.servers import database_url_for
 from brand.models import AdCampaign
 
+pytestmark = pytest.mark.serial
+
 TINY = dataclasses.replace(SCALES["smoke"], name="tiny", executions=6, warmup=1, repeats=1)
 
 
